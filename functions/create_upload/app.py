@@ -1,0 +1,12 @@
+"""State CreateUpload: CreateMultipartUpload with the source's metadata, tags and class."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mediasync import steps
+from mediasync.observability import logger
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    logger.append_keys(key=(event.get("destination") or {}).get("key"))
+    return steps.create_multipart_upload(event)

@@ -1,0 +1,215 @@
+"""One S3 Batch Operations task: inspect, start the right state machine, report the truth.
+
+Never ``Succeeded`` before the destination is verified: small objects wait for the
+EXPRESS machine synchronously; large ones run on the STANDARD machine under a
+deterministic execution name, so S3 Batch's retries re-attach to the running copy
+instead of starting a second one, and ``TemporaryFailure`` asks S3 Batch to call
+again while the copy is still running.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from botocore.exceptions import ClientError
+
+from . import clients
+from .errors import InvalidTask, MediaSyncError, http_status_for, is_retryable
+from .plan import plan_copy
+from .settings import CopyOptions, Settings
+from .source import ObjectRef, inspect_source
+
+SUCCEEDED = "Succeeded"
+TEMPORARY_FAILURE = "TemporaryFailure"
+PERMANENT_FAILURE = "PermanentFailure"
+IN_PROGRESS = "InProgress"
+
+# What a resultString starts with, so the code survives into S3 Batch's own report.
+_RESULT = re.compile(r"^(?P<code>[A-Za-z][\w.]*): (?P<message>.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    job_id: str
+    task_id: str
+    bucket: str
+    key: str  # decoded
+    version_id: str | None = None
+    user_arguments: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    result_code: str
+    code: str  # "Copied", an error name, or "InProgress"
+    message: str
+    http_status: int
+    bytes_copied: int = 0
+
+    @property
+    def result_string(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    @classmethod
+    def failure(cls, code: str, message: str) -> "TaskOutcome":
+        result = TEMPORARY_FAILURE if is_retryable(code) else PERMANENT_FAILURE
+        return cls(result, code, message, http_status_for(code))
+
+    @classmethod
+    def from_error(cls, error: MediaSyncError) -> "TaskOutcome":
+        return cls.failure(error.code, str(error))
+
+
+def parse_result_string(result_string: str) -> tuple[str, str]:
+    match = _RESULT.match(result_string or "")
+    if not match:
+        return "", result_string or ""
+    return match.group("code"), match.group("message")
+
+
+def execution_name(job_id: str, task_id: str, attempt: int) -> str:
+    """Stable per (job, task, attempt); at most 80 characters of [A-Za-z0-9_-]."""
+    job = re.sub(r"[^A-Za-z0-9_-]", "-", job_id)[:36]
+    task = hashlib.sha256(task_id.encode()).hexdigest()[:24]
+    return f"{job}-{task}-{attempt}"
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+def destination_key(prefix: str, key: str) -> str:
+    # Plain concatenation on purpose: keys are opaque bytes, not paths to normalise.
+    return f"{prefix}{key}"
+
+
+def _error_message(cause: str | None) -> str:
+    """Lambda errors arrive as a JSON cause with errorMessage; States errors as text."""
+    if not cause:
+        return ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict):
+        return str(parsed.get("errorMessage") or parsed.get("Cause") or cause)
+    return cause
+
+
+def outcome_of_execution(description: dict[str, Any]) -> TaskOutcome:
+    status = description["status"]
+    if status == "SUCCEEDED":
+        output = json.loads(description.get("output") or "{}")
+        copy = output.get("copy") or {}
+        verification = output.get("verification") or {}
+        dest = output.get("destination") or {}
+        message = (
+            f"s3://{dest.get('bucket')}/{dest.get('key')} ETag {copy.get('etag')}, "
+            f"{output.get('size', 0)} bytes; verified by {verification.get('method')}: {verification.get('message')}"
+        )
+        return TaskOutcome(SUCCEEDED, "Copied", message, 200, int(output.get("size") or 0))
+    if status == "RUNNING":
+        arn = description.get("executionArn", "")
+        return TaskOutcome(TEMPORARY_FAILURE, IN_PROGRESS, f"copy still running: {arn}", 202)
+    error = description.get("error") or f"States.{status.title()}"
+    return TaskOutcome.failure(error, _error_message(description.get("cause")) or status)
+
+
+class TaskRunner:
+    """Runs S3 Batch tasks; one per process, reusing its clients."""
+
+    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.sleep = sleep
+
+    def run(self, task: BatchTask, remaining_ms: Callable[[], int]) -> TaskOutcome:
+        try:
+            return self._run(task, remaining_ms)
+        except MediaSyncError as error:
+            return TaskOutcome.from_error(error)
+
+    def _run(self, task: BatchTask, remaining_ms: Callable[[], int]) -> TaskOutcome:
+        try:
+            options = self.settings.defaults.merged(task.user_arguments)
+        except ValueError as err:
+            raise InvalidTask(f"bad job arguments: {err}") from err
+        if not options.destination_bucket:
+            raise InvalidTask("no destination bucket: set destinationBucket in the job's user arguments")
+        source = inspect_source(clients.s3(), ObjectRef(task.bucket, task.key, task.version_id))
+        plan = plan_copy(source.size, options, source_part_size=source.part_size, source_part_count=source.part_count)
+        state = {
+            "source": source.to_state(),
+            "destination": {
+                "bucket": options.destination_bucket,
+                "key": destination_key(options.destination_prefix, task.key),
+            },
+            "options": options.to_event(),
+            "plan": plan.to_state(),
+        }
+        if plan.machine == "express":
+            return self._run_express(task, state)
+        return self._run_standard(task, state, remaining_ms)
+
+    def _run_express(self, task: BatchTask, state: dict[str, Any]) -> TaskOutcome:
+        try:
+            description = clients.stepfunctions().start_sync_execution(
+                stateMachineArn=self.settings.express_state_machine_arn,
+                name=execution_name(task.job_id, task.task_id, 0),
+                input=json.dumps(state),
+            )
+        except ClientError as err:
+            return _states_api_failure(err)
+        return outcome_of_execution(description)
+
+    def _run_standard(self, task: BatchTask, state: dict[str, Any], remaining_ms: Callable[[], int]) -> TaskOutcome:
+        outcome = TaskOutcome.failure("InvalidTask", "no execution attempted")
+        for attempt in range(self.settings.max_execution_attempts):
+            name = execution_name(task.job_id, task.task_id, attempt)
+            try:
+                arn = self._start_or_attach(name, state)
+            except ClientError as err:
+                return _states_api_failure(err)
+            outcome = self._wait(arn, remaining_ms)
+            if outcome.result_code != TEMPORARY_FAILURE or outcome.code == IN_PROGRESS:
+                return outcome
+            # The attempt failed in a way worth retrying: the next name starts afresh.
+        return TaskOutcome(PERMANENT_FAILURE, outcome.code, f"{outcome.message} (after {self.settings.max_execution_attempts} executions)", outcome.http_status)
+
+    def _start_or_attach(self, name: str, state: dict[str, Any]) -> str:
+        sfn = clients.stepfunctions()
+        machine = self.settings.standard_state_machine_arn
+        try:
+            return sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(state))["executionArn"]
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                raise
+            # Same name already used: a retry of this task. Attach to that execution.
+            return execution_arn(machine, name)
+
+    def _wait(self, arn: str, remaining_ms: Callable[[], int]) -> TaskOutcome:
+        sfn = clients.stepfunctions()
+        delay = 0.05
+        while True:
+            try:
+                description = sfn.describe_execution(executionArn=arn)
+            except ClientError as err:
+                return _states_api_failure(err)
+            if description["status"] != "RUNNING":
+                return outcome_of_execution(description)
+            if remaining_ms() / 1000 - delay < self.settings.invoke_time_margin:
+                return outcome_of_execution(description)
+            self.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _states_api_failure(err: ClientError) -> TaskOutcome:
+    code = err.response.get("Error", {}).get("Code", "StepFunctionsError")
+    message = err.response.get("Error", {}).get("Message", "")
+    retry = code in ("ThrottlingException", "ServiceUnavailable", "InternalServerError", "ExecutionLimitExceeded")
+    result = TEMPORARY_FAILURE if retry else PERMANENT_FAILURE
+    return TaskOutcome(result, code, f"Step Functions refused the execution: {message}", 503 if retry else 400)

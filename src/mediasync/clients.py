@@ -1,0 +1,78 @@
+"""One boto3 client per service per process, created on first use and reused.
+
+Retries are botocore's (``adaptive`` mode by default: exponential backoff with
+jitter plus client-side rate limiting on throttles), never hand-written loops.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from .settings import get_settings
+
+# UploadPartCopy runs on a thread pool: the connection pool must not be the bottleneck.
+MAX_POOL_CONNECTIONS = 64
+
+
+class Clients:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
+        self._s3_endpoint_url: str | None = None
+        self._s3_credentials: dict[str, str] | None = None
+
+    def configure_s3(self, endpoint_url: str | None = None, credentials: dict[str, str] | None = None) -> None:
+        """Point S3 at another endpoint with explicit credentials (the local runtime does this)."""
+        with self._lock:
+            self._s3_endpoint_url = endpoint_url
+            self._s3_credentials = credentials
+            self._clients.clear()
+
+    def reset(self) -> None:
+        self.configure_s3(None, None)
+
+    def s3(self) -> Any:
+        return self._get("s3")
+
+    def stepfunctions(self) -> Any:
+        return self._get("stepfunctions")
+
+    def _get(self, service: str) -> Any:
+        client = self._clients.get(service)
+        if client is not None:
+            return client
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._create(service)
+            return self._clients[service]
+
+    def _create(self, service: str) -> Any:
+        settings = get_settings()
+        kwargs: dict[str, Any] = {"region_name": settings.region}
+        config = Config(
+            retries={"mode": settings.s3_retry_mode, "max_attempts": settings.s3_max_attempts},
+            max_pool_connections=MAX_POOL_CONNECTIONS,
+        )
+        if service == "s3":
+            endpoint = self._s3_endpoint_url or settings.s3_endpoint_url
+            if endpoint:
+                kwargs["endpoint_url"] = endpoint
+                config = config.merge(Config(s3={"addressing_style": "path"}))
+            if self._s3_credentials:
+                kwargs.update(self._s3_credentials)
+        return boto3.session.Session().client(service, config=config, **kwargs)
+
+
+CLIENTS = Clients()
+
+
+def s3() -> Any:
+    return CLIENTS.s3()
+
+
+def stepfunctions() -> Any:
+    return CLIENTS.stepfunctions()

@@ -1,0 +1,244 @@
+"""Server-side copy calls: CopyObject, and the multipart upload lifecycle.
+
+Every copy call carries ``CopySourceIfMatch`` with the ETag seen at inspection, so
+a source replaced mid-copy fails loudly instead of producing a mixed object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from botocore.exceptions import ClientError
+
+from .errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error
+from .plan import Grouping, PartLayout
+from .source import ObjectRef, SourceObject, etag_part_count
+
+# HeadObject fields carried into CreateMultipartUpload, by allowlist (as s3transfer
+# does): anything else HeadObject returns is about the source object, not its content.
+HEAD_TO_CREATE_FIELDS = (
+    "CacheControl",
+    "ContentDisposition",
+    "ContentEncoding",
+    "ContentLanguage",
+    "ContentType",
+    "Expires",
+    "Metadata",
+    "WebsiteRedirectLocation",
+)
+# The default class need not be sent; sending it keeps the call minimal for servers
+# that support only a few classes.
+DEFAULT_STORAGE_CLASS = "STANDARD"
+
+
+def _storage_class_args(source: SourceObject) -> dict[str, str]:
+    if source.storage_class and source.storage_class != DEFAULT_STORAGE_CLASS:
+        return {"StorageClass": source.storage_class}
+    return {}
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    etag: str
+    version_id: str | None = None
+    # For a multipart copy: the ETag S3 should have computed from the part ETags,
+    # when those are plain MD5s (None when the server returns something else).
+    expected_etag: str | None = None
+
+    def to_state(self) -> dict[str, Any]:
+        # Unversioned buckets answer VersionId "null" (moto) or nothing: not a pin.
+        version = None if self.version_id in (None, "", "null") else self.version_id
+        return {"etag": self.etag, "version_id": version, "expected_etag": self.expected_etag}
+
+
+def copy_single(s3: Any, source: SourceObject, dest: ObjectRef) -> CopyResult:
+    """CopyObject: metadata, Content-Type and tags come along by the COPY directives."""
+    try:
+        response = s3.copy_object(
+            Bucket=dest.bucket,
+            Key=dest.key,
+            CopySource=source.ref.copy_source(),
+            CopySourceIfMatch=source.etag,
+            MetadataDirective="COPY",
+            TaggingDirective="COPY",
+            **_storage_class_args(source),
+        )
+    except ClientError as err:
+        raise _copy_error(err, source, dest) from err
+    return CopyResult(etag=response["CopyObjectResult"]["ETag"], version_id=response.get("VersionId"))
+
+
+def _copy_error(err: ClientError, source: SourceObject, dest: ObjectRef) -> MediaSyncError:
+    """Blame the side the error is about: a copy call touches both buckets."""
+    error = err.response.get("Error", {})
+    code = error.get("Code", "")
+    bucket_name = error.get("BucketName")
+    if code == "NoSuchBucket" and bucket_name != source.bucket:
+        return from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key)
+    if code == "NoSuchUpload" or (code == "AccessDenied" and bucket_name == dest.bucket):
+        return from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key)
+    return from_client_error(err, side="source", bucket=source.bucket, key=source.key)
+
+
+def _tagging(s3: Any, source: SourceObject) -> str | None:
+    try:
+        tags = s3.get_object_tagging(Bucket=source.bucket, Key=source.key, **source.ref.version_args())["TagSet"]
+    except ClientError as err:
+        raise from_client_error(err, side="source", bucket=source.bucket, key=source.key) from err
+    return urlencode([(tag["Key"], tag["Value"]) for tag in tags]) or None
+
+
+def create_upload(s3: Any, source: SourceObject, dest: ObjectRef) -> str:
+    """CreateMultipartUpload carrying the source's content headers, metadata, tags and class."""
+    try:
+        head = s3.head_object(Bucket=source.bucket, Key=source.key, IfMatch=source.etag, **source.ref.version_args())
+    except ClientError as err:
+        raise from_client_error(err, side="source", bucket=source.bucket, key=source.key) from err
+    args = {name: head[name] for name in HEAD_TO_CREATE_FIELDS if head.get(name) is not None}
+    tagging = _tagging(s3, source)
+    if tagging:
+        args["Tagging"] = tagging
+    try:
+        response = s3.create_multipart_upload(Bucket=dest.bucket, Key=dest.key, **args, **_storage_class_args(source))
+    except ClientError as err:
+        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
+    return response["UploadId"]
+
+
+def copy_part(s3: Any, source: SourceObject, dest: ObjectRef, upload_id: str, layout: PartLayout, part: int) -> str:
+    start, end = layout.part_range(part)
+    try:
+        response = s3.upload_part_copy(
+            Bucket=dest.bucket,
+            Key=dest.key,
+            UploadId=upload_id,
+            PartNumber=part,
+            CopySource=source.ref.copy_source(),
+            CopySourceRange=f"bytes={start}-{end}",
+            CopySourceIfMatch=source.etag,
+        )
+    except ClientError as err:
+        raise _copy_error(err, source, dest) from err
+    return response["CopyPartResult"]["ETag"]
+
+
+def copy_part_group(
+    s3: Any,
+    source: SourceObject,
+    dest: ObjectRef,
+    upload_id: str,
+    layout: PartLayout,
+    grouping: Grouping,
+    group: int,
+    *,
+    concurrency: int,
+    stop: threading.Event | None = None,
+    on_part: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Copy one group's parts with a small thread pool.
+
+    Copying a part twice is harmless (the later upload of a part number wins), so a
+    retried group simply starts over. ``stop`` (set on SIGTERM) stops taking new parts.
+    """
+    parts = grouping.parts(group, layout.part_count)
+    copied = 0
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(parts)))) as pool:
+        pending = set()
+        todo = iter(parts)
+        failure: BaseException | None = None
+        while True:
+            while failure is None and len(pending) < concurrency and not (stop and stop.is_set()):
+                part = next(todo, None)
+                if part is None:
+                    break
+                pending.add(pool.submit(copy_part, s3, source, dest, upload_id, layout, part))
+            if not pending:
+                break
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    failure = failure or future.exception()
+                else:
+                    copied += 1
+                    if on_part:
+                        on_part(copied, len(parts))
+        if failure is not None:
+            raise failure
+    if copied < len(parts):
+        raise WorkerInterrupted(f"stopped after {copied} of {len(parts)} parts of group {group}")
+    return {"group": group, "parts": copied, "bytes": sum(layout.part_length(p) for p in parts)}
+
+
+def list_parts(s3: Any, dest: ObjectRef, upload_id: str) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    paginator = s3.get_paginator("list_parts")
+    try:
+        for page in paginator.paginate(Bucket=dest.bucket, Key=dest.key, UploadId=upload_id):
+            parts.extend(page.get("Parts", []))
+    except ClientError as err:
+        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
+    return parts
+
+
+def composite_etag(part_etags: list[str]) -> str | None:
+    """The multipart ETag S3 computes from part ETags, if they are plain MD5s."""
+    digests = []
+    for etag in part_etags:
+        hexdigest = etag.strip('"')
+        if len(hexdigest) != 32 or etag_part_count(etag):
+            return None
+        try:
+            digests.append(bytes.fromhex(hexdigest))
+        except ValueError:
+            return None
+    return f'"{hashlib.md5(b"".join(digests)).hexdigest()}-{len(digests)}"'
+
+
+def complete_upload(s3: Any, dest: ObjectRef, upload_id: str, layout: PartLayout) -> CopyResult:
+    """Complete with the parts S3 lists, after checking every planned part is there."""
+    listed = {part["PartNumber"]: part for part in list_parts(s3, dest, upload_id)}
+    missing = [n for n in range(1, layout.part_count + 1) if n not in listed]
+    wrong_size = [n for n, part in listed.items() if n <= layout.part_count and part["Size"] != layout.part_length(n)]
+    if missing or wrong_size:
+        raise PartsMissing(
+            f"upload {upload_id} for s3://{dest.bucket}/{dest.key} lacks parts {_ranges(missing)}"
+            + (f"; parts {_ranges(wrong_size)} have the wrong size" if wrong_size else "")
+        )
+    etags = [listed[n]["ETag"] for n in range(1, layout.part_count + 1)]
+    try:
+        response = s3.complete_multipart_upload(
+            Bucket=dest.bucket,
+            Key=dest.key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, 1)]},
+        )
+    except ClientError as err:
+        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
+    return CopyResult(etag=response["ETag"], version_id=response.get("VersionId"), expected_etag=composite_etag(etags))
+
+
+def abort_upload(s3: Any, dest: ObjectRef, upload_id: str) -> bool:
+    """Abort; an upload that is already gone (aborted or completed) is fine."""
+    try:
+        s3.abort_multipart_upload(Bucket=dest.bucket, Key=dest.key, UploadId=upload_id)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("NoSuchUpload", "404"):
+            return False
+        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
+    return True
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1,2,3,7] -> '1-3,7': keeps messages short when thousands of parts are missing."""
+    spans: list[str] = []
+    for n in sorted(numbers):
+        if spans and spans[-1].split("-")[-1] == str(n - 1):
+            spans[-1] = f"{spans[-1].split('-')[0]}-{n}"
+        else:
+            spans.append(str(n))
+    return ",".join(spans) or "none"

@@ -1,0 +1,385 @@
+"""Run the real state machines and handlers on this machine, without AWS or Docker.
+
+moto's Step Functions interpreter executes the same ``statemachine/*.asl.json``
+files with the same substitution keys as ``template.yaml``. Lambda tasks reach
+moto's Lambda backend, whose no-Docker ``invoke`` is hooked to call our handlers
+in-process; the Batch task reaches moto's Batch backend, hooked to run the worker
+in-process; StartSyncExecution, which moto lacks, is supplied on the client the
+handlers already use. S3 is moto's in-process S3 or any endpoint by URL.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import io
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+from unittest import mock
+
+import boto3
+
+from .. import clients
+from ..observability import logger
+from ..settings import reset_settings
+from ..worker import GROUP_STATE_ENV, run_group
+
+ACCOUNT_ID = "123456789012"
+
+# Substitution key in the ASL files -> handler directory under functions/.
+# template.yaml's DefinitionSubstitutions use the same keys (a test checks).
+FUNCTION_SUBSTITUTIONS = {
+    "InspectSourceFunctionArn": "inspect_source",
+    "CopyObjectFunctionArn": "copy_object",
+    "CreateUploadFunctionArn": "create_upload",
+    "CopyPartsFunctionArn": "copy_parts",
+    "CompleteUploadFunctionArn": "complete_upload",
+    "VerifyCopyFunctionArn": "verify_copy",
+    "AbortUploadFunctionArn": "abort_upload",
+}
+BATCH_SUBSTITUTIONS = ("WorkerJobQueueArn", "WorkerJobDefinitionArn")
+STATE_MACHINES = {
+    # name: (file, type, settings variable naming its ARN)
+    "copy_small": ("copy_small.asl.json", "EXPRESS", "MEDIASYNC_EXPRESS_STATE_MACHINE_ARN"),
+    "copy_large": ("copy_large.asl.json", "STANDARD", "MEDIASYNC_STANDARD_STATE_MACHINE_ARN"),
+}
+BATCH_INVOKE_FUNCTION = "batch_invoke"
+FUNCTION_PREFIX = "mediasync-"
+
+
+def project_root() -> Path:
+    """The directory holding statemachine/ and functions/ (the repository)."""
+    candidates = [os.environ.get("MEDIASYNC_PROJECT_ROOT"), *Path(__file__).resolve().parents, Path.cwd()]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "statemachine").is_dir() and (Path(candidate) / "functions").is_dir():
+            return Path(candidate)
+    raise RuntimeError(
+        "cannot find statemachine/ and functions/: run from the MediaSync repository "
+        "or set MEDIASYNC_PROJECT_ROOT to it"
+    )
+
+
+def load_handler(root: Path, name: str) -> Callable[[Any, Any], Any]:
+    path = root / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"mediasync_function_{name}", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load handler {path}")
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lambda_handler
+
+
+@dataclass
+class LocalLambdaContext:
+    """What Powertools and our handlers read from a Lambda context."""
+
+    function_name: str
+    timeout_seconds: float
+    memory_limit_in_mb: int = 1024
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.aws_request_id = str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{self.function_name}"
+        self.function_version = "$LATEST"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def resolve_credentials() -> dict[str, str] | None:
+    """The user's credentials, read before moto replaces them with fake ones."""
+    credentials = boto3.session.Session().get_credentials()
+    if credentials is None:
+        return None
+    frozen = credentials.get_frozen_credentials()
+    resolved = {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key}
+    if frozen.token:
+        resolved["aws_session_token"] = frozen.token
+    return resolved
+
+
+class LocalRuntime:
+    """Context manager: a private AWS (moto) with MediaSync deployed into it."""
+
+    def __init__(
+        self,
+        *,
+        s3_endpoint_url: str | None = None,
+        s3_credentials: dict[str, str] | None = None,
+        region: str = "us-east-1",
+        lambda_timeout: float = 900.0,
+        log_level: str = "ERROR",
+    ) -> None:
+        self.s3_endpoint_url = s3_endpoint_url
+        self.s3_credentials = s3_credentials
+        self.region = region
+        self.lambda_timeout = lambda_timeout
+        self.log_level = log_level
+        self.root = project_root()
+        self.handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self.state_machine_arns: dict[str, str] = {}
+        self.invocations: dict[str, int] = {}
+        # Tests inject faults here: called with (function name, event) before the handler.
+        self.before_invoke: Callable[[str, dict], None] | None = None
+        self._count_lock = threading.Lock()
+        self._patches: list[Any] = []
+        self._saved_env: dict[str, str | None] = {}
+
+    # -- lifecycle -------------------------------------------------------------
+    def __enter__(self) -> "LocalRuntime":
+        if self.s3_endpoint_url and self.s3_credentials is None:
+            self.s3_credentials = resolve_credentials()
+            if self.s3_credentials is None:
+                raise RuntimeError(
+                    f"no AWS credentials found for {self.s3_endpoint_url}: set AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY (or a profile) for that server"
+                )
+        from moto import mock_aws
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.batch_simple.models import BatchSimpleBackend
+
+        self._mock = mock_aws(
+            config={
+                "stepfunctions": {"execute_state_machine": True},
+                "lambda": {"use_docker": False},
+                "batch": {"use_docker": False},
+            }
+        )
+        self._mock.start()
+        try:
+            runtime = self
+
+            def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
+                return runtime._invoke(function_name, body, response_headers)
+
+            def finish_job(backend: Any, include_start_attempt: bool, job: Any) -> None:
+                runtime._run_batch_job(backend, include_start_attempt, job)
+
+            self._patches = [
+                mock.patch.object(LambdaSimpleBackend, "invoke", invoke),
+                mock.patch.object(BatchSimpleBackend, "_mark_job_as_finished", finish_job),
+            ]
+            for patch in self._patches:
+                patch.start()
+            self._set_env(
+                {
+                    "AWS_DEFAULT_REGION": self.region,
+                    "AWS_REGION": self.region,
+                    "POWERTOOLS_METRICS_DISABLED": "true",
+                    "POWERTOOLS_TRACE_DISABLED": "true",
+                }
+            )
+            logger.setLevel(self.log_level)
+            # moto logs every failed state at ERROR; failures reach the report instead.
+            logging.getLogger("moto").setLevel(logging.CRITICAL)
+            self._deploy()
+            reset_settings()
+            clients.CLIENTS.configure_s3(self.s3_endpoint_url, self.s3_credentials)
+            self._install_sync_execution(clients.stepfunctions())
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for patch in reversed(self._patches):
+            patch.stop()
+        self._patches = []
+        self._restore_env()
+        reset_settings()
+        clients.CLIENTS.reset()
+        self._mock.stop()
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def _restore_env(self) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+
+    # -- deployment into moto -------------------------------------------------
+    def _deploy(self) -> None:
+        iam = boto3.client("iam", region_name=self.region)
+        role = iam.create_role(
+            RoleName="mediasync-local",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        substitutions: dict[str, str] = {}
+        lambda_client = boto3.client("lambda", region_name=self.region)
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as bundle:
+            bundle.writestr("app.py", "# runs in-process in the local runtime\n")
+        for name in [*FUNCTION_SUBSTITUTIONS.values(), BATCH_INVOKE_FUNCTION]:
+            self.handlers[name] = load_handler(self.root, name)
+            arn = lambda_client.create_function(
+                FunctionName=FUNCTION_PREFIX + name.replace("_", "-"),
+                Runtime="python3.12",
+                Role=role,
+                Handler="app.lambda_handler",
+                Code={"ZipFile": archive.getvalue()},
+                Timeout=int(self.lambda_timeout),
+            )["FunctionArn"]
+            for key, function in FUNCTION_SUBSTITUTIONS.items():
+                if function == name:
+                    substitutions[key] = arn
+        substitutions.update(self._deploy_batch(role))
+        self.substitutions = substitutions
+        sfn = boto3.client("stepfunctions", region_name=self.region)
+        env: dict[str, str] = {}
+        for name, (filename, machine_type, variable) in STATE_MACHINES.items():
+            definition = substitute(self.root / "statemachine" / filename, substitutions)
+            arn = sfn.create_state_machine(
+                name=f"mediasync-{name.replace('_', '-')}", definition=definition, roleArn=role, type=machine_type
+            )["stateMachineArn"]
+            self.state_machine_arns[name] = arn
+            env[variable] = arn
+        self._set_env(env)
+
+    def _deploy_batch(self, role: str) -> dict[str, str]:
+        ec2 = boto3.client("ec2", region_name=self.region)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="mediasync-worker", Description="worker", VpcId=vpc)["GroupId"]
+        batch = boto3.client("batch", region_name=self.region)
+        environment = batch.create_compute_environment(
+            computeEnvironmentName="mediasync-spot",
+            type="MANAGED",
+            state="ENABLED",
+            computeResources={"type": "FARGATE_SPOT", "maxvCpus": 256, "subnets": [subnet], "securityGroupIds": [group]},
+            serviceRole=role,
+        )["computeEnvironmentArn"]
+        queue = batch.create_job_queue(
+            jobQueueName="mediasync-workers",
+            state="ENABLED",
+            priority=1,
+            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
+        )["jobQueueArn"]
+        definition = batch.register_job_definition(
+            jobDefinitionName="mediasync-worker",
+            type="container",
+            platformCapabilities=["FARGATE"],
+            containerProperties={
+                "image": "mediasync-worker:local",
+                "command": ["python", "-m", "mediasync.worker"],
+                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
+                "executionRoleArn": role,
+            },
+        )["jobDefinitionArn"]
+        return {"WorkerJobQueueArn": queue, "WorkerJobDefinitionArn": definition}
+
+    # -- dispatch -------------------------------------------------------------
+    def function_name(self, function: str) -> str:
+        """Handler directory for a moto function name or ARN."""
+        name = function.split(":function:")[-1].split(":")[0]
+        return name.removeprefix(FUNCTION_PREFIX).replace("-", "_")
+
+    def _invoke(self, function: str, body: Any, response_headers: dict) -> bytes:
+        name = self.function_name(function)
+        event = json.loads(body or b"{}")
+        with self._count_lock:
+            self.invocations[name] = self.invocations.get(name, 0) + 1
+        try:
+            if self.before_invoke:
+                self.before_invoke(name, event)
+            result = self.handlers[name](event, LocalLambdaContext(name, self.lambda_timeout))
+        except Exception as error:  # what the Lambda service reports for an unhandled error
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}).encode()
+        return json.dumps(result).encode()
+
+    def invoke(self, name: str, event: dict) -> dict:
+        """Invoke a function through the Lambda API, as S3 Batch Operations would."""
+        response = self.lambda_client.invoke(
+            FunctionName=FUNCTION_PREFIX + name.replace("_", "-"), Payload=json.dumps(event).encode()
+        )
+        payload = json.loads(response["Payload"].read())
+        if response.get("FunctionError"):
+            raise RuntimeError(f"{name} failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
+        return payload
+
+    @property
+    def lambda_client(self) -> Any:
+        client = getattr(self, "_lambda_client", None)
+        if client is None:
+            client = self._lambda_client = boto3.client("lambda", region_name=self.region)
+        return client
+
+    def _run_batch_job(self, backend: Any, include_start_attempt: bool, job: Any) -> None:
+        backend.backend._jobs[job.job_id] = job
+        job.job_started_at = datetime.datetime.now()
+        job.log_stream_name = job._stream_name
+        if include_start_attempt:
+            job._start_attempt()
+        environment = {
+            item["name"]: item["value"] for item in (job.container_overrides or {}).get("environment", [])
+        }
+        if GROUP_STATE_ENV not in environment:
+            environment = {
+                item.get("name") or item.get("Name"): item.get("value") or item.get("Value")
+                for item in (job.container_overrides or {}).get("Environment", [])
+            }
+        with self._count_lock:
+            self.invocations["worker"] = self.invocations.get("worker", 0) + 1
+        exit_code = run_group(environment)
+        job._mark_stopped(success=exit_code == 0)
+
+    # -- StartSyncExecution ----------------------------------------------------
+    def _install_sync_execution(self, client: Any) -> None:
+        """Answer StartSyncExecution (absent from moto) by starting and waiting.
+
+        Registered on the client the handlers use, so their code is unchanged.
+        """
+        sfn = boto3.client("stepfunctions", region_name=self.region)
+
+        def start_sync_execution(params: dict, **_: Any) -> tuple[Any, dict]:
+            request = json.loads(params["body"] or b"{}")
+            start = {"stateMachineArn": request["stateMachineArn"], "input": request.get("input", "{}")}
+            # Express names need not be unique; moto's executions must be.
+            start["name"] = f"{request.get('name', 'sync')[:40]}-{uuid.uuid4().hex[:16]}"
+            arn = sfn.start_execution(**start)["executionArn"]
+            delay = 0.001
+            while True:
+                description = sfn.describe_execution(executionArn=arn)
+                if description["status"] != "RUNNING":
+                    break
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+            description.pop("ResponseMetadata", None)
+            return _OkResponse(), description
+
+        client.meta.events.register("before-call.sfn.StartSyncExecution", start_sync_execution)
+
+
+class _OkResponse:
+    status_code = 200
+    headers: dict = {}
+    content = b""
+
+
+def substitute(path: Path, substitutions: dict[str, str]) -> str:
+    """Fill ``${Name}`` placeholders as CloudFormation's DefinitionSubstitutions does."""
+    text = path.read_text()
+    for key, value in substitutions.items():
+        text = text.replace("${" + key + "}", value)
+    if "${" in text:
+        missing = sorted({part.split("}")[0] for part in text.split("${")[1:]})
+        raise RuntimeError(f"{path.name}: no substitution for {', '.join(missing)}")
+    return text

@@ -1,0 +1,175 @@
+"""Part layout, grouping and routing: pure arithmetic, no I/O.
+
+S3 limits (AWS documentation): at most 10,000 parts; parts of 5 MiB to 5 GiB
+except the last, which may be smaller; CopyObject only up to 5 GiB.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from .errors import ObjectTooLarge
+from .settings import GiB, MiB, CopyOptions
+
+MIN_PART_SIZE = 5 * MiB
+MAX_PART_SIZE = 5 * GiB
+MAX_PARTS = 10_000
+MAX_SINGLE_COPY = 5 * GiB
+MAX_OBJECT_SIZE = MAX_PARTS * MAX_PART_SIZE
+
+
+@dataclass(frozen=True)
+class PartLayout:
+    """Equal parts of ``part_size`` bytes, the last one possibly shorter."""
+
+    size: int
+    part_size: int
+    part_count: int
+
+    def part_range(self, part_number: int) -> tuple[int, int]:
+        """Inclusive byte range of a 1-based part, as CopySourceRange wants it."""
+        if not 1 <= part_number <= self.part_count:
+            raise ValueError(f"part {part_number} outside 1..{self.part_count}")
+        start = (part_number - 1) * self.part_size
+        end = min(start + self.part_size, self.size) - 1
+        return start, end
+
+    def part_length(self, part_number: int) -> int:
+        start, end = self.part_range(part_number)
+        return end - start + 1
+
+
+def layout_fits(size: int, part_size: int, part_count: int) -> bool:
+    """Whether equal parts of ``part_size`` cover ``size`` in exactly ``part_count`` parts."""
+    if part_count < 1 or part_size < 1 or part_count > MAX_PARTS:
+        return False
+    if part_count > 1 and not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
+        return False
+    return (part_count - 1) * part_size < size <= part_count * part_size
+
+
+def plan_layout(
+    size: int,
+    part_size: int,
+    *,
+    source_part_size: int | None = None,
+    source_part_count: int | None = None,
+) -> tuple[PartLayout, bool]:
+    """Choose the part layout for copying ``size`` bytes.
+
+    A multipart source's own layout is reused when it fits S3's limits, so the copy
+    gets the same ETag. Otherwise parts of ``part_size`` are used, grown until the
+    object fits in 10,000 parts. Returns the layout and whether it is the source's.
+    """
+    if size > MAX_OBJECT_SIZE:
+        raise ObjectTooLarge(
+            f"{size} bytes exceeds the multipart maximum of {MAX_PARTS} parts of 5 GiB"
+        )
+    if source_part_size and source_part_count and layout_fits(size, source_part_size, source_part_count):
+        return PartLayout(size, source_part_size, source_part_count), True
+    chosen = min(max(part_size, MIN_PART_SIZE), MAX_PART_SIZE)
+    smallest_that_fits = math.ceil(math.ceil(size / MAX_PARTS) / MiB) * MiB
+    chosen = max(chosen, smallest_that_fits)
+    count = max(1, math.ceil(size / chosen))
+    return PartLayout(size, chosen, count), False
+
+
+@dataclass(frozen=True)
+class Grouping:
+    parts_per_group: int
+    group_count: int
+
+    def parts(self, group: int, part_count: int) -> range:
+        """1-based part numbers of a 0-based group."""
+        if not 0 <= group < self.group_count:
+            raise ValueError(f"group {group} outside 0..{self.group_count - 1}")
+        first = group * self.parts_per_group + 1
+        return range(first, min(first + self.parts_per_group, part_count + 1))
+
+
+def plan_groups(layout: PartLayout, parts_per_group: int, group_byte_budget: int) -> Grouping:
+    per_group = max(1, min(parts_per_group, group_byte_budget // layout.part_size))
+    return Grouping(per_group, math.ceil(layout.part_count / per_group))
+
+
+def choose_worker(mode: str, size: int, batch_threshold: int) -> str:
+    if mode == "auto":
+        return "batch" if size >= batch_threshold else "lambda"
+    return mode
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one object is copied; travels through the state machines as a dict."""
+
+    route: str  # "single" (CopyObject) or "multipart" (UploadPartCopy)
+    machine: str  # "express" or "standard"
+    size: int
+    part_size: int
+    part_count: int
+    parts_per_group: int
+    group_count: int
+    worker: str
+    reuses_source_layout: bool
+
+    @property
+    def layout(self) -> PartLayout:
+        return PartLayout(self.size, self.part_size, self.part_count)
+
+    @property
+    def grouping(self) -> Grouping:
+        return Grouping(self.parts_per_group, self.group_count)
+
+    def to_state(self) -> dict:
+        state = asdict(self)
+        # The Map state iterates over group indices only: never part or ETag lists,
+        # which could exceed the 256 KiB payload limit.
+        state["group_indices"] = list(range(self.group_count)) if self.route == "multipart" else []
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Plan":
+        return cls(**{name: state[name] for name in cls.__dataclass_fields__})
+
+
+def plan_copy(
+    size: int,
+    options: CopyOptions,
+    *,
+    source_part_size: int | None = None,
+    source_part_count: int | None = None,
+) -> Plan:
+    """Route and lay out one copy.
+
+    Single-part sources at or below the threshold use CopyObject. Multipart sources
+    are copied part by part with their own layout even when small, so the ETag is
+    kept; small ones still run on the EXPRESS machine (no Distributed Map: Map Runs
+    are an account-wide quota).
+    """
+    multipart_source = bool(source_part_count)
+    small = size <= options.multipart_threshold
+    if size == 0 or (small and not multipart_source):
+        return Plan("single", "express", size, size, 1, 1, 1, "lambda", not multipart_source)
+    layout, reused = plan_layout(
+        size,
+        options.part_size,
+        source_part_size=source_part_size,
+        source_part_count=source_part_count,
+    )
+    if small and not reused:
+        # A multipart source whose layout S3 would not accept again (parts under
+        # 5 MiB): a single CopyObject is the faithful option left.
+        return Plan("single", "express", size, size, 1, 1, 1, "lambda", False)
+    grouping = plan_groups(layout, options.parts_per_group, options.group_byte_budget)
+    return Plan(
+        route="multipart",
+        machine="express" if small else "standard",
+        size=size,
+        part_size=layout.part_size,
+        part_count=layout.part_count,
+        parts_per_group=grouping.parts_per_group,
+        group_count=grouping.group_count,
+        worker="lambda" if small else choose_worker(options.worker, size, options.batch_threshold),
+        reuses_source_layout=reused,
+    )

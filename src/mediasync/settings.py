@@ -1,0 +1,167 @@
+"""Configuration, read from the environment in one place.
+
+Lambda functions and the Batch worker get these variables from the SAM template;
+the local runtime sets them itself. S3 Batch ``userArguments`` may override the
+per-job options (destination, sizes, worker mode) task by task.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from typing import Mapping
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+TiB = 1024 * GiB
+
+WORKER_MODES = ("lambda", "batch", "auto")
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": KiB, "m": MiB, "g": GiB, "t": TiB}
+
+
+def parse_size(text: str | int) -> int:
+    """Parse ``"64MiB"``, ``"5G"``, ``"1048576"`` into bytes (binary units)."""
+    if isinstance(text, int):
+        return text
+    match = _SIZE.match(str(text))
+    if not match:
+        raise ValueError(f"not a size: {text!r} (use bytes or a unit, e.g. 64MiB, 5GiB)")
+    number, unit = match.groups()
+    return int(float(number) * _UNITS[(unit or "").lower()[:1]])
+
+
+def format_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """What one copy task should do; defaults from the environment, per-job overrides."""
+
+    destination_bucket: str = ""
+    destination_prefix: str = ""
+    multipart_threshold: int = 256 * MiB
+    part_size: int = 64 * MiB
+    parts_per_group: int = 16
+    # Bytes a single copy_parts invocation may be given: keeps a group well inside
+    # Lambda's 900 s even at a pessimistic server-side copy rate.
+    group_byte_budget: int = 32 * GiB
+    part_concurrency: int = 8
+    worker: str = "auto"
+    # Objects at or above this size go to AWS Batch when worker is "auto".
+    batch_threshold: int = 500 * GiB
+    max_concurrency: int = 100
+
+    def to_event(self) -> dict:
+        return {
+            "destination_bucket": self.destination_bucket,
+            "destination_prefix": self.destination_prefix,
+            "multipart_threshold": self.multipart_threshold,
+            "part_size": self.part_size,
+            "parts_per_group": self.parts_per_group,
+            "group_byte_budget": self.group_byte_budget,
+            "part_concurrency": self.part_concurrency,
+            "worker": self.worker,
+            "batch_threshold": self.batch_threshold,
+            "max_concurrency": self.max_concurrency,
+        }
+
+    @classmethod
+    def from_event(cls, data: Mapping) -> "CopyOptions":
+        return cls().merged(data)
+
+    def merged(self, overrides: Mapping | None) -> "CopyOptions":
+        """Apply overrides given as snake_case or camelCase keys (S3 Batch userArguments)."""
+        if not overrides:
+            return self
+        known = {name: name for name in self.to_event()}
+        known.update({_camel(name): name for name in self.to_event()})
+        changes: dict = {}
+        for key, value in overrides.items():
+            name = known.get(key)
+            if name is None or value is None or value == "":
+                continue
+            if name in ("destination_bucket", "destination_prefix", "worker"):
+                changes[name] = str(value)
+            elif name in ("multipart_threshold", "part_size", "group_byte_budget", "batch_threshold"):
+                changes[name] = parse_size(value)
+            else:
+                changes[name] = int(value)
+        options = replace(self, **changes)
+        options.validate()
+        return options
+
+    def validate(self) -> None:
+        if self.worker not in WORKER_MODES:
+            raise ValueError(f"worker must be one of {', '.join(WORKER_MODES)}, not {self.worker!r}")
+        for name in ("parts_per_group", "part_concurrency", "max_concurrency"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.multipart_threshold > 5 * GiB:
+            raise ValueError("multipart_threshold cannot exceed 5 GiB: CopyObject works only up to 5 GiB")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide configuration (one per Lambda container, worker or CLI run)."""
+
+    region: str = "us-east-1"
+    s3_endpoint_url: str | None = None
+    express_state_machine_arn: str = ""
+    standard_state_machine_arn: str = ""
+    # Seconds batch_invoke keeps in reserve before its own Lambda timeout.
+    invoke_time_margin: float = 10.0
+    max_execution_attempts: int = 3
+    s3_max_attempts: int = 10
+    s3_retry_mode: str = "adaptive"
+    defaults: CopyOptions = field(default_factory=CopyOptions)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        overrides = {
+            name: env[f"MEDIASYNC_{name.upper()}"]
+            for name in CopyOptions().to_event()
+            if env.get(f"MEDIASYNC_{name.upper()}")
+        }
+        return cls(
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            s3_endpoint_url=env.get("MEDIASYNC_S3_ENDPOINT_URL") or None,
+            express_state_machine_arn=env.get("MEDIASYNC_EXPRESS_STATE_MACHINE_ARN", ""),
+            standard_state_machine_arn=env.get("MEDIASYNC_STANDARD_STATE_MACHINE_ARN", ""),
+            invoke_time_margin=float(env.get("MEDIASYNC_INVOKE_TIME_MARGIN", "10")),
+            max_execution_attempts=int(env.get("MEDIASYNC_MAX_EXECUTION_ATTEMPTS", "3")),
+            s3_max_attempts=int(env.get("MEDIASYNC_S3_MAX_ATTEMPTS", "10")),
+            s3_retry_mode=env.get("MEDIASYNC_S3_RETRY_MODE", "adaptive"),
+            defaults=CopyOptions().merged(overrides),
+        )
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (the local runtime changes the environment)."""
+    global _settings
+    _settings = None

@@ -1,0 +1,121 @@
+"""One function per state-machine Task: state in, small result out.
+
+The Lambda handlers and the Batch worker are thin wrappers around these. State
+layout (see statemachine/*.asl.json): ``source``, ``destination``, ``options``,
+``plan`` (after inspection), ``upload`` (after CreateMultipartUpload), ``copy``
+(after the copy or the completion), ``verification``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from botocore.exceptions import ClientError
+
+from . import clients
+from .copy import CopyResult, abort_upload, complete_upload, copy_part_group, copy_single, create_upload
+from .errors import InvalidTask, UploadGone, VerificationFailed, from_client_error
+from .plan import Plan, plan_copy
+from .settings import CopyOptions
+from .source import ObjectRef, SourceObject, inspect_source
+from .verify import check_copy, discard
+
+
+def _source(state: dict[str, Any]) -> SourceObject:
+    return SourceObject.from_state(state["source"])
+
+
+def _destination(state: dict[str, Any], *, pinned: bool = False) -> ObjectRef:
+    dest = state.get("destination") or {}
+    if not dest.get("bucket") or not dest.get("key"):
+        raise InvalidTask("the task has no destination bucket and key")
+    version = (state.get("copy") or {}).get("version_id") if pinned else None
+    return ObjectRef(dest["bucket"], dest["key"], version)
+
+
+def inspect(state: dict[str, Any]) -> dict[str, Any]:
+    """Inspect the source and plan the copy; returns the whole state with both added."""
+    src = state.get("source") or {}
+    if not src.get("bucket") or not src.get("key"):
+        raise InvalidTask("the task has no source bucket and key")
+    source = inspect_source(clients.s3(), ObjectRef(src["bucket"], src["key"], src.get("version_id")))
+    options = CopyOptions.from_event(state.get("options") or {})
+    plan = plan_copy(
+        source.size, options, source_part_size=source.part_size, source_part_count=source.part_count
+    )
+    return {**state, "source": source.to_state(), "plan": plan.to_state()}
+
+
+def copy_object(state: dict[str, Any]) -> dict[str, Any]:
+    return copy_single(clients.s3(), _source(state), _destination(state)).to_state()
+
+
+def create_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
+    return {"upload_id": create_upload(clients.s3(), _source(state), _destination(state))}
+
+
+def copy_parts(
+    state: dict[str, Any],
+    *,
+    stop: threading.Event | None = None,
+    on_part: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Copy one part group (``state["group"]``) of an open multipart upload."""
+    plan = Plan.from_state(state["plan"])
+    options = CopyOptions.from_event(state.get("options") or {})
+    return copy_part_group(
+        clients.s3(),
+        _source(state),
+        _destination(state),
+        state["upload_id"],
+        plan.layout,
+        plan.grouping,
+        int(state["group"]),
+        concurrency=options.part_concurrency,
+        stop=stop,
+        on_part=on_part,
+    )
+
+
+def complete_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
+    plan = Plan.from_state(state["plan"])
+    dest = _destination(state)
+    upload_id = state["upload"]["upload_id"]
+    s3 = clients.s3()
+    try:
+        return complete_upload(s3, dest, upload_id, plan.layout).to_state()
+    except UploadGone:
+        # A retried completion whose first attempt did finish finds no upload.
+        # Hand over what is at the destination; Verify judges it.
+        try:
+            head = s3.head_object(Bucket=dest.bucket, Key=dest.key)
+        except ClientError as err:
+            raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
+        return CopyResult(etag=head["ETag"], version_id=head.get("VersionId")).to_state()
+
+
+def verify(state: dict[str, Any]) -> dict[str, Any]:
+    copied = state["copy"]
+    dest = _destination(state, pinned=True)
+    s3 = clients.s3()
+    try:
+        result = check_copy(
+            s3,
+            _source(state),
+            dest,
+            Plan.from_state(state["plan"]),
+            etag=copied["etag"],
+            expected_etag=copied.get("expected_etag"),
+        )
+    except VerificationFailed as failure:
+        discard(s3, dest)
+        raise VerificationFailed(f"{failure}; the destination object was deleted") from failure
+    return result.to_state()
+
+
+def abort(state: dict[str, Any]) -> dict[str, Any]:
+    upload = state.get("upload") or {}
+    if not upload.get("upload_id"):
+        return {"aborted": False}
+    return {"aborted": abort_upload(clients.s3(), _destination(state), upload["upload_id"])}
