@@ -31,6 +31,7 @@ IN_PROGRESS = "InProgress"
 
 # What a resultString starts with, so the code survives into S3 Batch's own report.
 _RESULT = re.compile(r"^(?P<code>[A-Za-z][\w.]*): (?P<message>.*)$", re.DOTALL)
+_COPIED_BYTES = re.compile(r", (\d+) bytes;")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ def parse_result_string(result_string: str) -> tuple[str, str]:
     return match.group("code"), match.group("message")
 
 
+def copied_bytes(message: str) -> int:
+    """Size stated in a success message (see outcome_of_execution)."""
+    match = _COPIED_BYTES.search(message or "")
+    return int(match.group(1)) if match else 0
+
+
 def execution_name(job_id: str, task_id: str, attempt: int) -> str:
     """Stable per (job, task, attempt); at most 80 characters of [A-Za-z0-9_-]."""
     job = re.sub(r"[^A-Za-z0-9_-]", "-", job_id)[:36]
@@ -101,6 +108,10 @@ def _error_message(cause: str | None) -> str:
     return cause
 
 
+# Executions that end without an error name of their own.
+_STATUS_ERRORS = {"TIMED_OUT": "States.Timeout", "ABORTED": "States.Aborted"}
+
+
 def outcome_of_execution(description: dict[str, Any]) -> TaskOutcome:
     status = description["status"]
     if status == "SUCCEEDED":
@@ -116,7 +127,7 @@ def outcome_of_execution(description: dict[str, Any]) -> TaskOutcome:
     if status == "RUNNING":
         arn = description.get("executionArn", "")
         return TaskOutcome(TEMPORARY_FAILURE, IN_PROGRESS, f"copy still running: {arn}", 202)
-    error = description.get("error") or f"States.{status.title()}"
+    error = description.get("error") or _STATUS_ERRORS.get(status, f"States.{status}")
     return TaskOutcome.failure(error, _error_message(description.get("cause")) or status)
 
 

@@ -95,6 +95,13 @@ class WorkerInterrupted(MediaSyncError):
     retryable = True
 
 
+class StepFunctionsError(MediaSyncError):
+    """A state failed inside Step Functions (timeout, task or Map Run failure); the cause names it."""
+
+    http_status = 500
+    retryable = True
+
+
 ERRORS: dict[str, type[MediaSyncError]] = {
     cls.__name__: cls
     for cls in (
@@ -111,6 +118,7 @@ ERRORS: dict[str, type[MediaSyncError]] = {
         Throttled,
         S3ServiceError,
         WorkerInterrupted,
+        StepFunctionsError,
     )
 }
 

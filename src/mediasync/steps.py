@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from . import clients
 from .copy import CopyResult, abort_upload, complete_upload, copy_part_group, copy_single, create_upload
-from .errors import InvalidTask, UploadGone, VerificationFailed, from_client_error
+from .errors import ERRORS, InvalidTask, MediaSyncError, SourceChanged, UploadGone, VerificationFailed, from_client_error
 from .plan import Plan, plan_copy
 from .settings import CopyOptions
 from .source import ObjectRef, SourceObject, inspect_source
@@ -115,7 +115,26 @@ def verify(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def abort(state: dict[str, Any]) -> dict[str, Any]:
+    """Abort the upload; explain the failure when the error that got here does not."""
     upload = state.get("upload") or {}
-    if not upload.get("upload_id"):
-        return {"aborted": False}
-    return {"aborted": abort_upload(clients.s3(), _destination(state), upload["upload_id"])}
+    s3 = clients.s3()
+    result: dict[str, Any] = {"aborted": False}
+    if upload.get("upload_id"):
+        result["aborted"] = abort_upload(s3, _destination(state), upload["upload_id"])
+    error_name = (state.get("error") or {}).get("Error", "")
+    if error_name not in ERRORS and state.get("source"):
+        cause = diagnose_source(s3, _source(state))
+        if cause is not None:
+            result.update(error=cause.code, cause=str(cause))
+    return result
+
+
+def diagnose_source(s3: Any, source: SourceObject) -> MediaSyncError | None:
+    """Why a copy of ``source`` would fail now: it is gone or it changed."""
+    try:
+        current = inspect_source(s3, source.ref)
+    except MediaSyncError as error:
+        return error
+    if current.etag != source.etag:
+        return SourceChanged(f"source {source.ref.url} changed while it was being copied (ETag {source.etag} is now {current.etag})")
+    return None

@@ -31,8 +31,12 @@ def run_group(environ: Mapping[str, str], stop: threading.Event | None = None) -
     if not raw:
         logger.error(f"{GROUP_STATE_ENV} is not set: this container copies one part group given by the state machine")
         return EXIT_FAILED
-    state = json.loads(raw)
-    logger.append_keys(key=state["destination"]["key"], group=state["group"])
+    try:
+        state = json.loads(raw)
+        logger.append_keys(key=state["destination"]["key"], group=state["group"])
+    except (ValueError, KeyError, TypeError) as err:
+        logger.error(f"{GROUP_STATE_ENV} is not a part-group state: {err!r}")
+        return EXIT_FAILED
     try:
         result = steps.copy_parts(state, stop=stop)
     except WorkerInterrupted as interrupted:

@@ -29,7 +29,7 @@ from unittest import mock
 import boto3
 
 from .. import clients
-from ..observability import logger
+from ..observability import logger, metrics
 from ..settings import reset_settings
 from ..worker import GROUP_STATE_ENV, run_group
 
@@ -149,6 +149,12 @@ class LocalRuntime:
         from moto import mock_aws
         from moto.awslambda_simple.models import LambdaSimpleBackend
         from moto.batch_simple.models import BatchSimpleBackend
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
+            DistributedIterationComponent,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
+            StateTaskServiceBatch,
+        )
 
         self._mock = mock_aws(
             config={
@@ -170,6 +176,12 @@ class LocalRuntime:
             self._patches = [
                 mock.patch.object(LambdaSimpleBackend, "invoke", invoke),
                 mock.patch.object(BatchSimpleBackend, "_mark_job_as_finished", finish_job),
+                # No CloudWatch here; and Powertools' metric set is per process, not
+                # per concurrent in-process invocation, so it would only pile up.
+                mock.patch.object(DistributedIterationComponent, "_map_run", _map_run_with_tolerated_failures()),
+                mock.patch.object(StateTaskServiceBatch, "_eval_service_task", _batch_task_with_api_names()),
+                mock.patch.object(metrics.provider, "add_metric", _discard),
+                mock.patch.object(metrics.provider, "flush_metrics", _discard),
             ]
             for patch in self._patches:
                 patch.start()
@@ -331,11 +343,6 @@ class LocalRuntime:
         environment = {
             item["name"]: item["value"] for item in (job.container_overrides or {}).get("environment", [])
         }
-        if GROUP_STATE_ENV not in environment:
-            environment = {
-                item.get("name") or item.get("Name"): item.get("value") or item.get("Value")
-                for item in (job.container_overrides or {}).get("Environment", [])
-            }
         with self._count_lock:
             self.invocations["worker"] = self.invocations.get("worker", 0) + 1
         exit_code = run_group(environment)
@@ -366,6 +373,82 @@ class LocalRuntime:
             return _OkResponse(), description
 
         client.meta.events.register("before-call.sfn.StartSyncExecution", start_sync_execution)
+
+
+def _map_run_with_tolerated_failures() -> Callable[..., None]:
+    """moto records a failed Distributed Map item and carries on with a null result;
+    AWS fails the Map Run once failures exceed the tolerated threshold (0 by default).
+    Give the local Map the AWS behaviour, or a failed part group would go unnoticed
+    until CompleteUpload."""
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
+        DistributedIterationComponent,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    original = DistributedIterationComponent._map_run
+
+    def map_run(component: Any, env: Any, eval_input: Any) -> None:
+        original(component, env, eval_input)
+        record = eval_input.map_run_record
+        counts = record.item_counter
+        failed = counts.failed.get() + counts.timed_out.get() + counts.aborted.get()
+        total = max(counts.total.get(), 1)
+        tolerated_count = record.tolerated_failure_count or 0
+        tolerated_percentage = record.tolerated_failure_percentage or 0.0
+        if failed > tolerated_count and failed * 100.0 / total > tolerated_percentage:
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+                    event_type=HistoryEventType.MapRunFailed,
+                    event_details=EventDetails(
+                        mapRunFailedEventDetails={
+                            "error": StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name(),
+                            "cause": f"{failed} of {total} items failed; the Map Run tolerates none",
+                        }
+                    ),
+                )
+            )
+
+    return map_run
+
+
+def _batch_task_with_api_names() -> Callable[..., None]:
+    """Step Functions' Batch integration takes PascalCase fields (JobName,
+    ContainerOverrides.Environment[].Name) as on AWS; moto hands them to its Batch
+    API unchanged, which wants jobName/containerOverrides/environment/name."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
+        StateTaskServiceBatch,
+    )
+
+    original = StateTaskServiceBatch._eval_service_task
+
+    def recase(value: Any, first: Callable[[str], str]) -> Any:
+        if isinstance(value, dict):
+            return {first(key[:1]) + key[1:]: recase(item, first) for key, item in value.items()}
+        if isinstance(value, list):
+            return [recase(item, first) for item in value]
+        return value
+
+    def eval_service_task(task: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any) -> None:
+        original(task, env, resource_runtime_part, recase(normalised_parameters, str.lower), state_credentials)
+        # ...and the SubmitJob answer back in the integration's PascalCase (JobId).
+        env.stack.append(recase(env.stack.pop(), str.upper))
+
+    return eval_service_task
+
+
+def _discard(*args: Any, **kwargs: Any) -> None:
+    return None
 
 
 class _OkResponse:

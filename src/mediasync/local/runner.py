@@ -1,0 +1,55 @@
+"""A whole local job: manifest -> S3 Batch emulation -> state machines -> report file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..manifest import ManifestRow
+from ..settings import CopyOptions
+from .runtime import BATCH_INVOKE_FUNCTION, LocalRuntime
+from .s3batch import JobSummary, ReportRow, ReportWriter, S3BatchJob
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    options: CopyOptions
+    report_path: Path
+    concurrency: int = 16
+
+
+def user_arguments(options: CopyOptions) -> dict[str, str]:
+    """S3 Batch userArguments are strings; camelCase as the console shows them."""
+    return {
+        "destinationBucket": options.destination_bucket,
+        "destinationPrefix": options.destination_prefix,
+        "multipartThreshold": str(options.multipart_threshold),
+        "partSize": str(options.part_size),
+        "partsPerGroup": str(options.parts_per_group),
+        "worker": options.worker,
+        "maxConcurrency": str(options.max_concurrency),
+    }
+
+
+def run_job(
+    runtime: LocalRuntime,
+    rows: Iterable[ManifestRow],
+    request: JobRequest,
+    on_row: Callable[[ReportRow], None] | None = None,
+) -> JobSummary:
+    request.report_path.parent.mkdir(parents=True, exist_ok=True)
+    job = S3BatchJob(
+        lambda event: runtime.invoke(BATCH_INVOKE_FUNCTION, event),
+        user_arguments=user_arguments(request.options),
+        concurrency=request.concurrency,
+    )
+    with request.report_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = ReportWriter(handle)
+
+        def record(row: ReportRow) -> None:
+            writer.write(row)
+            if on_row:
+                on_row(row)
+
+        return job.run(rows, record)

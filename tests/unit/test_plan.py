@@ -1,0 +1,114 @@
+"""Part planning: every plan covers [0, size) exactly once and respects S3's limits."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mediasync.errors import ObjectTooLarge
+from mediasync.plan import (
+    MAX_OBJECT_SIZE,
+    MAX_PART_SIZE,
+    MAX_PARTS,
+    MIN_PART_SIZE,
+    PartLayout,
+    plan_copy,
+    plan_groups,
+    plan_layout,
+)
+from mediasync.settings import GiB, MiB, TiB, CopyOptions
+
+sizes = st.integers(min_value=1, max_value=MAX_OBJECT_SIZE)
+part_sizes = st.integers(min_value=1, max_value=8 * GiB)
+
+
+def assert_covers_exactly(layout: PartLayout) -> None:
+    expected_start = 0
+    for part in range(1, layout.part_count + 1):
+        start, end = layout.part_range(part)
+        assert start == expected_start
+        assert end >= start
+        expected_start = end + 1
+    assert expected_start == layout.size
+
+
+@settings(max_examples=400)
+@given(size=sizes, part_size=part_sizes)
+def test_planned_layout_covers_object_once_within_limits(size, part_size):
+    layout, reused = plan_layout(size, part_size)
+    assert not reused
+    assert 1 <= layout.part_count <= MAX_PARTS
+    assert layout.part_size <= MAX_PART_SIZE
+    if layout.part_count > 1:
+        assert layout.part_size >= MIN_PART_SIZE
+    # Only the last part may be short.
+    assert all(layout.part_length(n) == layout.part_size for n in range(1, layout.part_count))
+    assert 0 < layout.part_length(layout.part_count) <= layout.part_size
+    # The planner never raises the part size above what the part limit requires.
+    if part_size >= MIN_PART_SIZE and part_size <= MAX_PART_SIZE and size <= part_size * MAX_PARTS:
+        assert layout.part_size == part_size
+    # Ranges as S3 wants them add up to the object.
+    if layout.part_count <= 2000:
+        assert_covers_exactly(layout)
+
+
+@settings(max_examples=300)
+@given(
+    source_part=st.integers(min_value=MIN_PART_SIZE, max_value=64 * MiB),
+    count=st.integers(min_value=2, max_value=MAX_PARTS),
+    last=st.floats(min_value=0.0001, max_value=1.0),
+    requested=part_sizes,
+)
+def test_multipart_source_layout_is_reproduced(source_part, count, last, requested):
+    size = (count - 1) * source_part + max(1, int(source_part * last))
+    layout, reused = plan_layout(size, requested, source_part_size=source_part, source_part_count=count)
+    assert reused
+    assert (layout.part_size, layout.part_count) == (source_part, count)
+    assert layout.part_length(count) == size - (count - 1) * source_part
+
+
+def test_source_layout_that_does_not_add_up_is_replanned():
+    # 3 parts of 8 MiB cannot hold 30 MiB: not a uniform layout, so plan our own.
+    layout, reused = plan_layout(30 * MiB, 16 * MiB, source_part_size=8 * MiB, source_part_count=3)
+    assert not reused
+    assert layout.part_size == 16 * MiB and layout.part_count == 2
+
+
+def test_five_tebibyte_object_fits_in_ten_thousand_parts():
+    layout, _ = plan_layout(5 * TiB, 64 * MiB)
+    assert layout.part_count <= MAX_PARTS
+    assert layout.part_size % MiB == 0
+
+
+def test_object_beyond_multipart_limits_is_refused():
+    with pytest.raises(ObjectTooLarge):
+        plan_layout(MAX_OBJECT_SIZE + 1, 64 * MiB)
+
+
+@given(size=st.integers(min_value=MIN_PART_SIZE, max_value=MAX_OBJECT_SIZE), per_group=st.integers(1, 64))
+def test_groups_partition_the_parts(size, per_group):
+    layout, _ = plan_layout(size, 64 * MiB)
+    grouping = plan_groups(layout, per_group, 32 * GiB)
+    seen = [n for g in range(grouping.group_count) for n in grouping.parts(g, layout.part_count)]
+    assert seen == list(range(1, layout.part_count + 1))
+    assert all(len(grouping.parts(g, layout.part_count)) * layout.part_size <= max(32 * GiB, layout.part_size)
+               for g in range(grouping.group_count))
+
+
+def test_routing_by_size_and_source_layout():
+    options = CopyOptions(multipart_threshold=16 * MiB, part_size=8 * MiB, batch_threshold=1 * GiB, worker="auto")
+    assert plan_copy(0, options).route == "single"
+    assert plan_copy(16 * MiB, options).route == "single"
+    small_multipart = plan_copy(12 * MiB, options, source_part_size=5 * MiB, source_part_count=3)
+    assert (small_multipart.route, small_multipart.machine) == ("multipart", "express")
+    large = plan_copy(17 * MiB, options)
+    assert (large.route, large.machine, large.worker) == ("multipart", "standard", "lambda")
+    assert plan_copy(2 * GiB, options).worker == "batch"
+    # Parts under 5 MiB cannot be reproduced: a small such source is one CopyObject.
+    assert plan_copy(6 * MiB, options, source_part_size=2 * MiB, source_part_count=3).route == "single"
+
+
+def test_plan_state_carries_group_indices_only():
+    options = CopyOptions(multipart_threshold=16 * MiB, part_size=8 * MiB, parts_per_group=2)
+    state = plan_copy(100 * MiB, options).to_state()
+    assert state["group_indices"] == list(range(state["group_count"]))
+    assert state["group_count"] == 7
