@@ -11,11 +11,13 @@ handlers already use. S3 is moto's in-process S3 or any endpoint by URL.
 from __future__ import annotations
 
 import datetime
+import functools
 import importlib.util
 import io
 import json
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
@@ -148,6 +150,7 @@ class LocalRuntime:
                 )
         from moto import mock_aws
         from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.core.base_backend import BackendDict
         from moto.batch_simple.models import BatchSimpleBackend
         from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
             DistributedIterationComponent,
@@ -180,6 +183,8 @@ class LocalRuntime:
                 # per concurrent in-process invocation, so it would only pile up.
                 mock.patch.object(DistributedIterationComponent, "_map_run", _map_run_with_tolerated_failures()),
                 mock.patch.object(StateTaskServiceBatch, "_eval_service_task", _batch_task_with_api_names()),
+                mock.patch.object(BackendDict, "_create_account_specific_backend", _backend_lookup_fast_path()),
+                *_interpreter_caches(),
                 mock.patch.object(metrics.provider, "add_metric", _discard),
                 mock.patch.object(metrics.provider, "flush_metrics", _discard),
             ]
@@ -445,6 +450,67 @@ def _batch_task_with_api_names() -> Callable[..., None]:
         env.stack.append(recase(env.stack.pop(), str.upper))
 
     return eval_service_task
+
+
+def _interpreter_caches() -> list[Any]:
+    """moto re-parses the whole ASL definition (ANTLR) for every execution and every
+    JSONPath (a fresh yacc parser) for every evaluation: over a third of the CPU of a
+    small-object copy. Parse each once. The parsed program is immutable, as moto's
+    own Map already shares one program across concurrent iterations."""
+    import jsonpath_ng.ext
+
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    @functools.lru_cache(maxsize=64)
+    def parse_definition(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    def entrypoint(worker: Any) -> Any:
+        return parse_definition(worker._evaluation_details.state_machine_details.definition)
+
+    # Service integrations also build a new boto3 client for every task they run.
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    clients_by_service: dict[tuple[str, str], Any] = {}
+    clients_lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        with clients_lock:
+            client = clients_by_service.get((region, service))
+            if client is None:
+                client = clients_by_service[(region, service)] = boto_client.boto_client_for(region, service)
+            return client
+
+    users = [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is boto_client.boto_client_for
+    ]
+    return [
+        mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint),
+        mock.patch.object(json_path, "parse", functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)),
+        *[mock.patch.object(module, "boto_client_for", boto_client_for) for module in users if module is not boto_client],
+    ]
+
+
+def _backend_lookup_fast_path() -> Callable[..., None]:
+    """moto runs this on every request: a global lock plus a linear scan of all
+    backends. Once an account's backend exists, skip both (a profile of small-object
+    copies showed it as the largest single cost)."""
+    from moto.core.base_backend import BackendDict
+
+    original = BackendDict._create_account_specific_backend
+    ready: set[tuple[int, str]] = set()
+
+    def create(backends: Any, account_id: str) -> None:
+        if (id(backends), account_id) in ready and dict.__contains__(backends, account_id):
+            return
+        original(backends, account_id)
+        ready.add((id(backends), account_id))
+
+    return create
 
 
 def _discard(*args: Any, **kwargs: Any) -> None:
