@@ -23,6 +23,7 @@ from .errors import InvalidTask, MediaSyncError, http_status_for, is_retryable
 from .plan import plan_copy
 from .settings import CopyOptions, Settings
 from .source import ObjectRef, inspect_source
+from .verify import already_copied
 
 SUCCEEDED = "Succeeded"
 TEMPORARY_FAILURE = "TemporaryFailure"
@@ -151,14 +152,20 @@ class TaskRunner:
             raise InvalidTask(f"bad job arguments: {err}") from err
         if not options.destination_bucket:
             raise InvalidTask("no destination bucket: set destinationBucket in the job's user arguments")
-        source = inspect_source(clients.s3(), ObjectRef(task.bucket, task.key, task.version_id))
+        s3 = clients.s3()
+        source = inspect_source(s3, ObjectRef(task.bucket, task.key, task.version_id))
+        dest = ObjectRef(options.destination_bucket, destination_key(options.destination_prefix, task.key))
+        if options.skip_existing and already_copied(s3, source, dest):
+            return TaskOutcome(
+                SUCCEEDED,
+                "AlreadyCopied",
+                f"{dest.url} already holds this object (ETag {source.etag}, size {source.size}, same metadata): not copied again",
+                200,
+            )
         plan = plan_copy(source.size, options, source_part_size=source.part_size, source_part_count=source.part_count)
         state = {
             "source": source.to_state(),
-            "destination": {
-                "bucket": options.destination_bucket,
-                "key": destination_key(options.destination_prefix, task.key),
-            },
+            "destination": {"bucket": dest.bucket, "key": dest.key},
             "options": options.to_event(),
             "plan": plan.to_state(),
         }

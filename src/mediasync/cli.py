@@ -6,6 +6,7 @@ unreadable manifest.
 
 from __future__ import annotations
 
+import datetime
 import sys
 import time
 from pathlib import Path
@@ -53,6 +54,8 @@ def copy_options(func):  # type: ignore[no-untyped-def]
                          help="Where part groups run: Lambda, AWS Batch, or by size."),
             click.option("--max-concurrency", type=click.IntRange(1, 10_000), default=defaults.max_concurrency,
                          show_default=True, help="Distributed Map MaxConcurrency (part groups in flight per object)."),
+            click.option("--skip-existing/--no-skip-existing", default=defaults.skip_existing, show_default=True,
+                         help="Leave objects whose destination already matches the source (resumed jobs)."),
             click.option("--concurrency", type=click.IntRange(1, 512), default=16, show_default=True,
                          help="Objects copied at once (S3 Batch task concurrency)."),
             click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -95,9 +98,29 @@ def run(manifest: Path, destination_bucket: str, endpoint_url: str | None, repor
     options = _options(destination_bucket, option_values)
     from .local.runtime import LocalRuntime
 
+    started = datetime.datetime.now(datetime.timezone.utc)
     with LocalRuntime(s3_endpoint_url=endpoint_url) as runtime:
+        _abort_interrupted_uploads(manifest, options, started)
         code = _run_job(runtime, manifest, options, report, concurrency)
     sys.exit(code)
+
+
+def _abort_interrupted_uploads(manifest: Path, options: CopyOptions, started: datetime.datetime) -> None:
+    """A run killed mid-job leaves multipart uploads open: abort this manifest's."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from . import clients
+    from .local.recovery import abort_interrupted_uploads
+
+    try:
+        aborted = abort_interrupted_uploads(
+            clients.s3(), options.destination_bucket, options.destination_prefix, read_manifest(manifest), started
+        )
+    except (ClientError, BotoCoreError) as err:
+        console.print(f"[yellow]note:[/yellow] could not look for interrupted uploads: {err}")
+        return
+    if aborted:
+        console.print(f"aborted {aborted} multipart uploads left open by an interrupted run")
 
 
 @main.command()

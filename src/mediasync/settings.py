@@ -60,6 +60,9 @@ class CopyOptions:
     # Objects at or above this size go to AWS Batch when worker is "auto".
     batch_threshold: int = 500 * GiB
     max_concurrency: int = 100
+    # Leave objects alone whose destination already matches the source (a resumed
+    # or repeated job); costs one HeadObject on the destination per object.
+    skip_existing: bool = True
 
     def to_event(self) -> dict:
         return {
@@ -73,6 +76,7 @@ class CopyOptions:
             "worker": self.worker,
             "batch_threshold": self.batch_threshold,
             "max_concurrency": self.max_concurrency,
+            "skip_existing": self.skip_existing,
         }
 
     @classmethod
@@ -90,7 +94,9 @@ class CopyOptions:
             name = known.get(key)
             if name is None or value is None or value == "":
                 continue
-            if name in ("destination_bucket", "destination_prefix", "worker"):
+            if name == "skip_existing":
+                changes[name] = _parse_bool(value)
+            elif name in ("destination_bucket", "destination_prefix", "worker"):
                 changes[name] = str(value)
             elif name in ("multipart_threshold", "part_size", "group_byte_budget", "batch_threshold"):
                 changes[name] = parse_size(value)
@@ -108,6 +114,17 @@ class CopyOptions:
                 raise ValueError(f"{name} must be at least 1")
         if self.multipart_threshold > 5 * GiB:
             raise ValueError("multipart_threshold cannot exceed 5 GiB: CopyObject works only up to 5 GiB")
+
+
+def _parse_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {value!r} (use true or false)")
 
 
 def _camel(name: str) -> str:

@@ -113,4 +113,5 @@ def already_copied(s3: Any, source: SourceObject, dest: ObjectRef) -> bool:
         head.get("ETag") == source.etag
         and head["ContentLength"] == source.size
         and (head.get("Metadata") or {}) == (source.metadata or {})
+        and (not source.content_type or head.get("ContentType") == source.content_type)
     )

@@ -29,6 +29,7 @@ def user_arguments(options: CopyOptions) -> dict[str, str]:
         "partsPerGroup": str(options.parts_per_group),
         "worker": options.worker,
         "maxConcurrency": str(options.max_concurrency),
+        "skipExisting": str(options.skip_existing).lower(),
     }
 
 
