@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from .errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error
 from .plan import Grouping, PartLayout
-from .source import ObjectRef, SourceObject, etag_part_count
+from .source import ObjectRef, SourceObject, etag_part_count, quoted_etag
 
 # HeadObject fields carried into CreateMultipartUpload, by allowlist (as s3transfer
 # does): anything else HeadObject returns is about the source object, not its content.
@@ -53,7 +53,7 @@ class CopyResult:
     def to_state(self) -> dict[str, Any]:
         # Unversioned buckets answer VersionId "null" (moto) or nothing: not a pin.
         version = None if self.version_id in (None, "", "null") else self.version_id
-        return {"etag": self.etag, "version_id": version, "expected_etag": self.expected_etag}
+        return {"etag": quoted_etag(self.etag), "version_id": version, "expected_etag": self.expected_etag}
 
 
 def copy_single(s3: Any, source: SourceObject, dest: ObjectRef) -> CopyResult:

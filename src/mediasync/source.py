@@ -15,6 +15,11 @@ ARCHIVE_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
 ARCHIVE_TIERS = {"ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"}
 
 
+def quoted_etag(etag: str | None) -> str:
+    """ETags as HeadObject gives them, in quotes: SeaweedFS's CopyObject answers without."""
+    return f'"{(etag or "").strip(chr(34))}"'
+
+
 def etag_part_count(etag: str) -> int | None:
     """Parts of a multipart object from its ETag's ``-N`` suffix; None for single-part.
 
@@ -101,7 +106,7 @@ def inspect_source(s3: Any, ref: ObjectRef) -> SourceObject:
     archived = _archived_message(head, ref)
     if archived:
         raise SourceArchived(archived)
-    etag = head["ETag"]
+    etag = quoted_etag(head["ETag"])
     part_count = etag_part_count(etag)
     part_size = None
     if part_count:

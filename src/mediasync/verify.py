@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from .errors import VerificationFailed, from_client_error
 from .plan import Plan
-from .source import ObjectRef, SourceObject, etag_part_count
+from .source import ObjectRef, SourceObject, etag_part_count, quoted_etag
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ def check_copy(
     leave only size and part layout to check, and the message says so.
     """
     head = _head(s3, dest)
+    head["ETag"] = quoted_etag(head.get("ETag"))
     problems: list[str] = []
     if head["ContentLength"] != source.size:
         problems.append(f"size {head['ContentLength']} != source {source.size}")
@@ -110,7 +111,7 @@ def already_copied(s3: Any, source: SourceObject, dest: ObjectRef) -> bool:
     except ClientError:
         return False
     return (
-        head.get("ETag") == source.etag
+        quoted_etag(head.get("ETag")) == source.etag
         and head["ContentLength"] == source.size
         and (head.get("Metadata") or {}) == (source.metadata or {})
         and (not source.content_type or head.get("ContentType") == source.content_type)

@@ -59,7 +59,8 @@ def check_copy(s3: Any, source: str, destination: str, report: list[dict[str, st
         assert dst["ContentLength"] == obj.size
         assert md5_of(s3, destination, obj.key) == md5_of(s3, source, obj.key), obj.key
         assert dst.get("Metadata", {}) == (obj.metadata or {}), obj.key
-        assert dst["ContentType"] == obj.content_type, obj.key
+        # Servers differ on the type of an object stored as octet-stream: compare with the source.
+        assert dst.get("ContentType") == src.get("ContentType"), obj.key
         assert tags(s3, destination, obj.key) == (obj.tags or {}), obj.key
         if obj.part_size:
             same_layout = dst["ETag"].split("-")[-1] == src["ETag"].split("-")[-1]

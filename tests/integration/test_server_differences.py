@@ -1,0 +1,275 @@
+"""What moto 5.2.5's server and SeaweedFS 4.48 really do where S3 servers differ.
+
+The copy engine depends on these facts: each test states both servers' behaviour, so
+an upgrade of either that changes one fails here first. SeaweedFS stores objects in
+4 MiB chunks (filer -maxMB default), which shows through several answers below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+from botocore.exceptions import ClientError
+
+from mediasync.testing.servers import S3Server
+
+MiB = 1 << 20
+CHUNK = 4 * MiB  # SeaweedFS's chunk size
+SIZE = 2 * 5 * MiB + 1000
+PARTS = [(0, 5 * MiB), (5 * MiB, 10 * MiB), (10 * MiB, SIZE)]  # two 5 MiB parts and a short last one
+WRONG_ETAG = '"0123456789abcdef0123456789abcdef"'
+
+T = TypeVar("T")
+
+
+def by_server(server: S3Server, *, moto: T, seaweedfs: T) -> T:
+    return {"moto-server": moto, "seaweedfs": seaweedfs}[server.name]
+
+
+def quoted_md5(data: bytes) -> str:
+    return f'"{hashlib.md5(data).hexdigest()}"'
+
+
+def multipart_etag(parts: list[bytes]) -> str:
+    """The ETag AWS gives a multipart object made of these parts."""
+    digests = b"".join(hashlib.md5(part).digest() for part in parts)
+    return f'"{hashlib.md5(digests).hexdigest()}-{len(parts)}"'
+
+
+def outcome(call: Callable[[], Any]) -> str:
+    """The error code of the call, or "accepted"."""
+    try:
+        call()
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return "accepted"
+
+
+def put_multipart(s3: Any, bucket: str, key: str, body: bytes, **extra: Any) -> tuple[str, list[str]]:
+    """Upload ``body`` in PARTS; returns the object's ETag and the parts' ETags."""
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **extra)["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number,
+                            Body=body[start:end])["ETag"]
+             for number, (start, end) in enumerate(PARTS, 1)]
+    completed = s3.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]})
+    return completed["ETag"], etags
+
+
+def copy_parts(s3: Any, bucket: str, source_key: str, key: str, **source: Any) -> tuple[str, list[str]]:
+    """Start an upload of ``key`` and UploadPartCopy PARTS of ``source_key`` into it."""
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    etags = [s3.upload_part_copy(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number,
+                                 CopySource={"Bucket": bucket, "Key": source_key, **source},
+                                 CopySourceRange=f"bytes={start}-{end - 1}")["CopyPartResult"]["ETag"]
+             for number, (start, end) in enumerate(PARTS, 1)]
+    return upload, etags
+
+
+@pytest.fixture(scope="module")
+def body() -> bytes:
+    return os.urandom(SIZE)
+
+
+@pytest.fixture
+def s3(s3_server: S3Server) -> Any:
+    return s3_server.client()
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    name = f"differences-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def test_upload_part_copy_part_etag_is_the_md5_of_the_part(s3_server, s3, bucket, body):
+    s3.put_object(Bucket=bucket, Key="source", Body=body)
+    upload, etags = copy_parts(s3, bucket, "source", "copy")
+    listed = [p["ETag"] for p in s3.list_parts(Bucket=bucket, Key="copy", UploadId=upload)["Parts"]]
+    s3.abort_multipart_upload(Bucket=bucket, Key="copy", UploadId=upload)
+
+    md5s = [quoted_md5(body[start:end]) for start, end in PARTS]
+    if s3_server.name == "moto-server":
+        assert etags == md5s
+        assert listed == md5s
+        return
+    # SeaweedFS: unquoted, and derived from the source chunks the range touches, not from
+    # the bytes copied: "<hex>-<chunks>" for a 5 MiB part (two 4 MiB chunks)...
+    assert all(re.fullmatch(r"[0-9a-f]{32}-2", etag) for etag in etags[:2]), etags
+    # ... and for a range inside one chunk, the MD5 of that whole chunk.
+    last_chunk = body[PARTS[2][0] // CHUNK * CHUNK:]
+    assert [f'"{etags[2]}"'] == [quoted_md5(last_chunk)] != [md5s[2]]
+    assert listed == [f'"{etag}"' for etag in etags]  # ListParts quotes them
+
+
+def test_multipart_object_made_by_upload_part_copy(s3_server, s3, bucket, body):
+    """The bytes are right on both; only moto's ETag can be predicted from them."""
+    s3.put_object(Bucket=bucket, Key="source", Body=body)
+    upload, etags = copy_parts(s3, bucket, "source", "copy")
+    completed = s3.complete_multipart_upload(
+        Bucket=bucket, Key="copy", UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]})
+
+    assert s3.get_object(Bucket=bucket, Key="copy")["Body"].read() == body
+    expected = multipart_etag([body[start:end] for start, end in PARTS])
+    assert (completed["ETag"] == expected) is by_server(s3_server, moto=True, seaweedfs=False)
+    assert re.fullmatch(r'"[0-9a-f]{32}-3"', completed["ETag"])
+
+
+def test_copy_source_if_match_with_a_wrong_etag(s3_server, s3, bucket, body):
+    s3.put_object(Bucket=bucket, Key="source", Body=body)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="copy")["UploadId"]
+    source = {"Bucket": bucket, "Key": "source"}
+
+    outcomes = [
+        outcome(lambda: s3.copy_object(Bucket=bucket, Key="whole", CopySource=source,
+                                       CopySourceIfMatch=WRONG_ETAG)),
+        outcome(lambda: s3.upload_part_copy(Bucket=bucket, Key="copy", UploadId=upload, PartNumber=1,
+                                            CopySource=source, CopySourceRange=f"bytes=0-{5 * MiB - 1}",
+                                            CopySourceIfMatch=WRONG_ETAG)),
+    ]
+    s3.abort_multipart_upload(Bucket=bucket, Key="copy", UploadId=upload)
+    assert outcomes == by_server(s3_server, moto=["accepted"] * 2, seaweedfs=["PreconditionFailed"] * 2)
+
+
+def test_head_object_part_number_on_a_multipart_object(s3_server, s3, bucket, body):
+    etag, part_etags = put_multipart(s3, bucket, "multipart", body)
+    head = s3.head_object(Bucket=bucket, Key="multipart", PartNumber=1)
+
+    assert (head["ContentLength"], head["PartsCount"]) == (5 * MiB, 3)
+    assert part_etags[0] == quoted_md5(body[:5 * MiB]) != etag
+    assert head["ETag"] == by_server(s3_server, moto=part_etags[0], seaweedfs=etag)
+
+
+def test_head_object_part_number_on_a_plain_put(s3_server, s3, bucket, body):
+    small = b"a small object"
+    small_etag = s3.put_object(Bucket=bucket, Key="small", Body=small)["ETag"]
+    large_etag = s3.put_object(Bucket=bucket, Key="large", Body=body)["ETag"]
+
+    observed = [(head.get("PartsCount"), head["ContentLength"], head["ETag"]) for head in (
+        s3.head_object(Bucket=bucket, Key="small", PartNumber=1),
+        s3.head_object(Bucket=bucket, Key="large", PartNumber=1),
+    )]
+    assert observed == by_server(
+        s3_server,
+        moto=[(None, len(small), small_etag), (None, SIZE, large_etag)],
+        # SeaweedFS counts its 4 MiB chunks as parts, even for a single PUT.
+        seaweedfs=[(1, len(small), small_etag), (3, CHUNK, large_etag)],
+    )
+
+
+def test_head_object_part_number_on_an_empty_object(s3_server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    try:
+        head = s3.head_object(Bucket=bucket, Key="empty", PartNumber=1)
+        answer = (head["ResponseMetadata"]["HTTPStatusCode"], head["ContentLength"], head.get("ContentRange"))
+    except ClientError as error:
+        answer = (error.response["ResponseMetadata"]["HTTPStatusCode"], None, None)
+    # moto: a success, 206 Partial Content, with an invalid Content-Range.
+    assert answer == by_server(s3_server, moto=(206, 0, "bytes 0--1/0"), seaweedfs=(416, None, None))
+
+
+def test_copy_object_keeps_metadata_content_type_and_tags(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="source", Body=b"media", ContentType="video/mp4", CacheControl="max-age=60",
+                  Metadata={"shot": "a b"}, Tagging="tier=mezz&n=1")
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "source"})
+
+    head = s3.head_object(Bucket=bucket, Key="copy")
+    kept = (head["ContentType"], head.get("CacheControl"), head["Metadata"])
+    assert kept == ("video/mp4", "max-age=60", {"shot": "a b"})
+    tags = s3.get_object_tagging(Bucket=bucket, Key="copy")["TagSet"]
+    assert {t["Key"]: t["Value"] for t in tags} == {"tier": "mezz", "n": "1"}
+
+
+def test_list_parts_paginates(s3_server, s3, bucket):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="parts")["UploadId"]
+    for number in range(1, 6):  # parts below 5 MiB are fine until completion
+        s3.upload_part(Bucket=bucket, Key="parts", UploadId=upload, PartNumber=number, Body=b"%d" % number)
+
+    pages, marker = [], 0
+    while len(pages) < 5:
+        page = s3.list_parts(Bucket=bucket, Key="parts", UploadId=upload, MaxParts=2, PartNumberMarker=marker)
+        pages.append(([p["PartNumber"] for p in page["Parts"]], page["IsTruncated"], page.get("NextPartNumberMarker")))
+        if not page["IsTruncated"]:
+            break
+        marker = page["NextPartNumberMarker"]
+    s3.abort_multipart_upload(Bucket=bucket, Key="parts", UploadId=upload)
+
+    # Only the last page differs: SeaweedFS leaves NextPartNumberMarker out.
+    assert pages == [([1, 2], True, 2), ([3, 4], True, 4), ([5], False, by_server(s3_server, moto=5, seaweedfs=None))]
+
+
+def test_storage_class_on_put_and_copy_is_kept_and_reported(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="ia", Body=b"x", StorageClass="STANDARD_IA")
+    s3.put_object(Bucket=bucket, Key="standard", Body=b"x")
+    s3.copy_object(Bucket=bucket, Key="copied-ia", CopySource={"Bucket": bucket, "Key": "standard"},
+                   StorageClass="STANDARD_IA")
+
+    assert s3.head_object(Bucket=bucket, Key="ia").get("StorageClass") == "STANDARD_IA"
+    assert s3.head_object(Bucket=bucket, Key="copied-ia").get("StorageClass") == "STANDARD_IA"
+    assert "StorageClass" not in s3.head_object(Bucket=bucket, Key="standard")  # as on AWS
+    listed = {o["Key"]: o["StorageClass"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert listed == {"copied-ia": "STANDARD_IA", "ia": "STANDARD_IA", "standard": "STANDARD"}
+
+
+def test_get_of_a_glacier_object(s3_server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="archived", Body=b"x", StorageClass="GLACIER")
+    assert s3.head_object(Bucket=bucket, Key="archived")["StorageClass"] == "GLACIER"
+    # Only moto emulates archived objects; SeaweedFS serves them like any other.
+    assert outcome(lambda: s3.get_object(Bucket=bucket, Key="archived")) == by_server(
+        s3_server, moto="InvalidObjectState", seaweedfs="accepted")
+
+
+def test_tagging_on_create_multipart_upload(s3, bucket, body):
+    put_multipart(s3, bucket, "tagged", body, Tagging="tier=mezz&n=1")
+    tags = s3.get_object_tagging(Bucket=bucket, Key="tagged")["TagSet"]
+    assert {t["Key"]: t["Value"] for t in tags} == {"tier": "mezz", "n": "1"}
+
+
+def test_versioning_and_version_id_in_copy_source(s3_server, s3, bucket, body):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    first = s3.put_object(Bucket=bucket, Key="source", Body=body)["VersionId"]
+    second = s3.put_object(Bucket=bucket, Key="source", Body=b"newer")["VersionId"]
+    assert first != second
+
+    copied = s3.copy_object(Bucket=bucket, Key="copy",
+                            CopySource={"Bucket": bucket, "Key": "source", "VersionId": first})
+    upload, etags = copy_parts(s3, bucket, "source", "parts", VersionId=first)
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="parts", UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]})
+
+    assert s3.get_object(Bucket=bucket, Key="copy")["Body"].read() == body
+    assert s3.get_object(Bucket=bucket, Key="parts")["Body"].read() == body
+    assert copied.get("CopySourceVersionId") == by_server(s3_server, moto=first, seaweedfs=None)
+
+
+def test_etag_quoting_in_copy_results(s3_server, s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="source", Body=b"media")["ETag"]
+    copied = s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "source"})
+
+    assert etag == quoted_md5(b"media") == s3.head_object(Bucket=bucket, Key="copy")["ETag"]
+    assert copied["CopyObjectResult"]["ETag"] == by_server(s3_server, moto=etag, seaweedfs=etag.strip('"'))
+
+
+def test_content_type_when_none_is_given(s3_server, s3, bucket, body):
+    s3.put_object(Bucket=bucket, Key="text", Body=b"plain words")
+    s3.put_object(Bucket=bucket, Key="binary", Body=body)
+
+    types = [s3.head_object(Bucket=bucket, Key=key)["ContentType"] for key in ("text", "binary")]
+    assert types == by_server(s3_server, moto=["binary/octet-stream"] * 2,
+                              seaweedfs=["text/plain; charset=utf-8", "application/octet-stream"])  # sniffed
+
+
+def test_request_signatures_are_checked(s3_server):
+    wrong = S3Server(s3_server.name, s3_server.endpoint_url, s3_server.access_key, "not-the-secret").client()
+    assert outcome(wrong.list_buckets) == by_server(s3_server, moto="accepted", seaweedfs="SignatureDoesNotMatch")
