@@ -19,7 +19,14 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from . import clients
-from .errors import InvalidTask, MediaSyncError, http_status_for, is_retryable
+from .errors import (
+    TRANSPORT_ERRORS,
+    InvalidTask,
+    MediaSyncError,
+    from_transport_error,
+    http_status_for,
+    is_retryable,
+)
 from .plan import plan_copy
 from .settings import CopyOptions, Settings
 from .source import ObjectRef, inspect_source
@@ -29,6 +36,12 @@ SUCCEEDED = "Succeeded"
 TEMPORARY_FAILURE = "TemporaryFailure"
 PERMANENT_FAILURE = "PermanentFailure"
 IN_PROGRESS = "InProgress"
+
+# DescribeExecution schedule while waiting for a STANDARD execution: doubling from the
+# first delay up to the cap, which keeps thousands of concurrent waits under the API's
+# quota on AWS. (The local runtime, where the call is in-process, lowers the cap.)
+FIRST_POLL_DELAY = 0.05
+MAX_POLL_DELAY = 5.0
 
 # What a resultString starts with, so the code survives into S3 Batch's own report.
 _RESULT = re.compile(r"^(?P<code>[A-Za-z][\w.]*): (?P<message>.*)$", re.DOTALL)
@@ -144,6 +157,8 @@ class TaskRunner:
             return self._run(task, remaining_ms)
         except MediaSyncError as error:
             return TaskOutcome.from_error(error)
+        except TRANSPORT_ERRORS as error:
+            return TaskOutcome.from_error(from_transport_error(error))
 
     def _run(self, task: BatchTask, remaining_ms: Callable[[], int]) -> TaskOutcome:
         try:
@@ -211,7 +226,7 @@ class TaskRunner:
 
     def _wait(self, arn: str, remaining_ms: Callable[[], int]) -> TaskOutcome:
         sfn = clients.stepfunctions()
-        delay = 0.05
+        delay = FIRST_POLL_DELAY
         while True:
             try:
                 description = sfn.describe_execution(executionArn=arn)
@@ -222,7 +237,7 @@ class TaskRunner:
             if remaining_ms() / 1000 - delay < self.settings.invoke_time_margin:
                 return outcome_of_execution(description)
             self.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, MAX_POLL_DELAY)
 
 
 def _states_api_failure(err: ClientError) -> TaskOutcome:

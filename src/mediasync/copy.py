@@ -6,6 +6,7 @@ a source replaced mid-copy fails loudly instead of producing a mixed object.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 from botocore.exceptions import ClientError
 
 from .errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error
+from .observability import logger
 from .plan import Grouping, PartLayout
 from .source import ObjectRef, SourceObject, etag_part_count, quoted_etag
 
@@ -80,7 +82,9 @@ def _copy_error(err: ClientError, source: SourceObject, dest: ObjectRef) -> Medi
     bucket_name = error.get("BucketName")
     if code == "NoSuchBucket" and bucket_name != source.bucket:
         return from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key)
-    if code == "NoSuchUpload" or (code == "AccessDenied" and bucket_name == dest.bucket):
+    # AWS's AccessDenied names no bucket. The source already passed HeadObject (the
+    # same s3:GetObject a copy needs), so a refusal without a name is the destination's.
+    if code == "NoSuchUpload" or (code == "AccessDenied" and bucket_name != source.bucket):
         return from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key)
     return from_client_error(err, side="source", bucket=source.bucket, key=source.key)
 
@@ -103,11 +107,53 @@ def create_upload(s3: Any, source: SourceObject, dest: ObjectRef) -> str:
     tagging = _tagging(s3, source)
     if tagging:
         args["Tagging"] = tagging
+    started = datetime.datetime.now(datetime.timezone.utc)
     try:
         response = s3.create_multipart_upload(Bucket=dest.bucket, Key=dest.key, **args, **_storage_class_args(source))
     except ClientError as err:
+        if err.response.get("ResponseMetadata", {}).get("RetryAttempts"):
+            abort_lost_uploads(s3, dest, "", started)
         raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
+    if response.get("ResponseMetadata", {}).get("RetryAttempts"):
+        abort_lost_uploads(s3, dest, response["UploadId"], started)
     return response["UploadId"]
+
+
+def abort_lost_uploads(s3: Any, dest: ObjectRef, upload_id: str, since: datetime.datetime) -> int:
+    """Abort uploads of ``dest`` that a retried CreateMultipartUpload created but never heard of.
+
+    When an answer is lost after S3 created the upload, botocore's retry creates a
+    second one and the first stays open, unknown to anyone. Only uploads of this
+    exact key initiated since the call began count (less a second for servers that
+    round the time). Listing may be denied: the bucket's lifecycle rule then
+    remains the guard.
+    """
+    since -= datetime.timedelta(seconds=1)
+    aborted = 0
+    try:
+        uploads = [
+            upload
+            for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=dest.bucket, Prefix=dest.key)
+            for upload in page.get("Uploads", [])
+            if upload["Key"] == dest.key and upload["UploadId"] != upload_id
+        ]
+        ours = [u for u in uploads if u.get("Initiated") and u["Initiated"] >= since]
+        if not ours and uploads and not _reports_initiation_times(uploads):
+            # moto answers one fixed Initiated for every upload: the key is this
+            # task's, so every other upload of it is the lost one.
+            ours = uploads
+        for upload in ours:
+            aborted += abort_upload(s3, dest, upload["UploadId"])
+    except (ClientError, MediaSyncError) as err:
+        logger.warning("could not look for uploads a retried CreateMultipartUpload left open",
+                       extra={"destination": dest.url, "reason": str(err)})
+    return aborted
+
+
+def _reports_initiation_times(uploads: list[dict[str, Any]]) -> bool:
+    """Whether the server dates uploads at all: a date years before now is a constant."""
+    oldest_plausible = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3650)
+    return any(upload.get("Initiated") and upload["Initiated"] > oldest_plausible for upload in uploads)
 
 
 def copy_part(s3: Any, source: SourceObject, dest: ObjectRef, upload_id: str, layout: PartLayout, part: int) -> str:

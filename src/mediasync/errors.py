@@ -7,7 +7,8 @@ it as the error code. ``retryable`` decides TemporaryFailure vs PermanentFailure
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 
 class MediaSyncError(Exception):
@@ -179,3 +180,12 @@ def from_client_error(err: ClientError, *, side: str, bucket: str, key: str) -> 
     if code in _SERVICE_CODES or (status or 0) >= 500:
         return S3ServiceError(f"S3 failed on {where}: {code} {message}")
     return InvalidTask(f"S3 rejected the request for {where}: {code} {message}")
+
+
+# The network failed (connection refused or reset, timeouts, an answer cut short)
+# after every botocore retry: transient, like a 500.
+TRANSPORT_ERRORS = (BotocoreConnectionError, HTTPClientError)
+
+
+def from_transport_error(err: Exception) -> S3ServiceError:
+    return S3ServiceError(f"the network failed after every retry: {err}")

@@ -12,7 +12,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 from urllib.parse import quote_plus, unquote_plus
 
 # Legacy us-east-1 names allowed upper case and underscores; anything else cannot exist.
@@ -20,6 +20,10 @@ _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # How many leading rows may be unreadable before the file is judged not a manifest.
 _PROBE_ROWS = 20
+# A row is a bucket, a URL-encoded key of at most 1,024 bytes and a version id: a
+# longer line is not a row (and a binary file without newlines is not read whole).
+_MAX_LINE = 64 * 1024
+_NOT_UTF8 = "not a UTF-8 text line"
 
 
 class ManifestError(Exception):
@@ -72,40 +76,86 @@ def parse_row(line: int, fields: list[str]) -> ManifestRow:
 def parse_lines(lines: Iterable[str]) -> Iterator[ManifestRow]:
     """Rows from text lines; blank lines are skipped, a leading BOM ignored."""
     for line_number, text in enumerate(lines, 1):
-        if line_number == 1:
-            text = text.lstrip("\ufeff")
-        if not text.strip():
+        row = _parse_text(line_number, text)
+        if row is not None:
+            yield row
+
+
+def _parse_text(line_number: int, text: str) -> ManifestRow | None:
+    if line_number == 1:
+        text = text.lstrip("\ufeff")
+    if not text.strip():
+        return None
+    try:
+        fields = next(csv.reader([text]), [])
+    except csv.Error as err:
+        return _unreadable(line_number, f"not a CSV row ({err})")
+    return parse_row(line_number, fields)
+
+
+def _unreadable(line_number: int, reason: str) -> ManifestRow:
+    return ManifestRow(line_number, "", "", "", None, f"manifest line {line_number}: {reason}")
+
+
+def _read_rows(handle: BinaryIO) -> Iterator[ManifestRow]:
+    """Lines decoded one at a time: a bad byte or an endless line spoils its own row, not the job."""
+    for line_number, line in enumerate(iter(lambda: handle.readline(_MAX_LINE), b""), 1):
+        if len(line) == _MAX_LINE and not line.endswith(b"\n"):
+            while (rest := handle.readline(_MAX_LINE)) and not rest.endswith(b"\n"):
+                pass
+            yield _unreadable(line_number, f"longer than {_MAX_LINE} bytes: not a bucket,key[,version] row")
             continue
-        yield parse_row(line_number, next(csv.reader([text]), []))
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as err:
+            yield _unreadable(line_number, f"{_NOT_UTF8} ({err.reason} at byte {err.start})")
+            continue
+        row = _parse_text(line_number, text)
+        if row is not None:
+            yield row
 
 
 def read_manifest(path: str | Path) -> Iterator[ManifestRow]:
+    if str(path).lower().endswith(".json"):  # an S3 Inventory report's manifest.json
+        from .inventory_manifest import read_inventory_manifest
+
+        yield from read_inventory_manifest(path)
+        return
     path = Path(path)
     try:
-        handle = path.open("r", encoding="utf-8", newline="")
+        handle = path.open("rb")
     except OSError as err:
         raise ManifestError(f"cannot read manifest {path}: {err.strerror}") from err
     with handle:
         try:
-            yield from parse_lines(handle)
-        except UnicodeDecodeError as err:
-            raise ManifestError(f"{path} is not a UTF-8 text CSV manifest ({err.reason} at byte {err.start})") from err
+            yield from _read_rows(handle)
+        except OSError as err:  # e.g. a directory, or a read error
+            raise ManifestError(f"cannot read manifest {path}: {err.strerror}") from err
 
 
 def probe_manifest(path: str | Path) -> None:
     """Raise ManifestError unless the first rows show an S3 Batch CSV manifest."""
+    if str(path).lower().endswith(".json"):  # an S3 Inventory report's manifest.json
+        from .inventory_manifest import probe_inventory_manifest
+
+        probe_inventory_manifest(path)
+        return
     rows = 0
+    cited_error = ""
     for row in read_manifest(path):
         rows += 1
         if row.error is None:
             return
+        # A binary file is best described by its bytes, not by the columns they happen to make.
+        if not cited_error or (_NOT_UTF8 in row.error and _NOT_UTF8 not in cited_error):
+            cited_error = row.error
         if rows >= _PROBE_ROWS:
             break
     if rows == 0:
         raise ManifestError(f"manifest {path} has no rows")
     raise ManifestError(
-        f"{path} is not an S3 Batch Operations manifest: no usable row in its first {rows} rows; "
-        "expected CSV rows of bucket,url-encoded-key[,version-id]"
+        f"{path} is not an S3 Batch Operations manifest: no usable row in its first {rows} rows "
+        f"({cited_error}); expected CSV rows of bucket,url-encoded-key[,version-id]"
     )
 
 

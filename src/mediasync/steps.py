@@ -8,18 +8,46 @@ layout (see statemachine/*.asl.json): ``source``, ``destination``, ``options``,
 
 from __future__ import annotations
 
+import functools
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from botocore.exceptions import ClientError
 
 from . import clients
 from .copy import CopyResult, abort_upload, complete_upload, copy_part_group, copy_single, create_upload
-from .errors import ERRORS, InvalidTask, MediaSyncError, SourceChanged, UploadGone, VerificationFailed, from_client_error
+from .errors import (
+    ERRORS,
+    TRANSPORT_ERRORS,
+    InvalidTask,
+    MediaSyncError,
+    SourceChanged,
+    UploadGone,
+    VerificationFailed,
+    from_client_error,
+    from_transport_error,
+)
 from .plan import Plan, plan_copy
 from .settings import CopyOptions
 from .source import ObjectRef, SourceObject, inspect_source
 from .verify import check_copy, discard
+
+
+Step = TypeVar("Step", bound=Callable[..., dict[str, Any]])
+
+
+def _named_failures(step: Step) -> Step:
+    """A network failure that outlasted botocore's retries leaves as S3ServiceError,
+    which every Task's Retry names, not as a botocore class the ASL does not know."""
+
+    @functools.wraps(step)
+    def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return step(*args, **kwargs)
+        except TRANSPORT_ERRORS as err:
+            raise from_transport_error(err) from err
+
+    return run  # type: ignore[return-value]
 
 
 def _source(state: dict[str, Any]) -> SourceObject:
@@ -34,6 +62,7 @@ def _destination(state: dict[str, Any], *, pinned: bool = False) -> ObjectRef:
     return ObjectRef(dest["bucket"], dest["key"], version)
 
 
+@_named_failures
 def inspect(state: dict[str, Any]) -> dict[str, Any]:
     """Inspect the source and plan the copy; returns the whole state with both added."""
     src = state.get("source") or {}
@@ -47,14 +76,17 @@ def inspect(state: dict[str, Any]) -> dict[str, Any]:
     return {**state, "source": source.to_state(), "plan": plan.to_state()}
 
 
+@_named_failures
 def copy_object(state: dict[str, Any]) -> dict[str, Any]:
     return copy_single(clients.s3(), _source(state), _destination(state)).to_state()
 
 
+@_named_failures
 def create_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
     return {"upload_id": create_upload(clients.s3(), _source(state), _destination(state))}
 
 
+@_named_failures
 def copy_parts(
     state: dict[str, Any],
     *,
@@ -78,6 +110,7 @@ def copy_parts(
     )
 
 
+@_named_failures
 def complete_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
     plan = Plan.from_state(state["plan"])
     dest = _destination(state)
@@ -95,6 +128,7 @@ def complete_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
         return CopyResult(etag=head["ETag"], version_id=head.get("VersionId")).to_state()
 
 
+@_named_failures
 def verify(state: dict[str, Any]) -> dict[str, Any]:
     copied = state["copy"]
     dest = _destination(state, pinned=True)
@@ -114,6 +148,7 @@ def verify(state: dict[str, Any]) -> dict[str, Any]:
     return result.to_state()
 
 
+@_named_failures
 def abort(state: dict[str, Any]) -> dict[str, Any]:
     """Abort the upload; explain the failure when the error that got here does not."""
     upload = state.get("upload") or {}

@@ -8,11 +8,12 @@ parts already copied are simply copied again.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import signal
 import sys
 import threading
-from typing import Mapping
+from typing import Any, Mapping
 
 from . import steps
 from .errors import MediaSyncError, WorkerInterrupted
@@ -24,6 +25,35 @@ EXIT_FAILED = 1
 # 128 + SIGTERM, what a shell reports for a job killed by SIGTERM; the Batch job
 # definition retries on it.
 EXIT_INTERRUPTED = 143
+
+# The worker job definition's retryStrategy (the SAM template registers the same):
+# a group stopped by a Spot reclaim is run again; a group that failed for a reason of
+# its own (source changed, access denied) is not, and the state machine aborts.
+RETRY_STRATEGY: dict[str, Any] = {
+    "attempts": 5,
+    "evaluateOnExit": [
+        {"onStatusReason": "Host EC2*", "action": "RETRY"},
+        {"onStatusReason": "Your Spot Task was interrupted*", "action": "RETRY"},
+        {"onExitCode": str(EXIT_INTERRUPTED), "action": "RETRY"},
+        {"onReason": "*", "action": "EXIT"},
+    ],
+}
+
+
+def batch_retries(strategy: Mapping[str, Any] | None, attempt: int, exit_code: int, status_reason: str = "") -> bool:
+    """Whether AWS Batch runs a job again after ``attempt`` ended with ``exit_code``.
+
+    AWS Batch's rules: the first ``evaluateOnExit`` entry whose conditions all match
+    decides; when none matches, the job is retried while attempts remain.
+    """
+    if exit_code == EXIT_OK or not strategy or attempt >= int(strategy.get("attempts", 1)):
+        return False
+    observed = {"onExitCode": str(exit_code), "onStatusReason": status_reason, "onReason": ""}
+    for rule in strategy.get("evaluateOnExit", []):
+        conditions = {name: pattern for name, pattern in rule.items() if name in observed}
+        if all(fnmatch.fnmatchcase(observed[name], pattern) for name, pattern in conditions.items()):
+            return str(rule.get("action", "")).upper() == "RETRY"
+    return True
 
 
 def run_group(environ: Mapping[str, str], stop: threading.Event | None = None) -> int:
@@ -44,7 +74,8 @@ def run_group(environ: Mapping[str, str], stop: threading.Event | None = None) -
         return EXIT_INTERRUPTED
     except MediaSyncError as error:
         logger.error("group failed", extra={"error": error.code, "reason": str(error)})
-        return EXIT_FAILED
+        # A transient failure (throttling, the network) is worth another attempt too.
+        return EXIT_INTERRUPTED if error.retryable else EXIT_FAILED
     logger.info("group copied", extra=result)
     return EXIT_OK
 

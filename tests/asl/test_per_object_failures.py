@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime
 
+import boto3
 import pytest
 
 from mediasync.local.recovery import abort_interrupted_uploads
 from mediasync.local.runner import JobRequest, run_job
-from mediasync.local.s3batch import read_report
 from mediasync.manifest import format_row, parse_lines, read_manifest
 from mediasync.settings import CopyOptions, MiB
 from tests.conftest import batch_event, put_multipart
+from tests.invariants import assert_invariants, report_row_of
 
 ARGS = {"destinationBucket": "dst", "multipartThreshold": str(16 * MiB), "partSize": str(8 * MiB)}
 
@@ -24,8 +25,12 @@ def buckets(s3):
 
 
 def run_task(runtime, key, *, bucket="src", args=ARGS, version_id=None, task="t1"):
+    """One S3 Batch task; then the invariants hold for it at s3://dst."""
     event = batch_event("job-1", task, bucket, key, user_arguments=args, version_id=version_id)
-    return runtime.invoke("batch_invoke", event)["results"][0]
+    result = runtime.invoke("batch_invoke", event)["results"][0]
+    row = parse_lines([f"{bucket},{key}" + (f",{version_id}" if version_id else "")])
+    assert_invariants(boto3.client("s3", region_name=runtime.region), row, [report_row_of(bucket, key, result)], "dst")
+    return result
 
 
 def code_of(result):
@@ -115,8 +120,9 @@ def test_second_run_skips_what_is_already_copied(runtime, buckets, tmp_path):
     second = run_job(runtime, read_manifest(manifest), JobRequest(options, tmp_path / "r2.csv", 4))
     assert first.succeeded == second.succeeded == 6
     assert (runtime.invocations.get("copy_object"), runtime.invocations.get("copy_parts")) == copies
-    with (tmp_path / "r2.csv").open() as handle:
-        assert all("not copied again" in row["ResultMessage"] for row in read_report(handle))
+    assert_invariants(s3, manifest, tmp_path / "r1.csv", "dst")
+    rows = assert_invariants(s3, manifest, tmp_path / "r2.csv", "dst")
+    assert all("not copied again" in row["ResultMessage"] for row in rows)
 
 
 def test_uploads_left_by_a_killed_run_are_aborted_for_this_manifest_only(runtime, buckets):
@@ -136,8 +142,7 @@ def test_bad_manifest_rows_fail_alone_and_the_job_goes_on(runtime, buckets, tmp_
     manifest.write_text("\ufeffsrc,good.mov\n\nsrc\nBad Bucket!,x\nsrc,bad%zz\nsrc,good.mov,,extra\n")
     options = CopyOptions(destination_bucket="dst")
     summary = run_job(runtime, read_manifest(manifest), JobRequest(options, tmp_path / "r.csv", 2))
-    with (tmp_path / "r.csv").open() as handle:
-        rows = read_report(handle)
+    rows = assert_invariants(buckets, manifest, tmp_path / "r.csv", "dst")
     assert (summary.tasks, summary.succeeded) == (5, 1)
     failed = [r for r in rows if r["TaskStatus"] == "failed"]
     assert {r["ErrorCode"] for r in failed} == {"InvalidManifestRow"}

@@ -4,7 +4,9 @@ It forwards requests unchanged (the Host header too, so SigV4 signatures still
 verify upstream) and, by rule, answers some itself the way S3 does under stress:
 ``503 SlowDown``, ``500 InternalError``, or for CopyObject / UploadPartCopy /
 CompleteMultipartUpload a ``200 OK`` whose body is an ``<Error>``. It can also
-delay operations, to catch a worker in the middle of a part group.
+drop a connection after the server acted (the answer is lost, the client retries
+an operation that already happened), and delay operations, to catch a worker in
+the middle of a part group.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class FaultRules:
     slow_down: float = 0.0
     internal_error: float = 0.0
     ok_with_error: float = 0.0
+    # Forward, then close the connection without answering: for these operations only.
+    answer_lost: float = 0.0
+    answer_lost_operations: set[str] = field(default_factory=lambda: set(OK_WITH_ERROR_OPERATIONS))
     only: set[str] | None = None
     delay_seconds: float = 0.0
     delay_operations: set[str] = field(default_factory=set)
@@ -109,6 +114,9 @@ class FaultProxy:
         roll -= rules.internal_error
         if roll < rules.ok_with_error and operation in OK_WITH_ERROR_OPERATIONS:
             return "OkWithError"
+        roll -= rules.ok_with_error
+        if roll < rules.answer_lost and operation in rules.answer_lost_operations:
+            return "AnswerLost"
         return None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -130,6 +138,11 @@ class FaultProxy:
                 if operation in proxy.rules.delay_operations and proxy.rules.delay_seconds:
                     threading.Event().wait(proxy.rules.delay_seconds)
                 fault = proxy._decide(operation)
+                if fault == "AnswerLost":
+                    with proxy.lock:
+                        proxy.injected[f"{operation}:{fault}"] += 1
+                    self._forward(body, answer=False)
+                    return
                 if fault is not None:
                     with proxy.lock:
                         proxy.injected[f"{operation}:{fault}"] += 1
@@ -150,7 +163,7 @@ class FaultProxy:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def _forward(self, body: bytes) -> None:
+            def _forward(self, body: bytes, answer: bool = True) -> None:
                 connection = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=120)
                 try:
                     # Host stays as the client signed it.
@@ -158,6 +171,10 @@ class FaultProxy:
                     connection.request(self.command, self.path, body=body or None, headers=outgoing)
                     response = connection.getresponse()
                     data = response.read()
+                    if not answer:
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
                     self.send_response(response.status, response.reason)
                     for name, value in response.getheaders():
                         if name.lower() not in ("transfer-encoding", "connection", "content-length"):
