@@ -1,0 +1,309 @@
+"""Every AWS call each deployed role makes, and the IAM actions that allows.
+
+The one place a reviewer reads to know what MediaSync may do in an account.
+``template.yaml`` must grant exactly these actions, statement by statement (the
+statement ``Sid`` names the resource), and tests/deploy/test_iam_coverage.py
+checks both directions: the template against this module, and the calls the
+handlers and the worker really make (recorded while they copy on the local
+runtime) against ``Role.calls``.
+
+S3 facts behind the table (AWS "Actions, resources, and condition keys for
+Amazon S3" and the S3 API reference): HeadObject is authorised by GetObject
+(GetObjectVersion with a VersionId); without ListBucket on the bucket a missing
+key answers 403 instead of 404, and MediaSync would report ``AccessDenied``
+where the truth is ``SourceMissing``; CopyObject with ``TaggingDirective=COPY``
+reads the source's tags and writes them; CreateMultipartUpload with
+``Tagging`` needs PutObjectTagging; UploadPartCopy and CompleteMultipartUpload
+are PutObject; ListParts is ListMultipartUploadParts. With SSE-KMS, reading a
+source for a copy needs kms:Decrypt on its key, and writing needs
+kms:GenerateDataKey (plus kms:Decrypt for multipart uploads) on the destination's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Statement ids in template.yaml: each names the resource a statement covers.
+SOURCE_OBJECTS = "SourceObjects"
+SOURCE_BUCKETS = "SourceBuckets"
+SOURCE_KEY = "SourceKmsKey"
+DESTINATION_OBJECTS = "DestinationObjects"
+DESTINATION_BUCKET = "DestinationBucket"
+DESTINATION_KEY = "DestinationKmsKey"
+EXPRESS_MACHINE = "CopySmallStateMachine"
+STANDARD_MACHINE = "CopyLargeStateMachine"
+STANDARD_EXECUTIONS = "CopyLargeExecutions"
+MAP_RUN_EXECUTIONS = "CopyLargeMapRunExecutions"
+COPY_FUNCTIONS = "CopyFunctions"
+BATCH_INVOKE_FUNCTION = "BatchInvokeFunction"
+WORKER_QUEUE_AND_DEFINITION = "WorkerJobQueueAndDefinition"
+WORKER_JOBS = "WorkerJobs"
+BATCH_EVENTS_RULE = "BatchJobEventsRule"
+WORKER_IMAGE = "WorkerImageRepository"
+OWN_LOG_GROUP = "OwnLogGroup"
+MANIFEST_OBJECTS = "ManifestObjects"
+MANIFEST_BUCKET = "ManifestBucket"
+REPORT_OBJECTS = "ReportObjects"
+REPORT_BUCKET = "ReportBucket"
+# Actions AWS authorises only on "Resource": "*" (no resource-level permissions).
+LOG_DELIVERY = "LogDelivery"
+BATCH_JOB_STATUS = "BatchJobStatus"
+ECR_AUTHORIZATION = "EcrAuthorization"
+
+# What each resource statement must be scoped by: the template parameter or
+# resource its ARN is built from. "*" only for the three statements above.
+SCOPED_BY: dict[str, str | None] = {
+    SOURCE_OBJECTS: "SourceBuckets",
+    SOURCE_BUCKETS: "SourceBuckets",
+    SOURCE_KEY: "SourceKmsKeyArns",
+    DESTINATION_OBJECTS: "DestinationBucket",
+    DESTINATION_BUCKET: "DestinationBucket",
+    DESTINATION_KEY: "DestinationKmsKeyArn",
+    EXPRESS_MACHINE: "CopySmallStateMachine",
+    STANDARD_MACHINE: "AWS::StackName",
+    STANDARD_EXECUTIONS: "AWS::StackName",
+    MAP_RUN_EXECUTIONS: "AWS::StackName",
+    COPY_FUNCTIONS: "CopyPartsFunction",
+    BATCH_INVOKE_FUNCTION: "BatchInvokeFunction",
+    WORKER_QUEUE_AND_DEFINITION: "WorkerJobQueue",
+    WORKER_JOBS: "AWS::AccountId",
+    BATCH_EVENTS_RULE: "AWS::AccountId",
+    WORKER_IMAGE: "WorkerImageRepository",
+    OWN_LOG_GROUP: "LogGroup",
+    MANIFEST_OBJECTS: "ManifestBucket",
+    MANIFEST_BUCKET: "ManifestBucket",
+    REPORT_OBJECTS: "ReportBucket",
+    REPORT_BUCKET: "ReportBucket",
+    LOG_DELIVERY: None,
+    BATCH_JOB_STATUS: None,
+    ECR_AUTHORIZATION: None,
+}
+
+# Template conditions that switch statements on: KMS keys given, Batch deployed.
+CONDITIONS = {
+    SOURCE_KEY: "HasSourceKmsKey",
+    DESTINATION_KEY: "HasDestinationKmsKey",
+    WORKER_QUEUE_AND_DEFINITION: "DeployBatch",
+    WORKER_JOBS: "DeployBatch",
+    BATCH_JOB_STATUS: "DeployBatch",
+    BATCH_EVENTS_RULE: "DeployBatch",
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Actions on one resource, and why (the API call or service feature)."""
+
+    on: str
+    actions: tuple[str, ...]
+    because: str
+
+    @property
+    def condition(self) -> str | None:
+        return CONDITIONS.get(self.on)
+
+
+@dataclass(frozen=True)
+class Role:
+    """One IAM role in template.yaml: who assumes it and what it is allowed."""
+
+    logical_id: str
+    principal: str
+    # Calls the code running under this role makes ("s3:HeadObject"), compared
+    # with the calls recorded while it runs. Empty for roles AWS services use.
+    calls: tuple[str, ...]
+    grants: tuple[Grant, ...]
+
+    def actions(self) -> set[tuple[str, str, str | None]]:
+        """(statement id, action, condition) triples the template must grant exactly."""
+        return {(grant.on, action, grant.condition) for grant in self.grants for action in grant.actions}
+
+
+# -- grants several roles share --------------------------------------------------
+def _read_source(because: str, *, tags: bool = False, data: bool = False) -> tuple[Grant, ...]:
+    actions = ("s3:GetObject", "s3:GetObjectVersion")
+    if tags:
+        actions += ("s3:GetObjectTagging", "s3:GetObjectVersionTagging")
+    grants = (Grant(SOURCE_OBJECTS, actions, because),)
+    if data:
+        grants += (Grant(SOURCE_KEY, ("kms:Decrypt",), f"{because} reads SSE-KMS sources"),)
+    return grants
+
+
+_SOURCE_LISTING = Grant(SOURCE_BUCKETS, ("s3:ListBucket",), "HeadObject answers 404, not 403, for a missing source key")
+_DESTINATION_LISTING = Grant(
+    DESTINATION_BUCKET, ("s3:ListBucket",), "HeadObject answers 404, not 403, for a destination not yet copied"
+)
+
+
+def _logs() -> Grant:
+    return Grant(OWN_LOG_GROUP, ("logs:CreateLogStream", "logs:PutLogEvents"), "Powertools logs and EMF metrics")
+
+
+def _function(logical_id: str, calls: tuple[str, ...], *grants: Grant) -> Role:
+    return Role(logical_id, "lambda.amazonaws.com", calls, (*grants, _logs()))
+
+
+_COPY_PART = (
+    *_read_source("UploadPartCopy", data=True),
+    Grant(DESTINATION_OBJECTS, ("s3:PutObject",), "UploadPartCopy"),
+    Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"), "UploadPartCopy into an SSE-KMS destination"),
+)
+
+_LOG_DELIVERY = Grant(
+    LOG_DELIVERY,
+    (
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+    ),
+    "state machine logging to CloudWatch Logs (vended log delivery takes no resource ARN)",
+)
+
+# Handler directory under functions/ -> its role.
+FUNCTION_ROLES: dict[str, Role] = {
+    "batch_invoke": _function(
+        "BatchInvokeFunctionRole",
+        ("s3:HeadObject", "states:StartSyncExecution", "states:StartExecution", "states:DescribeExecution"),
+        *_read_source("HeadObject (inspect the source)"),
+        _SOURCE_LISTING,
+        Grant(DESTINATION_OBJECTS, ("s3:GetObject",), "HeadObject (skip objects already copied)"),
+        _DESTINATION_LISTING,
+        Grant(EXPRESS_MACHINE, ("states:StartSyncExecution",), "small objects"),
+        Grant(STANDARD_MACHINE, ("states:StartExecution",), "large objects"),
+        Grant(STANDARD_EXECUTIONS, ("states:DescribeExecution",), "wait for or re-attach to a large copy"),
+    ),
+    "inspect_source": _function(
+        "InspectSourceFunctionRole",
+        ("s3:HeadObject",),
+        *_read_source("HeadObject"),
+        _SOURCE_LISTING,
+    ),
+    "copy_object": _function(
+        "CopyObjectFunctionRole",
+        ("s3:CopyObject",),
+        *_read_source("CopyObject with TaggingDirective=COPY", tags=True, data=True),
+        Grant(DESTINATION_OBJECTS, ("s3:PutObject", "s3:PutObjectTagging"), "CopyObject with TaggingDirective=COPY"),
+        Grant(DESTINATION_KEY, ("kms:GenerateDataKey",), "CopyObject into an SSE-KMS destination"),
+    ),
+    "create_upload": _function(
+        "CreateUploadFunctionRole",
+        ("s3:HeadObject", "s3:GetObjectTagging", "s3:CreateMultipartUpload", "s3:ListMultipartUploads",
+         "s3:AbortMultipartUpload"),
+        *_read_source("HeadObject IfMatch and GetObjectTagging", tags=True),
+        _SOURCE_LISTING,
+        Grant(
+            DESTINATION_OBJECTS,
+            ("s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"),
+            "CreateMultipartUpload with Tagging; abort the upload of a create whose answer was lost and retried",
+        ),
+        Grant(
+            DESTINATION_BUCKET,
+            ("s3:ListBucketMultipartUploads",),
+            "find the upload a retried CreateMultipartUpload created but never heard of",
+        ),
+        Grant(DESTINATION_KEY, ("kms:GenerateDataKey",), "CreateMultipartUpload into an SSE-KMS destination"),
+    ),
+    "copy_parts": _function("CopyPartsFunctionRole", ("s3:UploadPartCopy",), *_COPY_PART),
+    "complete_upload": _function(
+        "CompleteUploadFunctionRole",
+        ("s3:ListParts", "s3:CompleteMultipartUpload", "s3:HeadObject"),
+        Grant(
+            DESTINATION_OBJECTS,
+            ("s3:ListMultipartUploadParts", "s3:PutObject", "s3:GetObject"),
+            "ListParts, CompleteMultipartUpload, HeadObject when a retried completion finds the upload done",
+        ),
+        _DESTINATION_LISTING,
+        Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"), "CompleteMultipartUpload with SSE-KMS"),
+    ),
+    "verify_copy": _function(
+        "VerifyCopyFunctionRole",
+        ("s3:HeadObject", "s3:DeleteObject"),
+        Grant(
+            DESTINATION_OBJECTS,
+            ("s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"),
+            "HeadObject of the pinned copy; DeleteObject of a copy that differs",
+        ),
+        _DESTINATION_LISTING,
+    ),
+    "abort_upload": _function(
+        "AbortUploadFunctionRole",
+        ("s3:AbortMultipartUpload", "s3:HeadObject"),
+        Grant(DESTINATION_OBJECTS, ("s3:AbortMultipartUpload",), "AbortMultipartUpload"),
+        *_read_source("HeadObject (did the source change or vanish?)"),
+        _SOURCE_LISTING,
+    ),
+}
+
+WORKER_JOB_ROLE = Role("WorkerJobRole", "ecs-tasks.amazonaws.com", ("s3:UploadPartCopy",), _COPY_PART)
+
+# Roles AWS services assume on our behalf: no code of ours runs under them.
+SERVICE_ROLES: tuple[Role, ...] = (
+    Role(
+        "WorkerExecutionRole",
+        "ecs-tasks.amazonaws.com",
+        (),
+        (
+            Grant(ECR_AUTHORIZATION, ("ecr:GetAuthorizationToken",), "Fargate pulls the worker image"),
+            Grant(
+                WORKER_IMAGE,
+                ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"),
+                "Fargate pulls the worker image",
+            ),
+            Grant(OWN_LOG_GROUP, ("logs:CreateLogStream", "logs:PutLogEvents"), "awslogs driver"),
+        ),
+    ),
+    Role(
+        "CopySmallStateMachineRole",
+        "states.amazonaws.com",
+        (),
+        (
+            Grant(COPY_FUNCTIONS, ("lambda:InvokeFunction",), "arn:aws:states:::lambda:invoke tasks"),
+            _LOG_DELIVERY,
+        ),
+    ),
+    Role(
+        "CopyLargeStateMachineRole",
+        "states.amazonaws.com",
+        (),
+        (
+            Grant(COPY_FUNCTIONS, ("lambda:InvokeFunction",), "arn:aws:states:::lambda:invoke tasks"),
+            Grant(STANDARD_MACHINE, ("states:StartExecution",), "the Distributed Map starts child executions"),
+            Grant(
+                MAP_RUN_EXECUTIONS,
+                ("states:DescribeExecution", "states:StopExecution"),
+                "the Distributed Map watches and stops its child executions",
+            ),
+            Grant(WORKER_QUEUE_AND_DEFINITION, ("batch:SubmitJob",), "arn:aws:states:::batch:submitJob.sync"),
+            Grant(WORKER_JOBS, ("batch:TerminateJob",), "submitJob.sync stops the job of a stopped execution"),
+            Grant(BATCH_JOB_STATUS, ("batch:DescribeJobs",), "submitJob.sync polls the job"),
+            Grant(
+                BATCH_EVENTS_RULE,
+                ("events:PutTargets", "events:PutRule", "events:DescribeRule"),
+                "submitJob.sync learns of job completion through a managed EventBridge rule",
+            ),
+            _LOG_DELIVERY,
+        ),
+    ),
+    Role(
+        "BatchOperationsRole",
+        "batchoperations.s3.amazonaws.com",
+        (),
+        (
+            Grant(BATCH_INVOKE_FUNCTION, ("lambda:InvokeFunction",), "the job's LambdaInvoke operation"),
+            Grant(MANIFEST_OBJECTS, ("s3:GetObject", "s3:GetObjectVersion"), "read the manifest"),
+            Grant(MANIFEST_BUCKET, ("s3:GetBucketLocation",), "read the manifest"),
+            Grant(REPORT_OBJECTS, ("s3:PutObject",), "write the completion report"),
+            Grant(REPORT_BUCKET, ("s3:GetBucketLocation",), "write the completion report"),
+        ),
+    ),
+)
+
+ROLES: dict[str, Role] = {
+    role.logical_id: role for role in (*FUNCTION_ROLES.values(), WORKER_JOB_ROLE, *SERVICE_ROLES)
+}

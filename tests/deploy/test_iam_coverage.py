@@ -1,0 +1,262 @@
+"""IAM in template.yaml is exactly src/mediasync/permissions.py, and that table is
+exactly what the code calls.
+
+Two directions: each role's statements grant precisely the (resource, action)
+pairs the table lists, scoped to the named buckets, machines and queue, with no
+wildcard action; and the AWS calls each handler and the worker really make while
+they copy (recorded on the local runtime, success and failure paths) are
+precisely the calls the table lists for the role that runs them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+
+from mediasync import clients
+from mediasync import copy as copy_module
+from mediasync.local import runtime as runtime_module
+from mediasync.local.runtime import FUNCTION_SUBSTITUTIONS, LocalRuntime
+from mediasync.permissions import (
+    BATCH_JOB_STATUS,
+    COPY_FUNCTIONS,
+    ECR_AUTHORIZATION,
+    FUNCTION_ROLES,
+    LOG_DELIVERY,
+    MAP_RUN_EXECUTIONS,
+    ROLES,
+    SCOPED_BY,
+    STANDARD_MACHINE,
+    WORKER_JOB_ROLE,
+    WORKER_QUEUE_AND_DEFINITION,
+)
+from mediasync.settings import CopyOptions, MiB
+from tests.conftest import batch_event, put_multipart
+from tests.deploy.conftest import ROOT, as_list, asl_states, load_asl, of_type, references, statements
+
+UNSCOPED = {LOG_DELIVERY, BATCH_JOB_STATUS, ECR_AUTHORIZATION}
+
+
+@pytest.fixture(scope="module")
+def iam_roles(resources) -> dict[str, dict[str, Any]]:
+    return of_type(resources, "AWS::IAM::Role")
+
+
+def test_the_template_has_exactly_the_roles_permissions_lists(iam_roles):
+    assert set(iam_roles) == set(ROLES)
+
+
+@pytest.mark.parametrize("logical_id", sorted(ROLES))
+def test_role_grants_exactly_what_permissions_lists(iam_roles, logical_id):
+    role = iam_roles[logical_id]
+    assert "ManagedPolicyArns" not in role["Properties"], "managed policies would grant more than the table"
+    granted = set()
+    for condition, statement in statements(role):
+        assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+        granted |= {(statement.get("Sid"), action, condition) for action in as_list(statement["Action"])}
+    expected = ROLES[logical_id].actions()
+    assert granted == expected, {"not in permissions.py": granted - expected, "missing": expected - granted}
+    trusted = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [item["Principal"]["Service"] for item in trusted] == [ROLES[logical_id].principal]
+
+
+def test_no_action_is_a_wildcard(iam_roles):
+    for name, role in iam_roles.items():
+        for _, statement in statements(role):
+            for action in as_list(statement["Action"]):
+                service, _, verb = action.partition(":")
+                assert service and verb and "*" not in action, f"{name}: {action}"
+
+
+def test_resources_are_scoped_to_what_they_name(iam_roles):
+    for name, role in iam_roles.items():
+        for _, statement in statements(role):
+            sid, resource = statement["Sid"], statement["Resource"]
+            if sid in UNSCOPED:
+                assert resource == "*"
+                continue
+            assert "*" not in as_list(resource), f"{name}/{sid} grants on every resource"
+            names = references(resource)
+            assert any(SCOPED_BY[sid] in ref for ref in names), f"{name}/{sid} is not built from {SCOPED_BY[sid]}: {names}"
+
+
+def test_each_function_runs_under_its_own_role_and_every_handler_is_deployed(resources):
+    functions = of_type(resources, "AWS::Serverless::Function")
+    deployed = {}
+    for logical_id, function in functions.items():
+        handler_dir = function["Properties"]["CodeUri"].strip("/").removeprefix("functions/")
+        deployed[handler_dir] = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        assert "Policies" not in function["Properties"], f"{logical_id}: permissions belong to its role"
+    handlers = {path.parent.name for path in (ROOT / "functions").glob("*/app.py")}
+    assert set(deployed) == handlers == set(FUNCTION_ROLES)
+    assert deployed == {name: role.logical_id for name, role in FUNCTION_ROLES.items()}
+
+
+@pytest.mark.parametrize("logical_id", ["CopySmallStateMachine", "CopyLargeStateMachine"])
+def test_state_machine_role_matches_its_definition(resources, logical_id):
+    machine = resources[logical_id]["Properties"]
+    definition = load_asl(machine["DefinitionUri"].removeprefix("statemachine/"))
+    substitutions = machine["DefinitionSubstitutions"]
+    used = {
+        substitutions[key]["Fn::GetAtt"][0]
+        for key in substitutions
+        if key in FUNCTION_SUBSTITUTIONS and f"${{{key}}}" in json.dumps(definition)
+    }
+    role = resources[machine["Role"]["Fn::GetAtt"][0]]
+    by_sid = {statement["Sid"]: statement for _, statement in statements(role)}
+    invoked = {item["Fn::GetAtt"][0] for item in as_list(by_sid[COPY_FUNCTIONS]["Resource"])}
+    assert invoked == used, "the machine may invoke exactly the functions its ASL names"
+    kinds = {state.get("Resource") for state in asl_states(definition)}
+    distributed = any(
+        (state.get("ItemProcessor") or {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+        for state in asl_states(definition)
+    )
+    assert ("arn:aws:states:::batch:submitJob.sync" in kinds) == (WORKER_QUEUE_AND_DEFINITION in by_sid)
+    assert distributed == (STANDARD_MACHINE in by_sid) == (MAP_RUN_EXECUTIONS in by_sid)
+    if distributed:
+        own_name = machine["Name"]["Fn::Sub"]
+        started = by_sid[STANDARD_MACHINE]["Resource"]["Fn::Sub"]
+        assert started.endswith(":stateMachine:" + own_name), "the Distributed Map starts executions of this machine"
+
+
+# -- the calls the code really makes --------------------------------------------
+CURRENT_ROLE: contextvars.ContextVar[str | None] = contextvars.ContextVar("role", default=None)
+ARGS = {"destinationBucket": "dst", "multipartThreshold": str(8 * MiB), "partSize": str(5 * MiB), "partsPerGroup": "2"}
+
+
+class _ContextThreadPool(ThreadPoolExecutor):
+    """copy_parts' part threads belong to the role of the handler that started them."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
+def _as_role(role: str, function: Any) -> Any:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        token = CURRENT_ROLE.set(role)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            CURRENT_ROLE.reset(token)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def recorded_calls() -> dict[str | None, set[str]]:
+    """Run copies down every path and record each API call under the role that made it."""
+    calls: dict[str | None, set[str]] = defaultdict(set)
+
+    def record(model: Any, **_: Any) -> None:
+        calls[CURRENT_ROLE.get()].add(f"{model.service_model.endpoint_prefix}:{model.name}")
+
+    create = clients.Clients._create
+
+    def create_recording(self: Any, service: str) -> Any:
+        client = create(self, service)
+        client.meta.events.register("before-parameter-build", record)
+        if service == "s3":
+            client.meta.events.register_first("before-send.s3.CreateMultipartUpload", _lose_first_create_answer())
+        return client
+
+    with (
+        mock.patch.object(clients.Clients, "_create", create_recording),
+        mock.patch.object(copy_module, "ThreadPoolExecutor", _ContextThreadPool),
+        LocalRuntime() as runtime,
+        mock.patch.object(runtime_module, "run_group", _as_role(WORKER_JOB_ROLE.logical_id, runtime_module.run_group)),
+    ):
+        for name, handler in list(runtime.handlers.items()):
+            runtime.handlers[name] = _as_role(FUNCTION_ROLES[name].logical_id, handler)
+        _copy_down_every_path(runtime)
+    return calls
+
+
+def _lose_first_create_answer() -> Any:
+    """S3 creates the upload of ``lost.mov`` but its answer never arrives: botocore
+    retries, and CreateUpload must find and abort the upload it never heard of."""
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+
+    lost: list[str] = []
+
+    def send(request: Any, **_: Any) -> Any:
+        if "/lost.mov?uploads" not in request.url or lost:
+            return None
+        unrecorded = boto3.client("s3", region_name="us-east-1")
+        lost.append(unrecorded.create_multipart_upload(Bucket="dst", Key="lost.mov")["UploadId"])
+        body = b"<Error><Code>InternalError</Code><Message>injected: answer lost</Message></Error>"
+        return AWSResponse(request.url, 500, {}, MockRawResponse(body))
+
+    return send
+
+
+def _copy_down_every_path(runtime: LocalRuntime) -> None:
+    s3 = boto3.client("s3", region_name=runtime.region)
+    s3.create_bucket(Bucket="src")
+    s3.create_bucket(Bucket="dst")
+    for key in ("small.txt", "corrupt.txt"):
+        s3.put_object(Bucket="src", Key=key, Body=b"proxy", Tagging="a=b")
+    for key in ("big.mov", "on-batch.mov", "broken.mov", "gone.mov", "lost.mov"):
+        put_multipart(s3, "src", key, 12 * MiB, 5 * MiB)
+
+    def faults(name: str, event: dict) -> None:
+        key = (event.get("destination") or {}).get("key")
+        if name == "verify_copy" and key == "corrupt.txt":
+            s3.put_object(Bucket="dst", Key=key, Body=b"not the copy")
+        if name == "copy_parts" and key == "broken.mov":
+            raise RuntimeError("injected: the part group failed")
+        if name == "complete_upload" and key == "gone.mov":
+            # A retried completion whose first attempt did complete the upload.
+            upload = event["upload"]["upload_id"]
+            parts = s3.list_parts(Bucket="dst", Key=key, UploadId=upload)["Parts"]
+            s3.complete_multipart_upload(
+                Bucket="dst", Key=key, UploadId=upload,
+                MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
+            )
+
+    runtime.before_invoke = faults
+    expected = {
+        "small.txt": "Succeeded",
+        "corrupt.txt": "PermanentFailure",
+        "big.mov": "Succeeded",
+        "on-batch.mov": "Succeeded",
+        "broken.mov": "PermanentFailure",
+        "gone.mov": "Succeeded",
+        "lost.mov": "Succeeded",
+    }
+    for task, (key, result_code) in enumerate(expected.items()):
+        arguments = {**ARGS, "worker": "batch" if key == "on-batch.mov" else "lambda"}
+        result = runtime.invoke("batch_invoke", batch_event("job-iam", f"t{task}", "src", key, user_arguments=arguments))
+        assert result["results"][0]["resultCode"] == result_code, result
+
+    assert s3.list_multipart_uploads(Bucket="dst").get("Uploads", []) == [], "an upload was left open"
+
+    # An execution started without a plan inspects the source itself.
+    sfn = boto3.client("stepfunctions", region_name=runtime.region)
+    options = CopyOptions.from_event(ARGS | {"destination_bucket": "dst", "worker": "lambda"}).to_event()
+    arn = sfn.start_execution(
+        stateMachineArn=runtime.state_machine_arns["copy_large"],
+        input=json.dumps({"source": {"bucket": "src", "key": "big.mov"}, "destination": {"bucket": "dst", "key": "direct.mov"}, "options": options}),
+    )["executionArn"]
+    while (status := sfn.describe_execution(executionArn=arn)["status"]) == "RUNNING":
+        time.sleep(0.02)
+    assert status == "SUCCEEDED"
+
+
+def test_every_call_is_made_under_a_deployed_role(recorded_calls):
+    assert recorded_calls.get(None, set()) == set(), "calls made outside any handler or the worker"
+
+
+@pytest.mark.parametrize("logical_id", sorted([role.logical_id for role in FUNCTION_ROLES.values()] + [WORKER_JOB_ROLE.logical_id]))
+def test_role_lists_exactly_the_calls_its_code_makes(recorded_calls, logical_id):
+    declared = set(ROLES[logical_id].calls)
+    made = recorded_calls.get(logical_id, set())
+    assert made == declared, {"made but not in permissions.py": made - declared, "listed but never made": declared - made}

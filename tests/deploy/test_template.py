@@ -1,0 +1,150 @@
+"""template.yaml: lint-clean, and it declares what the design promises."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from mediasync.local.runtime import STATE_MACHINES
+from mediasync.settings import Settings
+from tests.deploy.conftest import ROOT, TEMPLATE, of_type
+
+
+def test_cfn_lint_finds_no_errors():
+    from cfnlint.api import lint_all
+
+    errors = [match for match in lint_all(TEMPLATE.read_text()) if match.rule.id.startswith("E")]
+    assert not errors, "\n".join(f"{m.rule.id} {m.message} (line {m.linenumber})" for m in errors)
+
+
+def test_cfn_lint_reports_what_this_template_could_get_wrong():
+    from cfnlint.api import lint_all
+
+    broken = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Spot:
+    Type: AWS::Batch::ComputeEnvironment
+    Properties:
+      Type: MANAGED
+      ComputeResources: {Type: FARGATE_SPOTTY, MaxvCpus: 4, Subnets: [subnet-1]}
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Type: EXPRESS
+      DefinitionUri: statemachine/copy_small.asl.json
+      Role: !GetAtt NoSuchRole.Arn
+"""
+    assert {match.rule.id for match in lint_all(broken)} >= {"E3030", "E1010"}
+
+
+def test_both_machines_come_from_their_files_with_logging(resources):
+    machines = of_type(resources, "AWS::Serverless::StateMachine")
+    declared = {
+        body["Properties"]["DefinitionUri"]: (body["Properties"]["Type"], body["Properties"]["Logging"])
+        for body in machines.values()
+    }
+    assert set(declared) == {f"statemachine/{filename}" for filename, _, _ in STATE_MACHINES.values()}
+    for filename, machine_type, _ in STATE_MACHINES.values():
+        kind, logging = declared[f"statemachine/{filename}"]
+        assert kind == machine_type
+        assert logging["Level"] in ("ERROR", "ALL") and logging["Destinations"]
+    for body in machines.values():
+        assert "Definition" not in body["Properties"], "ASL stays in statemachine/, never inline"
+
+
+def test_functions_run_a_current_python_on_arm64_with_powertools(template, resources):
+    defaults = template["Globals"]["Function"]
+    assert re.fullmatch(r"python3\.(1[2-9])", defaults["Runtime"])
+    assert defaults["Architectures"] == ["arm64"]
+    layers = str(defaults["Layers"])
+    assert "AWSLambdaPowertoolsPythonV3-python312-arm64" in layers and "MediaSyncLayer" in layers
+    layer = resources["MediaSyncLayer"]
+    assert layer["Properties"]["ContentUri"] == "src/" and (ROOT / "src" / "mediasync" / "steps.py").exists()
+    assert layer["Metadata"]["BuildMethod"] == defaults["Runtime"]
+    for name, function in of_type(resources, "AWS::Serverless::Function").items():
+        assert "Runtime" not in function["Properties"] and "Architectures" not in function["Properties"], name
+        assert (ROOT / function["Properties"]["CodeUri"] / "app.py").exists(), name
+
+
+def test_environment_variables_are_the_ones_settings_reads(template, resources):
+    read: set[str] = set()
+
+    class Recording(dict):
+        def get(self, key, default=None):
+            read.add(key)
+            return super().get(key, default)
+
+        def __getitem__(self, key):
+            read.add(key)
+            return super().__getitem__(key)
+
+    Settings.from_env(Recording())
+    given = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    for function in of_type(resources, "AWS::Serverless::Function").values():
+        given |= function["Properties"].get("Environment", {}).get("Variables", {})
+    ours = {name for name in given if name.startswith("MEDIASYNC_")}
+    assert ours and ours <= read, f"not read by Settings.from_env: {sorted(ours - read)}"
+    invoke = resources["BatchInvokeFunction"]["Properties"]["Environment"]["Variables"]
+    for _, _, variable in STATE_MACHINES.values():
+        assert variable in invoke
+
+
+def test_batch_runs_on_fargate_spot_with_on_demand_fargate_after_it(resources):
+    queue = resources["WorkerJobQueue"]["Properties"]
+    order = sorted(queue["ComputeEnvironmentOrder"], key=lambda item: item["Order"])
+    kinds = [resources[item["ComputeEnvironment"]["Ref"]]["Properties"]["ComputeResources"]["Type"] for item in order]
+    assert kinds == ["FARGATE_SPOT", "FARGATE"]
+
+
+def test_job_definition_retries_reclaims_and_host_failures_but_not_errors(resources):
+    definition = resources["WorkerJobDefinition"]["Properties"]
+    assert definition["ContainerProperties"]["Command"] == ["python", "-m", "mediasync.worker"]
+    strategy = definition["RetryStrategy"]
+    rules = strategy["EvaluateOnExit"]
+    assert strategy["Attempts"] > 1
+    retried = [rule for rule in rules if rule["Action"] == "RETRY"]
+    assert {"OnStatusReason": "Host EC2*", "Action": "RETRY"} in retried
+    assert {"OnExitCode": "143", "Action": "RETRY"} in retried
+    # Rules match in order: the catch-all that stops on application errors is last.
+    assert rules[-1] == {"OnReason": "*", "Action": "EXIT"}
+
+
+def test_s3_batch_operations_role_and_console_outputs(template, resources):
+    role = resources["BatchOperationsRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert role["Principal"] == {"Service": "batchoperations.s3.amazonaws.com"}
+    outputs = template["Outputs"]
+    for name in ("BatchInvokeFunctionArn", "BatchOperationsRoleArn", "CopySmallStateMachineArn",
+                 "CopyLargeStateMachineArn", "ReportBucketName", "DashboardUrl"):
+        assert name in outputs
+
+
+def test_user_buckets_are_never_deleted_with_the_stack(resources):
+    for name in of_type(resources, "AWS::S3::Bucket"):
+        assert resources[name].get("DeletionPolicy") == "Retain", name
+
+
+@pytest.mark.parametrize("metric", ["Succeeded", "PermanentFailure", "BytesCopied", "PartsCopied", "ApproximateOpenMapRunCount", "Throttles"])
+def test_dashboard_shows(resources, metric):
+    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    assert f'"{metric}"' in body
+
+
+def test_alarms_watch_failure_rates(resources):
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    watched = {
+        query["MetricStat"]["Metric"]["MetricName"]
+        for alarm in alarms.values()
+        for query in alarm["Properties"]["Metrics"]
+        if "MetricStat" in query
+    }
+    assert {"PermanentFailure", "ExecutionsFailed"} <= watched
+
+
+def test_dashboard_and_image_lifecycle_are_valid_json(resources):
+    body, names = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    filled = re.sub(r"\$\{([A-Za-z:]+)\}", lambda m: "x" if m.group(1) in names or m.group(1).startswith("AWS::") else m.group(0), body)
+    assert "${" not in filled and json.loads(filled)["widgets"]
+    json.loads(resources["WorkerImageRepository"]["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])
