@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..manifest import ManifestRow
+from ..report_view import timing_record, timings_path
 from ..settings import CopyOptions
 from .runtime import BATCH_INVOKE_FUNCTION, LocalRuntime
 from .s3batch import JobSummary, ReportRow, ReportWriter, S3BatchJob
@@ -45,11 +47,14 @@ def run_job(
         user_arguments=user_arguments(request.options),
         concurrency=request.concurrency,
     )
-    with request.report_path.open("w", encoding="utf-8", newline="") as handle:
+    # Per-object timings beside the report, for `mediasync report --html` charts.
+    with request.report_path.open("w", encoding="utf-8", newline="") as handle, \
+            timings_path(request.report_path).open("w", encoding="utf-8") as timings:
         writer = ReportWriter(handle)
 
         def record(row: ReportRow) -> None:
             writer.write(row)
+            timings.write(json.dumps(timing_record(row)) + "\n")
             if on_row:
                 on_row(row)
 

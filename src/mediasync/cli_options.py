@@ -1,0 +1,71 @@
+"""Click option helpers shared by the ``mediasync`` commands.
+
+Kept apart from ``cli`` so commands defined in other modules (``estimate_command``)
+can use the same option types without importing the whole command group.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .settings import WORKER_MODES, CopyOptions, parse_size
+
+
+class SizeParam(click.ParamType):
+    """A byte size written like ``64MiB``, ``5GiB`` or ``1048576``."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
+SIZE = SizeParam()
+
+
+def size_text(size: int) -> str:
+    """``268435456`` -> ``256MiB``: a default shown in --help that SIZE parses back."""
+    for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+def task_options(func):  # type: ignore[no-untyped-def]
+    """Options that shape each object's copy: what a job passes as S3 Batch userArguments."""
+    defaults = CopyOptions()
+    for option in reversed(
+        [
+            click.option("--destination-prefix", default="", help="Prepended to every key at the destination."),
+            click.option("--multipart-threshold", type=SIZE, default=size_text(defaults.multipart_threshold),
+                         show_default=True, help="Larger objects are copied in parts (max 5GiB)."),
+            click.option("--part-size", type=SIZE, default=size_text(defaults.part_size), show_default=True,
+                         help="Part size for sources that are not multipart already (multipart sources keep theirs)."),
+            click.option("--parts-per-group", type=click.IntRange(1, 10_000), default=defaults.parts_per_group,
+                         show_default=True, help="Parts one copy_parts invocation copies."),
+            click.option("--worker", type=click.Choice(WORKER_MODES), default=defaults.worker, show_default=True,
+                         help="Where part groups run: Lambda, AWS Batch, or by size."),
+            click.option("--max-concurrency", type=click.IntRange(1, 10_000), default=defaults.max_concurrency,
+                         show_default=True, help="Distributed Map MaxConcurrency (part groups in flight per object)."),
+            click.option("--skip-existing/--no-skip-existing", default=defaults.skip_existing, show_default=True,
+                         help="Leave objects whose destination already matches the source (resumed jobs)."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def copy_options(func):  # type: ignore[no-untyped-def]
+    """Options shared by every command that copies on this machine: the task options plus the job's."""
+    func = click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Completion report CSV [default: mediasync-report-<time>.csv].")(func)
+    func = click.option("--concurrency", type=click.IntRange(1, 512), default=16, show_default=True,
+                        help="Objects copied at once (S3 Batch task concurrency).")(func)
+    return task_options(func)

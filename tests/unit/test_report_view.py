@@ -1,0 +1,116 @@
+"""Completion reports (ours and S3 Batch's) summarized, and drawn as HTML charts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from click.testing import CliRunner
+
+from mediasync.cli import main
+from mediasync.local.s3batch import ReportRow, ReportWriter
+from mediasync.report_view import SUCCESS_COLOR, parse_report_row, render_html, summarize, timing_record, timings_path
+
+MiB = 1024 * 1024
+
+
+def ok(key: str, size: int, started: float, seconds: float) -> ReportRow:
+    message = f's3://dst/{key} ETag "e", {size} bytes; verified by etag: ETag equals the source\'s'
+    return ReportRow("src", key, "", "succeeded", "", 200, message, size, started, started + seconds)
+
+
+def failed(key: str, code: str, started: float) -> ReportRow:
+    return ReportRow("src", key, "", "failed", code, 404, f"s3://src/{key} does not exist", 0, started, started + 0.1)
+
+
+def write_local_report(path, rows: list[ReportRow]) -> None:
+    """As the local runner writes it: the CSV and the timings beside it."""
+    with path.open("w", encoding="utf-8", newline="") as handle, timings_path(path).open("w") as timings:
+        writer = ReportWriter(handle)
+        for report_row in rows:
+            writer.write(report_row)
+            timings.write(json.dumps(timing_record(report_row)) + "\n")
+
+
+def job_rows() -> list[ReportRow]:
+    start = 1_764_000_000.0
+    rows = [ok(f"proxy+{n}.mp4", 100 * 1024, start + n * 0.05, 0.2) for n in range(40)]
+    rows.append(ok("master%201.mov", 300 * MiB, start, 9.5))
+    rows += [failed("gone.txt", "SourceMissing", start + 1), failed("gone2.txt", "SourceMissing", start + 2),
+             failed("cold.mov", "SourceArchived", start + 3)]
+    return rows
+
+
+def test_our_rows_and_s3_batch_rows_give_the_same_cause():
+    ours = parse_report_row(["src", "a+b", "", "failed", "SourceMissing", "404", "s3://src/a b does not exist"])
+    theirs = parse_report_row(["src", "a+b", "", "failed", "404", "PermanentFailure",
+                               "SourceMissing: s3://src/a b does not exist"])
+    succeeded = parse_report_row(["src", "a+b", "", "succeeded", "200", "",
+                                  'Copied: s3://dst/a b ETag "e", 2048 bytes; verified by etag'])
+
+    assert (ours.code, ours.http_status, ours.message) == ("SourceMissing", "404", "s3://src/a b does not exist")
+    assert (theirs.code, theirs.http_status, theirs.message) == (ours.code, ours.http_status, ours.message)
+    assert (succeeded.status, succeeded.code, succeeded.bytes) == ("succeeded", "Copied", 2048)
+
+
+def test_summary_counts_outcomes_bytes_and_the_slowest_objects(tmp_path):
+    report = tmp_path / "report.csv"
+    write_local_report(report, job_rows())
+
+    summary = summarize(str(report))
+
+    assert (summary.tasks, summary.succeeded, summary.failed) == (44, 41, 3)
+    assert summary.bytes == 40 * 100 * 1024 + 300 * MiB
+    assert dict(summary.failures) == {"SourceMissing": 2, "SourceArchived": 1}
+    assert summary.slowest[0].key == "master%201.mov" and summary.slowest[0].seconds == 9.5
+    assert summary.timed == 44 and summary.seconds > 9
+
+
+def test_html_has_a_chart_per_view_with_marks_for_the_data(tmp_path):
+    report = tmp_path / "report.csv"
+    write_local_report(report, job_rows())
+
+    page = render_html(summarize(str(report)), source=str(report))
+
+    charts = {m.group(1): m.group(0) for m in re.finditer(r'<svg class="chart" data-chart="([^"]+)".*?</svg>', page, re.S)}
+    assert set(charts) == {"throughput", "objects-rate", "sizes", "outcomes"}
+    assert all('class="mark"' in svg for svg in charts.values())
+    assert "SourceArchived" in charts["outcomes"] and "master 1.mov" in page  # keys shown decoded
+    assert "<script src" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_report_command_exit_status_follows_failures(tmp_path):
+    clean, mixed = tmp_path / "clean.csv", tmp_path / "mixed.csv"
+    write_local_report(clean, [ok("a.mov", 10, 1.0, 1.0)])
+    write_local_report(mixed, job_rows())
+    html = tmp_path / "out" / "mixed.html"
+
+    assert CliRunner().invoke(main, ["report", "--report", str(clean)]).exit_code == 0
+    result = CliRunner().invoke(main, ["report", "--report", str(mixed), "--html", str(html)])
+    assert result.exit_code == 1
+    assert "SourceMissing" in result.output and "master 1.mov" in result.output
+    assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_report_command_refuses_a_file_that_is_not_a_report(tmp_path):
+    bogus = tmp_path / "notes.csv"
+    bogus.write_text("just,one\n")
+    missing = tmp_path / "missing.csv"
+
+    result = CliRunner().invoke(main, ["report", "--report", str(bogus)])
+    assert result.exit_code == 2 and "not a completion report row" in result.output
+    result = CliRunner().invoke(main, ["report", "--report", str(missing)])
+    assert result.exit_code == 2 and "cannot read report" in result.output
+
+
+def test_successes_are_drawn_green_and_each_failure_cause_in_a_warning_colour(tmp_path):
+    report = tmp_path / "report.csv"
+    write_local_report(report, job_rows())
+
+    page = render_html(summarize(str(report)))
+
+    outcomes = re.search(r'data-chart="outcomes".*?</svg>', page, re.S).group(0)
+    fills = {label: colour for colour, label in re.findall(r'fill="(#[0-9a-f]{6})"><title>([^:]+):', outcomes)}
+    assert fills["succeeded"] == SUCCESS_COLOR
+    assert SUCCESS_COLOR not in (fills["SourceMissing"], fills["SourceArchived"])
+    assert fills["SourceMissing"] != fills["SourceArchived"]
