@@ -10,6 +10,8 @@ import threading
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from .settings import get_settings
@@ -21,6 +23,9 @@ MAX_POOL_CONNECTIONS = 64
 class Clients:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # Service models (JSON, 0.1-0.2 s per service) are read once per process and
+        # shared by every client; credentials still resolve afresh for each session.
+        self._loader = botocore.loaders.create_loader()
         self._clients: dict[str, Any] = {}
         self._s3_endpoint_url: str | None = None
         self._s3_credentials: dict[str, str] | None = None
@@ -64,7 +69,9 @@ class Clients:
                 config = config.merge(Config(s3={"addressing_style": "path"}))
             if self._s3_credentials:
                 kwargs.update(self._s3_credentials)
-        return boto3.session.Session().client(service, config=config, **kwargs)
+        session = botocore.session.get_session()
+        session.register_component("data_loader", self._loader)
+        return boto3.session.Session(botocore_session=session).client(service, config=config, **kwargs)
 
 
 CLIENTS = Clients()

@@ -1,11 +1,14 @@
 """Run the real state machines and handlers on this machine, without AWS or Docker.
 
 moto's Step Functions interpreter executes the same ``statemachine/*.asl.json``
-files with the same substitution keys as ``template.yaml``. Lambda tasks reach
-moto's Lambda backend, whose no-Docker ``invoke`` is hooked to call our handlers
-in-process; the Batch task reaches moto's Batch backend, hooked to run the worker
-in-process; StartSyncExecution, which moto lacks, is supplied on the client the
-handlers already use. S3 is moto's in-process S3 or any endpoint by URL.
+files with the same substitution keys as ``template.yaml``. Lambda tasks call our
+handlers in-process, from the state machines' Lambda integration and from the Lambda
+API (moto's no-Docker ``invoke`` is hooked); the Batch task reaches moto's Batch
+backend, hooked to run the worker in-process; StartSyncExecution, which moto lacks,
+is supplied on the client the handlers already use. S3 is moto's in-process S3 or
+any endpoint by URL. Where moto's machinery cost more than the copy itself (parsing,
+API round trips inside one process, scans over every execution) the runtime takes
+a shorter way to the same state: see docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import threading
 import time
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -30,10 +33,10 @@ from unittest import mock
 
 import boto3
 
-from .. import clients
+from .. import batch, clients
 from ..observability import logger, metrics
 from ..settings import reset_settings
-from ..worker import GROUP_STATE_ENV, run_group
+from ..worker import GROUP_STATE_ENV, RETRY_STRATEGY, batch_retries, run_group
 
 ACCOUNT_ID = "123456789012"
 
@@ -55,6 +58,10 @@ STATE_MACHINES = {
     "copy_large": ("copy_large.asl.json", "STANDARD", "MEDIASYNC_STANDARD_STATE_MACHINE_ARN"),
 }
 BATCH_INVOKE_FUNCTION = "batch_invoke"
+# batch_invoke's longest pause between DescribeExecution calls while a STANDARD
+# execution runs. AWS's 5 s protects an API quota that an in-process moto does not
+# have, and cost up to 5 s per large object here after its copy had finished.
+LOCAL_MAX_POLL_DELAY = 0.2
 FUNCTION_PREFIX = "mediasync-"
 
 
@@ -137,6 +144,11 @@ class LocalRuntime:
         self.before_invoke: Callable[[str, dict], None] | None = None
         self._count_lock = threading.Lock()
         self._patches: list[Any] = []
+        self._batch_lock = threading.Lock()
+        self._batch_patch: Any = None
+        # Execution ARN -> told when moto's interpreter ends it (StartSyncExecution waits on it).
+        self._finished: dict[str, _Termination] = {}
+        self._finished_lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
 
     # -- lifecycle -------------------------------------------------------------
@@ -151,13 +163,13 @@ class LocalRuntime:
         from moto import mock_aws
         from moto.awslambda_simple.models import LambdaSimpleBackend
         from moto.core.base_backend import BackendDict
-        from moto.batch_simple.models import BatchSimpleBackend
         from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
             DistributedIterationComponent,
         )
         from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
             StateTaskServiceBatch,
         )
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
         self._mock = mock_aws(
             config={
@@ -173,18 +185,17 @@ class LocalRuntime:
             def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
                 return runtime._invoke(function_name, body, response_headers)
 
-            def finish_job(backend: Any, include_start_attempt: bool, job: Any) -> None:
-                runtime._run_batch_job(backend, include_start_attempt, job)
-
             self._patches = [
                 mock.patch.object(LambdaSimpleBackend, "invoke", invoke),
-                mock.patch.object(BatchSimpleBackend, "_mark_job_as_finished", finish_job),
+                *_lambda_integration_in_process(self),
+                mock.patch.object(BaseExecutionWorkerCommunication, "terminated", _notify_on_termination(self)),
                 # No CloudWatch here; and Powertools' metric set is per process, not
                 # per concurrent in-process invocation, so it would only pile up.
                 mock.patch.object(DistributedIterationComponent, "_map_run", _map_run_with_tolerated_failures()),
-                mock.patch.object(StateTaskServiceBatch, "_eval_service_task", _batch_task_with_api_names()),
+                mock.patch.object(StateTaskServiceBatch, "_eval_service_task", _batch_task_with_api_names(self)),
                 mock.patch.object(BackendDict, "_create_account_specific_backend", _backend_lookup_fast_path()),
                 *_interpreter_caches(),
+                mock.patch.object(batch, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
                 mock.patch.object(metrics.provider, "add_metric", _discard),
                 mock.patch.object(metrics.provider, "flush_metrics", _discard),
             ]
@@ -214,6 +225,9 @@ class LocalRuntime:
         for patch in reversed(self._patches):
             patch.stop()
         self._patches = []
+        if self._batch_patch is not None:
+            self._batch_patch.stop()
+            self._batch_patch = None
         self._restore_env()
         reset_settings()
         clients.CLIENTS.reset()
@@ -257,7 +271,8 @@ class LocalRuntime:
             for key, function in FUNCTION_SUBSTITUTIONS.items():
                 if function == name:
                     substitutions[key] = arn
-        substitutions.update(self._deploy_batch(role))
+        self._role = role
+        substitutions.update(self._batch_arns())
         self.substitutions = substitutions
         sfn = boto3.client("stepfunctions", region_name=self.region)
         env: dict[str, str] = {}
@@ -269,6 +284,36 @@ class LocalRuntime:
             self.state_machine_arns[name] = arn
             env[variable] = arn
         self._set_env(env)
+
+    def _batch_arns(self) -> dict[str, str]:
+        """The ARNs moto gives the worker's queue and job definition, known before they exist."""
+        prefix = f"arn:aws:batch:{self.region}:{ACCOUNT_ID}"
+        return {
+            "WorkerJobQueueArn": f"{prefix}:job-queue/mediasync-workers",
+            "WorkerJobDefinitionArn": f"{prefix}:job-definition/mediasync-worker:1",
+        }
+
+    def ensure_batch(self) -> None:
+        """Deploy the AWS Batch side on the first SubmitJob.
+
+        Most jobs never use Batch, and moto's Batch backend pulls in its EC2 backend:
+        deploying both up front was a third of every `mediasync run`'s start-up.
+        """
+        with self._batch_lock:
+            if self._batch_patch is not None:
+                return
+            from moto.batch_simple.models import BatchSimpleBackend
+
+            runtime = self
+
+            def finish_job(backend: Any, include_start_attempt: bool, job: Any) -> None:
+                runtime._run_batch_job(backend, include_start_attempt, job)
+
+            self._batch_patch = mock.patch.object(BatchSimpleBackend, "_mark_job_as_finished", finish_job)
+            self._batch_patch.start()
+            deployed = self._deploy_batch(self._role)
+            if deployed != self._batch_arns():
+                raise RuntimeError(f"moto named the Batch resources {deployed}, not {self._batch_arns()}")
 
     def _deploy_batch(self, role: str) -> dict[str, str]:
         ec2 = boto3.client("ec2", region_name=self.region)
@@ -293,6 +338,7 @@ class LocalRuntime:
             jobDefinitionName="mediasync-worker",
             type="container",
             platformCapabilities=["FARGATE"],
+            retryStrategy=RETRY_STRATEGY,
             containerProperties={
                 "image": "mediasync-worker:local",
                 "command": ["python", "-m", "mediasync.worker"],
@@ -323,12 +369,15 @@ class LocalRuntime:
         return json.dumps(result).encode()
 
     def invoke(self, name: str, event: dict) -> dict:
-        """Invoke a function through the Lambda API, as S3 Batch Operations would."""
-        response = self.lambda_client.invoke(
-            FunctionName=FUNCTION_PREFIX + name.replace("_", "-"), Payload=json.dumps(event).encode()
-        )
-        payload = json.loads(response["Payload"].read())
-        if response.get("FunctionError"):
+        """Invoke a function as S3 Batch Operations does: JSON event in, JSON result out.
+
+        Dispatched in-process like every other invocation here; going through
+        botocore and moto's Lambda API first only added request signing, routing and
+        response serialisation to each object.
+        """
+        headers: dict[str, str] = {}
+        payload = json.loads(self._invoke(name, json.dumps(event).encode(), headers))
+        if headers.get("x-amz-function-error"):
             raise RuntimeError(f"{name} failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
         return payload
 
@@ -351,6 +400,11 @@ class LocalRuntime:
         with self._count_lock:
             self.invocations["worker"] = self.invocations.get("worker", 0) + 1
         exit_code = run_group(environment)
+        attempt = 1
+        # AWS Batch runs the job again as its retry strategy says (a Spot reclaim).
+        while batch_retries(job.job_definition.retry_strategy, attempt, exit_code):
+            attempt += 1
+            exit_code = run_group(environment)
         job._mark_stopped(success=exit_code == 0)
 
     # -- StartSyncExecution ----------------------------------------------------
@@ -359,25 +413,131 @@ class LocalRuntime:
 
         Registered on the client the handlers use, so their code is unchanged.
         """
-        sfn = boto3.client("stepfunctions", region_name=self.region)
+        self._sfn = boto3.client("stepfunctions", region_name=self.region)
 
         def start_sync_execution(params: dict, **_: Any) -> tuple[Any, dict]:
             request = json.loads(params["body"] or b"{}")
             start = {"stateMachineArn": request["stateMachineArn"], "input": request.get("input", "{}")}
             # Express names need not be unique; moto's executions must be.
             start["name"] = f"{request.get('name', 'sync')[:40]}-{uuid.uuid4().hex[:16]}"
-            arn = sfn.start_execution(**start)["executionArn"]
-            delay = 0.001
-            while True:
-                description = sfn.describe_execution(executionArn=arn)
-                if description["status"] != "RUNNING":
-                    break
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
-            description.pop("ResponseMetadata", None)
-            return _OkResponse(), description
+            # Woken by moto's interpreter when the execution ends: polling DescribeExecution
+            # cost a moto API round trip per poll and up to 50 ms of latency per object.
+            # The waiter is registered before the start, so a quick end is not missed.
+            expected = start["stateMachineArn"].replace(":stateMachine:", ":execution:") + f":{start['name']}"
+            self._termination_event(expected)
+            try:
+                arn = self._start_execution(**start)
+            except BaseException:
+                self._forget_termination(expected)
+                raise
+            return _OkResponse(), self._wait_for_termination(arn)
 
         client.meta.events.register("before-call.sfn.StartSyncExecution", start_sync_execution)
+
+    def _start_execution(self, stateMachineArn: str, name: str, input: str) -> str:  # noqa: A002, N803 - API names
+        """StartExecution on moto's backend, refusals raised as the API client would.
+
+        Called in-process like the Lambda integration: the request and response
+        serialisation of the API route was a tenth of a small object's CPU.
+        """
+        from botocore.exceptions import ClientError
+        from moto.core.exceptions import JsonRESTError
+        from moto.stepfunctions.responses import get_backend
+
+        try:
+            return get_backend(ACCOUNT_ID, self.region).start_execution(stateMachineArn, name, input).exec_arn
+        except JsonRESTError as err:
+            error = {"Error": {"Code": err.error_type, "Message": err.message},
+                     "ResponseMetadata": {"HTTPStatusCode": err.code}}
+            raise ClientError(error, "StartSyncExecution") from err  # type: ignore[arg-type]
+
+    def _termination_event(self, arn: str) -> "_Termination":
+        with self._finished_lock:
+            return self._finished.setdefault(arn, _Termination())
+
+    def _forget_termination(self, arn: str) -> None:
+        with self._finished_lock:
+            self._finished.pop(arn, None)
+
+    def _wait_for_termination(self, arn: str) -> dict[str, Any]:
+        """The DescribeExecution answer for ``arn`` once it has ended."""
+        termination = self._termination_event(arn)
+        # The timeout only guards against a termination moto does not report.
+        while not termination.ended.wait(5.0):
+            if self._sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+                break
+        self._forget_termination(arn)
+        execution = termination.execution
+        if execution is None:
+            description = self._sfn.describe_execution(executionArn=arn)
+            description.pop("ResponseMetadata", None)
+            return description
+        # EXPRESS executions cannot be described on AWS; moto keeps them all in one
+        # list that every DescribeExecution and StartExecution scans: quadratic in
+        # the job's object count. The answer is read from the execution itself and
+        # the finished execution dropped.
+        self._drop_execution(execution)
+        return _describe(execution)
+
+    def _drop_execution(self, execution: Any) -> None:
+        from moto.stepfunctions.responses import get_backend
+
+        backend = get_backend(ACCOUNT_ID, self.region)
+        machine = backend.describe_state_machine(execution.state_machine.arn)
+        try:
+            machine.executions.remove(execution)
+        except ValueError:
+            pass
+
+
+def _notify_on_termination(runtime: LocalRuntime) -> Callable[[Any], None]:
+    """Tell StartSyncExecution waiters the moment an execution ends."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    original = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(communication: Any) -> None:
+        original(communication)
+        arn = communication.execution.exec_arn
+        with runtime._finished_lock:
+            waiter = runtime._finished.get(arn)
+        if waiter is not None:
+            waiter.execution = communication.execution
+            waiter.ended.set()
+
+    return terminated
+
+
+def _lambda_integration_in_process(runtime: LocalRuntime) -> list[Any]:
+    """Step Functions' Lambda integration calls our handlers directly.
+
+    moto's integration builds a Lambda client request (serialise, sign), routes it
+    through its Lambda API (parse, dispatch, serialise) to the invoke hook, and
+    parses the answer: about a third of a small object's CPU, for a call that ends
+    in-process anyway. The Task state keeps moto's Retry, Catch, TimeoutSeconds and
+    error mapping: only the transport is shorter. Anything but a plain synchronous
+    invoke of one of our functions still takes moto's way.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    original = lambda_eval_utils._invoke_lambda_function
+
+    def invoke(parameters: dict, region: str, state_credentials: Any) -> dict:
+        name = runtime.function_name(str(parameters.get("FunctionName", "")))
+        if name not in runtime.handlers or set(parameters) - {"FunctionName", "Payload"}:
+            return original(parameters=parameters, region=region, state_credentials=state_credentials)
+        headers: dict[str, str] = {}
+        body = runtime._invoke(name, lambda_eval_utils.to_payload_type(parameters.get("Payload")), headers)
+        response: dict[str, Any] = {
+            "StatusCode": 200,
+            "ExecutedVersion": "$LATEST",
+            "Payload": lambda_eval_utils._from_payload(io.BytesIO(body)),
+        }
+        if headers.get("x-amz-function-error"):
+            response["FunctionError"] = headers["x-amz-function-error"]
+        return response
+
+    return [mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke)]
 
 
 def _map_run_with_tolerated_failures() -> Callable[..., None]:
@@ -427,10 +587,11 @@ def _map_run_with_tolerated_failures() -> Callable[..., None]:
     return map_run
 
 
-def _batch_task_with_api_names() -> Callable[..., None]:
+def _batch_task_with_api_names(runtime: LocalRuntime) -> Callable[..., None]:
     """Step Functions' Batch integration takes PascalCase fields (JobName,
     ContainerOverrides.Environment[].Name) as on AWS; moto hands them to its Batch
-    API unchanged, which wants jobName/containerOverrides/environment/name."""
+    API unchanged, which wants jobName/containerOverrides/environment/name.
+    The Batch side is deployed on its first use."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
         StateTaskServiceBatch,
     )
@@ -445,6 +606,7 @@ def _batch_task_with_api_names() -> Callable[..., None]:
         return value
 
     def eval_service_task(task: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any) -> None:
+        runtime.ensure_batch()
         original(task, env, resource_runtime_part, recase(normalised_parameters, str.lower), state_credentials)
         # ...and the SubmitJob answer back in the integration's PascalCase (JobId).
         env.stack.append(recase(env.stack.pop(), str.upper))
@@ -457,18 +619,19 @@ def _interpreter_caches() -> list[Any]:
     JSONPath (a fresh yacc parser) for every evaluation: over a third of the CPU of a
     small-object copy. Parse each once. The parsed program is immutable, as moto's
     own Map already shares one program across concurrent iterations."""
+    import jsonpath_ng
     import jsonpath_ng.ext
 
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.utils import json_path
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-    @functools.lru_cache(maxsize=64)
-    def parse_definition(definition: str) -> Any:
-        return AmazonStateLanguageParser.parse(definition)[0]
+    # One parse per definition, shared by CreateStateMachine's validation and every execution.
+    parse = functools.lru_cache(maxsize=64)(AmazonStateLanguageParser.parse)
 
     def entrypoint(worker: Any) -> Any:
-        return parse_definition(worker._evaluation_details.state_machine_details.definition)
+        return parse(worker._evaluation_details.state_machine_details.definition)[0]
 
     # Service integrations also build a new boto3 client for every task they run.
     from moto.stepfunctions.parser.asl.utils import boto_client
@@ -489,8 +652,11 @@ def _interpreter_caches() -> list[Any]:
         if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is boto_client.boto_client_for
     ]
     return [
+        mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint),
         mock.patch.object(json_path, "parse", functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)),
+        # ResultPath parses its path with plain jsonpath_ng on every state.
+        mock.patch.object(result_path, "parse", functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)),
         *[mock.patch.object(module, "boto_client_for", boto_client_for) for module in users if module is not boto_client],
     ]
 
@@ -515,6 +681,33 @@ def _backend_lookup_fast_path() -> Callable[..., None]:
 
 def _discard(*args: Any, **kwargs: Any) -> None:
     return None
+
+
+@dataclass
+class _Termination:
+    ended: threading.Event = field(default_factory=threading.Event)
+    execution: Any = None
+
+
+def _describe(execution: Any) -> dict[str, Any]:
+    """What DescribeExecution answers for an ended moto execution (as moto's own response does)."""
+    description: dict[str, Any] = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine.arn,
+        "name": execution.name,
+        "status": execution.status,
+        "startDate": execution.start_date,
+        "stopDate": execution.stop_date,
+        "input": execution.input_data if isinstance(execution.input_data, str) else json.dumps(execution.input_data),
+    }
+    if description["status"] == "SUCCEEDED":
+        output = execution.output
+        description["output"] = output if isinstance(output, str) else json.dumps(output)
+    if execution.error is not None:
+        description["error"] = execution.error
+    if execution.cause is not None:
+        description["cause"] = execution.cause
+    return description
 
 
 class _OkResponse:

@@ -1,0 +1,103 @@
+"""The copiers under test and the commands each runs for one bucket-to-bucket copy.
+
+Every tool runs with its defaults, against the same server, from a clean
+environment holding only that server's credentials.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+BIN = Path(sys.executable).parent
+BENCH = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class CopyJob:
+    endpoint_url: str
+    source_bucket: str
+    destination_bucket: str
+    destination_prefix: str  # ends with "/"
+    workdir: Path  # for manifests and reports
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    commands: Callable[[CopyJob], list[list[str]]]
+    is_peer: bool = True
+
+
+def clean_env(access_key: str, secret_key: str, workdir: Path) -> dict[str, str]:
+    """Only what the tools need: no developer profile, config or credentials file leaks in."""
+    empty = workdir / "empty.conf"
+    empty.touch()
+    # PYTHONPATH and MEDIASYNC_PROJECT_ROOT pass through, to measure another checkout's mediasync.
+    passed = ("HOME", "LANG", "TMPDIR", "TERM", "PYTHONPATH", "MEDIASYNC_PROJECT_ROOT")
+    keep = {name: os.environ[name] for name in passed if name in os.environ}
+    return {
+        **keep,
+        "PATH": f"{BIN}:/usr/bin:/bin",
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+        "RCLONE_CONFIG": str(empty),
+        "RCLONE_CONFIG_BENCH_TYPE": "s3",
+        "RCLONE_CONFIG_BENCH_PROVIDER": "SeaweedFS",
+        "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": access_key,
+        "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": secret_key,
+        "RCLONE_CONFIG_BENCH_REGION": "us-east-1",
+    }
+
+
+def _has_inventory_command() -> bool:
+    result = subprocess.run([str(BIN / "mediasync"), "--help"], capture_output=True, text=True, check=False)
+    return " inventory " in result.stdout
+
+
+def _mediasync(job: CopyJob) -> list[list[str]]:
+    manifest = job.workdir / "manifest.csv"
+    if _INVENTORY:
+        listing = [str(BIN / "mediasync"), "inventory", "--bucket", job.source_bucket, "--output", str(manifest),
+                   "--endpoint-url", job.endpoint_url]
+    else:
+        listing = [str(BIN / "python"), str(BENCH / "list_manifest.py"), job.endpoint_url, job.source_bucket, str(manifest)]
+    return [
+        listing,
+        [str(BIN / "mediasync"), "run", "--manifest", str(manifest), "--destination-bucket", job.destination_bucket,
+         "--destination-prefix", job.destination_prefix, "--endpoint-url", job.endpoint_url,
+         "--report", str(job.workdir / "report.csv")],
+    ]
+
+
+def _s5cmd(job: CopyJob) -> list[list[str]]:
+    return [[str(BIN / "s5cmd"), "--endpoint-url", job.endpoint_url, "cp",
+             f"s3://{job.source_bucket}/*", f"s3://{job.destination_bucket}/{job.destination_prefix}"]]
+
+
+def _rclone(job: CopyJob) -> list[list[str]]:
+    return [[str(BIN / "rclone"), "copy", f"bench:{job.source_bucket}",
+             f"bench:{job.destination_bucket}/{job.destination_prefix.rstrip('/')}",
+             "--s3-endpoint", job.endpoint_url]]
+
+
+def _aws(job: CopyJob) -> list[list[str]]:
+    return [[str(BIN / "aws"), "--endpoint-url", job.endpoint_url, "s3", "cp", "--recursive", "--only-show-errors",
+             f"s3://{job.source_bucket}/", f"s3://{job.destination_bucket}/{job.destination_prefix}"]]
+
+
+_INVENTORY = _has_inventory_command()
+TOOLS = {
+    "mediasync": Tool("mediasync", _mediasync, is_peer=False),
+    "s5cmd": Tool("s5cmd", _s5cmd),
+    "rclone": Tool("rclone", _rclone),
+    "aws-cli": Tool("aws-cli", _aws),
+}
