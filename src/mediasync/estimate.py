@@ -28,6 +28,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from typing import Iterable
 
+# batch_invoke's DescribeExecution schedule while it waits for a STANDARD execution
+# (TaskRunner._wait: first delay, doubled after each poll up to the cap). A test
+# drives TaskRunner._wait with a fake clock and compares.
+from .batch import FIRST_POLL_DELAY, MAX_POLL_DELAY
 from .errors import ObjectTooLarge
 from .plan import MAX_OBJECT_SIZE, MIN_PART_SIZE, Plan, plan_copy
 from .settings import GiB, MiB, TiB, CopyOptions, Settings
@@ -200,11 +204,6 @@ def tally(specs: Iterable[ObjectSpec], options: CopyOptions) -> Workload:
 
 # -- calibration, deployment, quotas, prices -----------------------------------------------
 
-# batch_invoke's DescribeExecution schedule while it waits for a STANDARD execution
-# (TaskRunner._wait: first delay, doubled after each poll up to the cap). A test
-# drives TaskRunner._wait with a fake clock and compares.
-FIRST_POLL_DELAY = 0.05
-MAX_POLL_DELAY = 5.0
 
 
 @dataclass(frozen=True)

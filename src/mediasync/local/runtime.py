@@ -491,13 +491,20 @@ class LocalRuntime:
 
 
 def _notify_on_termination(runtime: LocalRuntime) -> Callable[[Any], None]:
-    """Tell StartSyncExecution waiters the moment an execution ends."""
+    """Tell StartSyncExecution waiters the moment an execution ends.
+
+    Also forget finished interpreter threads: moto appends every thread it starts
+    (one per execution, per Task state, per Map iteration) to a module-level list
+    that nothing reads or empties, so a local job's memory grew with every object.
+    """
+    from moto.stepfunctions.parser import utils as parser_utils
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
     original = BaseExecutionWorkerCommunication.terminated
 
     def terminated(communication: Any) -> None:
         original(communication)
+        parser_utils.TMP_THREADS[:] = [thread for thread in parser_utils.TMP_THREADS if thread.is_alive()]
         arn = communication.execution.exec_arn
         with runtime._finished_lock:
             waiter = runtime._finished.get(arn)
