@@ -28,7 +28,7 @@ from .errors import (
     is_retryable,
 )
 from .plan import plan_copy
-from .settings import CopyOptions, Settings
+from .settings import Settings
 from .source import ObjectRef, inspect_source
 from .verify import already_copied
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import boto3
-import pytest
 
 from mediasync.manifest import parse_lines
 from mediasync.settings import MiB
@@ -13,13 +12,6 @@ from tests.invariants import assert_invariants, report_row_of
 # skipExisting off: the retry must find the execution by its name, not the object by its ETag.
 ARGS = {"destinationBucket": "dst", "multipartThreshold": str(16 * MiB), "partSize": str(8 * MiB),
         "partsPerGroup": "1", "skipExisting": "false"}
-
-
-@pytest.fixture
-def buckets(s3):
-    s3.create_bucket(Bucket="src")
-    s3.create_bucket(Bucket="dst")
-    return s3
 
 
 def run_task(runtime, key):

@@ -17,13 +17,6 @@ from tests.invariants import assert_invariants, report_row_of
 ARGS = {"destinationBucket": "dst", "multipartThreshold": str(16 * MiB), "partSize": str(8 * MiB)}
 
 
-@pytest.fixture
-def buckets(s3):
-    s3.create_bucket(Bucket="src")
-    s3.create_bucket(Bucket="dst")
-    return s3
-
-
 def run_task(runtime, key, *, bucket="src", args=ARGS, version_id=None, task="t1"):
     """One S3 Batch task; then the invariants hold for it at s3://dst."""
     event = batch_event("job-1", task, bucket, key, user_arguments=args, version_id=version_id)

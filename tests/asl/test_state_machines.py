@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from mediasync.errors import SourceChanged, Throttled
 from mediasync.settings import MiB
 from tests.conftest import batch_event, md5_of, put_multipart
 
 ARGS = {"destinationBucket": "dst", "multipartThreshold": str(16 * MiB), "partSize": str(8 * MiB),
         "partsPerGroup": "1", "maxConcurrency": "4"}
-
-
-@pytest.fixture
-def buckets(s3):
-    s3.create_bucket(Bucket="src")
-    s3.create_bucket(Bucket="dst")
-    return s3
 
 
 def run_task(runtime, key, *, args=ARGS, task="t1", job="job-1", **kw):

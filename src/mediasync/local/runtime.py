@@ -36,7 +36,7 @@ import boto3
 from .. import batch, clients
 from ..observability import logger, metrics
 from ..settings import reset_settings
-from ..worker import GROUP_STATE_ENV, RETRY_STRATEGY, batch_retries, run_group
+from ..worker import RETRY_STRATEGY, batch_retries, run_group
 
 ACCOUNT_ID = "123456789012"
 
