@@ -428,7 +428,8 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
     """Create the S3 Batch Operations job that runs MediaSync on AWS; print its id.
 
     One s3control create_job call: LambdaInvoke on the deployed batch_invoke
-    function (invocation schema 2.0), the copy options as userArguments, the
+    function (invocation schema 2.0), the destination and the copy options given
+    here as userArguments (options not given keep the stack's settings), the
     manifest located by its ETag, and a completion report of every task. ARNs not
     given come from the outputs of the deployed stack.
 
@@ -445,6 +446,10 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
                          resolve_arns, stack_outputs, submit_job)
 
     options = _options(destination_bucket, option_values)
+    context = click.get_current_context()
+    # Options left at their defaults are not sent: the stack's own settings apply.
+    given = [name for name in option_values
+             if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
     try:
         outputs = None
         if not (function_arn and role_arn):
@@ -453,7 +458,7 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
         account_id = account_id or account_of(function_arn) or caller_account(aws_client("sts", region))
         request = create_job_request(
             account_id=account_id, manifest=locate_manifest(aws_client("s3", region), manifest), options=options,
-            function_arn=function_arn, role_arn=role_arn, report_bucket=report_bucket, report_prefix=report_prefix,
+            given_options=given, function_arn=function_arn, role_arn=role_arn, report_bucket=report_bucket, report_prefix=report_prefix,
             priority=priority, confirmation_required=confirmation_required, description=description,
         )
         if dry_run:

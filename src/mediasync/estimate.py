@@ -903,8 +903,9 @@ MEDIA_MIX = (
     ("stills and sidecars", 2_000_000, 5 * 10**6),
 )
 MIX_PREFIXES = 1_000
-# The configurations the table compares: the defaults, and every part group on Lambda.
-SCALE_CONFIGS = (("defaults", CopyOptions()), ("--worker lambda", CopyOptions(worker="lambda")))
+# The configurations the table compares: the defaults (every part group on Lambda), and
+# AWS Batch for objects of 500 GiB and more.
+SCALE_CONFIGS = (("defaults (--worker lambda)", CopyOptions()), ("--worker auto", CopyOptions(worker="auto")))
 
 
 def media_mix_specs(prefixes: int = MIX_PREFIXES) -> list[ObjectSpec]:

@@ -56,7 +56,11 @@ class CopyOptions:
     # Lambda's 900 s even at a pessimistic server-side copy rate.
     group_byte_budget: int = 32 * GiB
     part_concurrency: int = 8
-    worker: str = "auto"
+    # Part groups on Lambda by default: the scale model (docs/performance.md) finds it
+    # faster and cheaper than Fargate at every size, since a Fargate task pays about a
+    # minute to start per group. "batch" and "auto" remain for accounts whose Lambda
+    # concurrency is spoken for.
+    worker: str = "lambda"
     # Objects at or above this size go to AWS Batch when worker is "auto".
     batch_threshold: int = 500 * GiB
     max_concurrency: int = 100
@@ -88,7 +92,7 @@ class CopyOptions:
         if not overrides:
             return self
         known = {name: name for name in self.to_event()}
-        known.update({_camel(name): name for name in self.to_event()})
+        known.update({camel_case(name): name for name in self.to_event()})
         changes: dict = {}
         for key, value in overrides.items():
             name = known.get(key)
@@ -127,7 +131,8 @@ def _parse_bool(value: object) -> bool:
     raise ValueError(f"not a boolean: {value!r} (use true or false)")
 
 
-def _camel(name: str) -> str:
+def camel_case(name: str) -> str:
+    """``part_size`` -> ``partSize``: how S3 Batch user arguments name the options."""
     head, *rest = name.split("_")
     return head + "".join(word.title() for word in rest)
 

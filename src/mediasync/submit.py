@@ -14,10 +14,10 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Collection
 
 from .inventory_manifest import is_inventory_manifest, split_s3_url
-from .settings import CopyOptions
+from .settings import CopyOptions, camel_case
 
 STACK_OUTPUT_FUNCTION = "BatchInvokeFunctionArn"
 STACK_OUTPUT_ROLE = "BatchOperationsRoleArn"
@@ -123,11 +123,18 @@ def locate_manifest(s3: Any, url: str) -> ManifestLocation:
     return ManifestLocation(bucket, key, head["ETag"].strip('"'), head.get("VersionId"), fields)
 
 
-def user_arguments(options: CopyOptions) -> dict[str, str]:
-    """The job's UserArguments: exactly the strings the local runner passes (S3 Batch keeps at most 10)."""
+def user_arguments(options: CopyOptions, given: Collection[str] | None = None) -> dict[str, str]:
+    """The job's UserArguments: the strings the local runner passes (S3 Batch keeps at most 10).
+
+    With ``given`` (option names the user set), only those and the destination: the
+    rest falls back to what the stack was deployed with, not to this CLI's defaults.
+    """
     from .local.runner import user_arguments as runner_arguments
 
     arguments = runner_arguments(options)
+    if given is not None:
+        keep = {"destinationBucket", *(camel_case(name) for name in given)}
+        arguments = {name: value for name, value in arguments.items() if name in keep}
     if len(arguments) > MAX_USER_ARGUMENTS:
         raise SubmitError(f"S3 Batch accepts at most {MAX_USER_ARGUMENTS} user arguments, not {len(arguments)}")
     return arguments
@@ -142,6 +149,7 @@ def create_job_request(
     account_id: str,
     manifest: ManifestLocation,
     options: CopyOptions,
+    given_options: Collection[str] | None = None,
     function_arn: str,
     role_arn: str,
     report_bucket: str,
@@ -174,7 +182,7 @@ def create_job_request(
             "LambdaInvoke": {
                 "FunctionArn": function_arn,
                 "InvocationSchemaVersion": SCHEMA_VERSION,
-                "UserArguments": user_arguments(options),
+                "UserArguments": user_arguments(options, given_options),
             }
         },
         "Report": report,

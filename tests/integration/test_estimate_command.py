@@ -121,11 +121,12 @@ def test_inventory_sizes_are_used_without_asking_s3(tmp_path):
     report = tmp_path / "e.json"
     # Nothing listens on this endpoint: a single HEAD would end the command with status 2.
     result = run_estimate("--manifest", str(manifest), "--endpoint-url", f"http://127.0.0.1:{free_port()}",
-                          "--json", str(report), env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"})
+                          "--worker", "auto", "--json", str(report),
+                          env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"})
     assert result.exit_code == 0, result.output
     document = json.loads(report.read_text())
     assert document["objects"] == 2 and document["bytes"] == 600 * 10**9 + 1000
-    # 1,000 parts inferred from the ETag: the layout (600 MB parts) is reused, on Batch (>= 500 GiB).
+    # 1,000 parts inferred from the ETag: the layout (600 MB parts) is reused, on Batch (auto, >= 500 GiB).
     assert document["paths"][STANDARD_BATCH]["parts"] == 1000
     assert document["paths"][COPY_OBJECT]["objects"] == 1
 

@@ -314,9 +314,7 @@ def test_submit_creates_the_job_from_the_stack_outputs(server_env, monkeypatch):
     aws.stubs["s3control"].add_response("create_job", {"JobId": "job-0123"}, {
         "AccountId": "111122223333", "ConfirmationRequired": False, "ClientRequestToken": ANY,
         "Operation": {"LambdaInvoke": {"FunctionArn": FUNCTION, "InvocationSchemaVersion": "2.0", "UserArguments": {
-            "destinationBucket": "archive", "destinationPrefix": "", "multipartThreshold": str(256 * 2**20),
-            "partSize": str(128 * 2**20), "partsPerGroup": "16", "worker": "auto", "maxConcurrency": "100",
-            "skipExisting": "true"}}},
+            "destinationBucket": "archive", "partSize": str(128 * 2**20)}}},
         "Report": {"Bucket": "arn:aws:s3:::sub-jobs", "Format": "Report_CSV_20180820", "Enabled": True,
                    "Prefix": "mediasync-reports", "ReportScope": "AllTasks"},
         "Manifest": {"Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -265,14 +266,15 @@ def test_batch_tasks_are_billed_at_least_a_minute_each():
 
 
 def test_cost_is_each_usage_times_its_published_price():
-    result = estimate(tally([ObjectSpec(5 * TiB - GiB)], OPTIONS), OPTIONS)
+    options = replace(OPTIONS, worker="auto")  # 5 TiB goes to Batch: Fargate is billed too
+    result = estimate(tally([ObjectSpec(5 * TiB - GiB)], options), options)
     lines = {line.item: line for line in result.cost}
     tier1 = lines[PRICES["s3_tier1"].unit]
     assert tier1.quantity == result.usage.tier1_requests
     assert tier1.dollars == pytest.approx(result.usage.tier1_requests * 0.005 / 1000)
     assert lines[PRICES["batch_job"].unit].dollars == 0.25
     assert result.dollars == pytest.approx(sum(line.dollars for line in result.cost))
-    assert PRICES["fargate_spot_vcpu_hour"].unit in lines  # 5 TiB goes to Batch by default
+    assert PRICES["fargate_spot_vcpu_hour"].unit in lines
 
 
 def test_cross_region_copies_pay_for_every_byte_moved():

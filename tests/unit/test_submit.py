@@ -41,6 +41,14 @@ def test_a_versioned_csv_manifest_is_located_by_arn_etag_and_version():
     assert request["ClientRequestToken"] == "token-1" and request["RoleArn"] == ROLE
 
 
+def test_only_the_options_given_are_sent_so_the_stack_settings_apply_to_the_rest():
+    request = request_for(ManifestLocation("jobs", "m.csv", "abc", None, ("Bucket", "Key")),
+                          given_options=["part_size", "destination_prefix"])
+
+    assert request["Operation"]["LambdaInvoke"]["UserArguments"] == {
+        "destinationBucket": "archive", "destinationPrefix": "2026/", "partSize": str(128 * 2**20)}
+
+
 def test_an_inventory_manifest_has_no_field_list():
     request = request_for(ManifestLocation("inv", "media/all/2026-11-25T01-00Z/manifest.json", "e", None, ()),
                           report_scope="FailedTasksOnly")
