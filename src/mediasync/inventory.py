@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+from .inventory_manifest import is_s3_url, split_s3_url
 from .manifest import format_row
 
 DELIMITER = "/"
@@ -117,10 +118,11 @@ class S3Sink:
 
 
 def open_sink(output: str, s3: Any) -> ManifestSink:
-    if output.startswith("s3://"):
-        bucket, _, key = output[len("s3://"):].partition("/")
-        if not bucket or not key:
-            raise ValueError(f"{output!r}: an S3 output needs s3://bucket/key")
+    if is_s3_url(output):
+        try:
+            bucket, key = split_s3_url(output)
+        except ValueError as err:
+            raise ValueError(f"{output!r}: an S3 output needs s3://bucket/key") from err
         return S3Sink(s3, bucket, key)
     return FileSink(Path(output))
 

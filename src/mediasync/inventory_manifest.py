@@ -120,18 +120,12 @@ def parse_inventory_manifest(text: str, location: str) -> InventoryManifest:
     )
 
 
-def _default_s3() -> Any:
-    from . import clients
-
-    return clients.s3()
-
-
 def load_inventory_manifest(path: str | Path, s3: Any = None) -> InventoryManifest:
     location = str(path)
     if is_s3_url(location):
         bucket, key = split_s3_url(location)
         location = f"s3://{bucket}/{key}"
-        text = _get_object(s3 or _default_s3(), bucket, key).read().decode("utf-8")
+        text = open_s3_object(s3, bucket, key).read().decode("utf-8")
         return parse_inventory_manifest(text, location)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -153,11 +147,14 @@ def local_data_file(manifest: InventoryManifest, item: InventoryFile) -> Path | 
     return next((path for path in candidates if path.is_file()), None)
 
 
-def _get_object(s3: Any, bucket: str, key: str) -> Any:
+def open_s3_object(s3: Any, bucket: str, key: str) -> Any:
+    """The streaming body of an object (``s3`` None: the process's client), or ManifestError."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from . import clients
+
     try:
-        return s3.get_object(Bucket=bucket, Key=key)["Body"]
+        return (s3 or clients.s3()).get_object(Bucket=bucket, Key=key)["Body"]
     except ClientError as err:
         error = err.response.get("Error", {})
         raise ManifestError(f"cannot read s3://{bucket}/{key}: {error.get('Code')} {error.get('Message', '')}") from err
@@ -188,7 +185,7 @@ def _open_data_file(manifest: InventoryManifest, item: InventoryFile, s3: Any) -
         return path.open("rb"), str(path)
     if not manifest.destination_bucket:
         raise ManifestError(f"{manifest.location}: data file {item.key} is not on disk and no destinationBucket is named")
-    return _get_object(s3 or _default_s3(), manifest.destination_bucket, item.key), f"s3://{manifest.destination_bucket}/{item.key}"
+    return open_s3_object(s3, manifest.destination_bucket, item.key), f"s3://{manifest.destination_bucket}/{item.key}"
 
 
 def _bool(value: str | None) -> bool | None:

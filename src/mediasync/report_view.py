@@ -30,6 +30,7 @@ from typing import Any, Iterable, Iterator
 
 from .batch import copied_bytes, parse_result_string
 from .estimate import SIZE_BINS, size_bin
+from .inventory_manifest import is_s3_url, open_s3_object, split_s3_url
 from .manifest import ManifestError, decode_key
 from .settings import format_size
 
@@ -192,19 +193,8 @@ def display_key(raw: str) -> str:
 # -- reading ---------------------------------------------------------------------------
 
 
-def _default_s3() -> Any:
-    from . import clients
-
-    return clients.s3()
-
-
 def _s3_text(s3: Any, bucket: str, key: str) -> io.TextIOBase:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    except (ClientError, BotoCoreError) as err:
-        raise ManifestError(f"cannot read s3://{bucket}/{key}: {err}") from err
+    body = open_s3_object(s3, bucket, key)
     return io.TextIOWrapper(io.BufferedReader(body), encoding="utf-8", newline="")  # type: ignore[arg-type]
 
 
@@ -216,7 +206,7 @@ def _result_files(document: dict[str, Any], location: str, s3: Any) -> Iterator[
     for item in results:
         key = str(item["Key"])
         local = None
-        if not location.startswith("s3://"):
+        if not is_s3_url(location):
             here = Path(location).resolve().parent
             candidates = [ancestor / key for ancestor in (here, *here.parents)]
             candidates += [here / "results" / key.rsplit("/", 1)[-1], here / key.rsplit("/", 1)[-1]]
@@ -224,16 +214,17 @@ def _result_files(document: dict[str, Any], location: str, s3: Any) -> Iterator[
         if local is not None:
             yield local.open("r", encoding="utf-8", newline="")
         else:
-            yield _s3_text(s3 or _default_s3(), item["Bucket"], key)
+            yield _s3_text(s3, item["Bucket"], key)
 
 
 def read_report(source: str, s3: Any = None) -> Iterator[TaskResult]:
     """Rows of a report: a CSV or an S3 Batch ``manifest.json``, a local path or ``s3://bucket/key``."""
-    if source.startswith("s3://"):
-        bucket, _, key = source[len("s3://"):].partition("/")
-        if not key:
-            raise ManifestError(f"{source}: name the report object, s3://bucket/key")
-        handle: io.TextIOBase = _s3_text(s3 or _default_s3(), bucket, key)
+    if is_s3_url(source):
+        try:
+            bucket, key = split_s3_url(source)
+        except ValueError as err:
+            raise ManifestError(f"{source}: name the report object, s3://bucket/key") from err
+        handle: io.TextIOBase = _s3_text(s3, bucket, key)
     else:
         try:
             handle = open(source, "r", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
@@ -267,7 +258,7 @@ def summarize(source: str, s3: Any = None, timings: Path | None = None) -> Repor
     summary = ReportSummary()
     for result in read_report(source, s3):
         summary.add(result)
-    if timings is None and not source.startswith("s3://"):
+    if timings is None and not is_s3_url(source):
         candidate = timings_path(Path(source))
         timings = candidate if candidate.is_file() else None
     if timings is not None:
