@@ -381,13 +381,6 @@ class LocalRuntime:
             raise RuntimeError(f"{name} failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
         return payload
 
-    @property
-    def lambda_client(self) -> Any:
-        client = getattr(self, "_lambda_client", None)
-        if client is None:
-            client = self._lambda_client = boto3.client("lambda", region_name=self.region)
-        return client
-
     def _run_batch_job(self, backend: Any, include_start_attempt: bool, job: Any) -> None:
         backend.backend._jobs[job.job_id] = job
         job.job_started_at = datetime.datetime.now()
