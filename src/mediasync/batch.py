@@ -27,7 +27,9 @@ from .errors import (
     http_status_for,
     is_retryable,
 )
+from .estimate import expected_execution_seconds, shape_of
 from .plan import plan_copy
+from .polling import poll_delays
 from .settings import Settings
 from .source import ObjectRef, inspect_source
 from .verify import already_copied
@@ -36,12 +38,6 @@ SUCCEEDED = "Succeeded"
 TEMPORARY_FAILURE = "TemporaryFailure"
 PERMANENT_FAILURE = "PermanentFailure"
 IN_PROGRESS = "InProgress"
-
-# DescribeExecution schedule while waiting for a STANDARD execution: doubling from the
-# first delay up to the cap, which keeps thousands of concurrent waits under the API's
-# quota on AWS. (The local runtime, where the call is in-process, lowers the cap.)
-FIRST_POLL_DELAY = 0.05
-MAX_POLL_DELAY = 5.0
 
 # What a resultString starts with, so the code survives into S3 Batch's own report.
 _RESULT = re.compile(r"^(?P<code>[A-Za-z][\w.]*): (?P<message>.*)$", re.DOTALL)
@@ -148,9 +144,11 @@ def outcome_of_execution(description: dict[str, Any]) -> TaskOutcome:
 class TaskRunner:
     """Runs S3 Batch tasks; one per process, reusing its clients."""
 
-    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.sleep = sleep
+        self.clock = clock
 
     def run(self, task: BatchTask, remaining_ms: Callable[[], int]) -> TaskOutcome:
         try:
@@ -186,7 +184,7 @@ class TaskRunner:
         }
         if plan.machine == "express":
             return self._run_express(task, state)
-        return self._run_standard(task, state, remaining_ms)
+        return self._run_standard(task, state, expected_execution_seconds(shape_of(plan), options), remaining_ms)
 
     def _run_express(self, task: BatchTask, state: dict[str, Any]) -> TaskOutcome:
         try:
@@ -199,45 +197,61 @@ class TaskRunner:
             return _states_api_failure(err)
         return outcome_of_execution(description)
 
-    def _run_standard(self, task: BatchTask, state: dict[str, Any], remaining_ms: Callable[[], int]) -> TaskOutcome:
+    def _run_standard(self, task: BatchTask, state: dict[str, Any], expected_seconds: float,
+                      remaining_ms: Callable[[], int]) -> TaskOutcome:
         outcome = TaskOutcome.failure("InvalidTask", "no execution attempted")
         for attempt in range(self.settings.max_execution_attempts):
             name = execution_name(task.job_id, task.task_id, attempt)
             try:
-                arn = self._start_or_attach(name, state)
+                arn, started = self._start_or_attach(name, state)
             except ClientError as err:
                 return _states_api_failure(err)
-            outcome = self._wait(arn, remaining_ms)
+            outcome = self._wait(arn, expected_seconds, remaining_ms, started_now=started)
             if outcome.result_code != TEMPORARY_FAILURE or outcome.code == IN_PROGRESS:
                 return outcome
             # The attempt failed in a way worth retrying: the next name starts afresh.
         return TaskOutcome(PERMANENT_FAILURE, outcome.code, f"{outcome.message} (after {self.settings.max_execution_attempts} executions)", outcome.http_status)
 
-    def _start_or_attach(self, name: str, state: dict[str, Any]) -> str:
+    def _start_or_attach(self, name: str, state: dict[str, Any]) -> tuple[str, bool]:
+        """The execution's ARN, and whether this call started it."""
         sfn = clients.stepfunctions()
         machine = self.settings.standard_state_machine_arn
         try:
-            return sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(state))["executionArn"]
+            return sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(state))["executionArn"], True
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise
             # Same name already used: a retry of this task. Attach to that execution.
-            return execution_arn(machine, name)
+            return execution_arn(machine, name), False
 
-    def _wait(self, arn: str, remaining_ms: Callable[[], int]) -> TaskOutcome:
+    def _wait(self, arn: str, expected_seconds: float, remaining_ms: Callable[[], int], *,
+              started_now: bool) -> TaskOutcome:
+        """Poll the execution (``polling.poll_delays``) until it ends or this invocation's
+        time is nearly up; then S3 Batch calls again and the wait goes on."""
         sfn = clients.stepfunctions()
-        delay = FIRST_POLL_DELAY
-        while True:
+        if started_now:
+            expected_end = self.clock() + expected_seconds
+        else:
+            # Attached to an execution an earlier invocation started: it may have ended.
             try:
                 description = sfn.describe_execution(executionArn=arn)
             except ClientError as err:
                 return _states_api_failure(err)
             if description["status"] != "RUNNING":
                 return outcome_of_execution(description)
-            if remaining_ms() / 1000 - delay < self.settings.invoke_time_margin:
+            expected_end = description["startDate"].timestamp() + expected_seconds
+        for delay in poll_delays(expected_end - self.clock(), expected_seconds):
+            time_left = remaining_ms() / 1000 - self.settings.invoke_time_margin
+            if time_left <= 0:
+                break
+            self.sleep(min(delay, time_left))
+            try:
+                description = sfn.describe_execution(executionArn=arn)
+            except ClientError as err:
+                return _states_api_failure(err)
+            if description["status"] != "RUNNING":
                 return outcome_of_execution(description)
-            self.sleep(delay)
-            delay = min(delay * 2, MAX_POLL_DELAY)
+        return outcome_of_execution({"status": "RUNNING", "executionArn": arn})
 
 
 def _states_api_failure(err: ClientError) -> TaskOutcome:

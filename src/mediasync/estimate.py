@@ -17,8 +17,8 @@ Four layers, each a pure function of the one before, so each can be tested alone
 Request counts per object follow the code (``batch.py``, ``source.py``, ``copy.py``,
 ``verify.py``) and are checked by a test that counts the S3 calls of real copies;
 state counts follow ``statemachine/*.asl.json`` and are checked by a test that walks
-the ASL files; the DescribeExecution poll schedule follows ``TaskRunner._wait`` and is
-checked by a test that drives it with a fake clock.
+the ASL files; the DescribeExecution poll schedule is ``polling.poll_delays``, as
+``TaskRunner._wait`` uses it, checked by a test that drives ``_wait`` with a fake clock.
 """
 
 from __future__ import annotations
@@ -28,12 +28,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from typing import Iterable
 
-# batch_invoke's DescribeExecution schedule while it waits for a STANDARD execution
-# (TaskRunner._wait: first delay, doubled after each poll up to the cap). A test
-# drives TaskRunner._wait with a fake clock and compares.
-from .batch import FIRST_POLL_DELAY, MAX_POLL_DELAY
 from .errors import ObjectTooLarge
 from .plan import MAX_OBJECT_SIZE, MIN_PART_SIZE, Plan, plan_copy
+from .polling import poll_delays
 from .settings import GiB, MiB, TiB, CopyOptions, Settings
 
 # -- the workload ---------------------------------------------------------------------
@@ -184,7 +181,7 @@ class Workload:
         if plan is not None and plan.route == "multipart":
             tally_.parts += plan.part_count * count
             tally_.groups += plan.group_count * count
-            shape = Shape(path, plan.part_size, plan.part_count, plan.parts_per_group, plan.group_count)
+            shape = shape_of(plan)
             self.shapes[shape] += count
             if spec.source_part_count:
                 self.multipart_sources_by_shape[shape] += count
@@ -193,6 +190,10 @@ class Workload:
     @property
     def prefix_count(self) -> int:
         return max(1, len(self.prefixes))
+
+
+def shape_of(plan: Plan) -> Shape:
+    return Shape(path_of(plan), plan.part_size, plan.part_count, plan.parts_per_group, plan.group_count)
 
 
 def tally(specs: Iterable[ObjectSpec], options: CopyOptions) -> Workload:
@@ -402,30 +403,35 @@ def multipart_requests(part_count: int) -> Counter:
     })
 
 
-def describe_polls(execution_seconds: float, rates: Rates) -> tuple[int, int, float]:
-    """How batch_invoke waits for a STANDARD execution that runs ``execution_seconds``.
+def describe_polls(execution_seconds: float, expected_seconds: float, rates: Rates) -> tuple[int, int, float]:
+    """How batch_invoke waits for a STANDARD execution that runs ``execution_seconds``
+    when it expects ``expected_seconds`` (``TaskRunner._wait``).
 
     Returns (DescribeExecution calls, batch_invoke invocations, seconds until it sees
-    the end). Each invocation polls with doubling delays up to MAX_POLL_DELAY and
-    returns before its own timeout; S3 Batch then invokes it again (assumed at once)
-    and it attaches to the same execution, starting the delays over.
+    the end). The invocation that starts the execution sleeps to its expected end,
+    then polls on :func:`~mediasync.polling.poll_delays`; each returns before its own
+    timeout, and S3 Batch invokes it again (assumed at once): that invocation attaches
+    to the same execution and polls at once before it sleeps.
     """
     window = rates.invoke_window
-    polls, invocations, started = 0, 0, 0.0
+    if window <= 0:
+        raise ValueError("batch_invoke's time window must be positive")
+    polls, invocations, now = 0, 0, 0.0
     while True:
         invocations += 1
-        elapsed, delay = 0.0, FIRST_POLL_DELAY
-        while True:
+        invocation_started = now
+        if invocations > 1:
             polls += 1
-            if started + elapsed >= execution_seconds:
-                return polls, invocations, started + elapsed
-            if window - elapsed - delay < 0:
+            if now >= execution_seconds:
+                return polls, invocations, now
+        for delay in poll_delays(expected_seconds - now, expected_seconds):
+            time_left = window - (now - invocation_started)
+            if time_left <= 0:
                 break
-            elapsed += delay
-            delay = min(delay * 2, MAX_POLL_DELAY)
-        started += elapsed
-        if window <= 0:
-            raise ValueError("batch_invoke's time window must be positive")
+            now += min(delay, time_left)
+            polls += 1
+            if now >= execution_seconds:
+                return polls, invocations, now
 
 
 def group_seconds(parts: int, part_size: int, part_concurrency: int, rates: Rates) -> float:
@@ -497,6 +503,12 @@ def multipart_timing(shape: Shape, options: CopyOptions, rates: Rates, quotas: Q
         group_seconds_total=sum(tasks),
         task_seconds=tasks,
     )
+
+
+def expected_execution_seconds(shape: Shape, options: CopyOptions) -> float:
+    """How long the model expects a STANDARD execution of ``shape`` to run on AWS at the
+    default rates and quotas: when batch_invoke first asks whether it has ended."""
+    return multipart_timing(shape, options, Rates(), Quotas()).execution_seconds
 
 
 def copy_object_seconds(size: int, rates: Rates) -> float:
@@ -630,7 +642,9 @@ def usage(
             seconds = inspect(count, multipart_sources) + count * timing.execution_seconds
             lambda_use("batch_invoke", count, seconds, resources.batch_invoke_mb)
         else:
-            polls, invocations, seen_at = describe_polls(timing.execution_seconds, rates)
+            # batch_invoke expects what the defaults predict, whatever the real rates are.
+            expected = expected_execution_seconds(shape, options)
+            polls, invocations, seen_at = describe_polls(timing.execution_seconds, expected, rates)
             object_seconds = per_object_inspect * invocations + seen_at
             result.standard_executions += count
             result.map_runs += count
@@ -764,12 +778,10 @@ def wall_time(workload: Workload, usage_: Usage, quotas: Quotas = Quotas(), rate
         Constraint("STANDARD state transitions",
                    _rate_seconds(usage_.standard_transitions, quotas.state_transitions_per_second),
                    f"{usage_.standard_transitions:,} transitions", "state_transitions_per_second"),
-        # Every large object needs at least one DescribeExecution that sees it finished.
         Constraint("DescribeExecution rate",
-                   _rate_seconds(usage_.standard_executions, quotas.describe_execution_per_second),
-                   f"{usage_.standard_executions:,} completions to observe "
-                   f"(batch_invoke polls {usage_.describe_calls:,} times if unthrottled)",
-                   "describe_execution_per_second"),
+                   _rate_seconds(usage_.describe_calls, quotas.describe_execution_per_second),
+                   f"{usage_.describe_calls:,} calls by batch_invoke to see {usage_.standard_executions:,} "
+                   f"executions end", "describe_execution_per_second"),
         Constraint("open Map Runs", usage_.map_run_seconds / quotas.open_map_runs.value,
                    f"{usage_.map_runs:,} Map Runs, {usage_.map_run_seconds:,.0f} Map-Run-seconds", "open_map_runs"),
         Constraint("Fargate Spot vCPUs",

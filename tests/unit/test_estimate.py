@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import replace
@@ -36,6 +37,7 @@ from mediasync.estimate import (
     Resources,
     describe_polls,
     estimate,
+    expected_execution_seconds,
     infer_part_size,
     lambda_ramp_seconds,
     multipart_timing,
@@ -215,8 +217,9 @@ class _FakeClock:
         self.now += seconds
 
 
-@pytest.mark.parametrize("execution_seconds", [0.0, 0.04, 0.3, 7.5, 61.0, 889.0, 2000.0])
-def test_describe_polls_follow_task_runner_wait(monkeypatch, execution_seconds):
+@pytest.mark.parametrize("expected_seconds", [0.0, 3.0, 61.0, 2500.0])
+@pytest.mark.parametrize("execution_seconds", [0.0, 0.04, 0.3, 2.9, 7.5, 61.0, 889.0, 2000.0])
+def test_describe_polls_follow_task_runner_wait(monkeypatch, execution_seconds, expected_seconds):
     rates = Rates(lambda_timeout=900.0)
     clock = _FakeClock()
     calls = []
@@ -225,19 +228,38 @@ def test_describe_polls_follow_task_runner_wait(monkeypatch, execution_seconds):
         def describe_execution(self, executionArn):
             calls.append(clock.now)
             return {"status": "RUNNING" if clock.now < execution_seconds else "SUCCEEDED", "output": "{}",
-                    "executionArn": executionArn}
+                    "executionArn": executionArn, "startDate": datetime.datetime.fromtimestamp(0, datetime.timezone.utc)}
 
     monkeypatch.setattr(batch.clients, "stepfunctions", lambda: FakeStates())
-    runner = TaskRunner(Settings(invoke_time_margin=rates.invoke_time_margin), sleep=clock.sleep)
+    runner = TaskRunner(Settings(invoke_time_margin=rates.invoke_time_margin), sleep=clock.sleep, clock=lambda: clock.now)
     invocations, started = 0, 0.0
     while True:
         invocations += 1
         clock.now, started_at = started, started
-        outcome = runner._wait("arn", lambda: int((rates.lambda_timeout - (clock.now - started_at)) * 1000))
+        outcome = runner._wait("arn", expected_seconds, lambda: int((rates.lambda_timeout - (clock.now - started_at)) * 1000),
+                               started_now=invocations == 1)
         if outcome.code != batch.IN_PROGRESS:
             break
         started = clock.now
-    assert describe_polls(execution_seconds, rates) == (len(calls), invocations, pytest.approx(calls[-1]))
+    assert describe_polls(execution_seconds, expected_seconds, rates) == (len(calls), invocations, pytest.approx(calls[-1], abs=0.01))
+
+
+def test_a_copy_that_ends_when_expected_is_seen_with_one_call():
+    assert describe_polls(7.5, 7.5, Rates())[:2] == (1, 1)
+
+
+def test_a_copy_slower_than_expected_is_seen_soon_after_it_ends():
+    polls, invocations, seen_at = describe_polls(20.0, 5.0, Rates())
+    assert invocations == 1
+    assert 20.0 <= seen_at <= 20.0 + 5.0  # at most one capped pause late
+    # At the expected end, then pauses from an eighth of it, doubling up to 5 s: 0.625, 1.25, 2.5, 5, 5, 5.
+    assert polls == 7
+
+
+def test_a_long_copy_running_slow_is_not_polled_every_few_seconds():
+    polls, _, seen_at = describe_polls(240.0, 60.0, Rates())
+    assert polls <= 10
+    assert seen_at - 240.0 <= 60.0 / 2
 
 
 def test_a_copy_longer_than_batch_invokes_window_is_inspected_again_on_each_invocation():
@@ -245,8 +267,9 @@ def test_a_copy_longer_than_batch_invokes_window_is_inspected_again_on_each_invo
     options = CopyOptions(worker="lambda", max_concurrency=1)
     workload = tally([ObjectSpec(100 * GiB)], options)
     used = usage(workload, options, rates)
-    polls, invocations, _ = describe_polls(multipart_timing(next(iter(workload.shapes)), options, rates,
-                                                            Quotas()).execution_seconds, rates)
+    shape = next(iter(workload.shapes))
+    polls, invocations, _ = describe_polls(multipart_timing(shape, options, rates, Quotas()).execution_seconds,
+                                           expected_execution_seconds(shape, options), rates)
     assert invocations > 1
     assert used.lambda_invocations["batch_invoke"] == invocations
     assert used.requests["HeadObject"] == 2 * invocations + 3  # source and destination per invocation, then copy

@@ -33,7 +33,7 @@ from unittest import mock
 
 import boto3
 
-from .. import batch, clients
+from .. import batch, clients, polling
 from ..observability import logger, metrics
 from ..settings import reset_settings
 from ..worker import RETRY_STRATEGY, batch_retries, run_group
@@ -62,6 +62,9 @@ BATCH_INVOKE_FUNCTION = "batch_invoke"
 # execution runs. AWS's 5 s protects an API quota that an in-process moto does not
 # have, and cost up to 5 s per large object here after its copy had finished.
 LOCAL_MAX_POLL_DELAY = 0.2
+# ...and its first pause is the copy time the model expects on AWS, which says
+# nothing about a local server: here the polls start at once.
+LOCAL_EXPECTED_SECONDS = 0.0
 FUNCTION_PREFIX = "mediasync-"
 
 
@@ -195,7 +198,8 @@ class LocalRuntime:
                 mock.patch.object(StateTaskServiceBatch, "_eval_service_task", _batch_task_with_api_names(self)),
                 mock.patch.object(BackendDict, "_create_account_specific_backend", _backend_lookup_fast_path()),
                 *_interpreter_caches(),
-                mock.patch.object(batch, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
+                mock.patch.object(polling, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
+                mock.patch.object(batch, "expected_execution_seconds", lambda *_: LOCAL_EXPECTED_SECONDS),
                 mock.patch.object(metrics.provider, "add_metric", _discard),
                 mock.patch.object(metrics.provider, "flush_metrics", _discard),
             ]
