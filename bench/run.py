@@ -5,7 +5,7 @@
 
 Starts SeaweedFS on free loopback ports, seeds the workloads once, then for each
 round runs every tool on every workload into a fresh destination prefix, times it
-(process tree wall time, CPU seconds, peak RSS), checks the destination object by
+(process tree wall time, CPU seconds, peak RSS, and the server's CPU seconds), checks the destination object by
 object against the source and deletes it. Prints the table and writes
 ``results.json``, ``results.md`` and each run's output (``logs/``) to --output-dir.
 """
@@ -24,7 +24,7 @@ from rich.console import Console
 from mediasync.testing.servers import run_seaweedfs
 
 from destinations import check_destination, empty_prefix
-from process_usage import Usage, run_measured
+from process_usage import Usage, find_process, run_measured, tree_cpu_seconds
 from results import Runs, machine_description, print_table, row, write_results
 from tools import BIN, TOOLS, CopyJob, clean_env
 from workloads import seed, source_facts, workloads
@@ -82,6 +82,10 @@ def main(argv: list[str]) -> int:
         data_dir = args.data_dir or Path(scratch, "seaweedfs")
         console.print("starting SeaweedFS (about 4 s)")
         with run_seaweedfs(data_dir) as server:
+            # run_seaweedfs names no pid; its process is the one given this data directory.
+            server_pid = find_process(f"-dir={Path(data_dir).resolve()}")
+            if server_pid is None:
+                raise RuntimeError(f"no process runs SeaweedFS with -dir={Path(data_dir).resolve()}")
             s3 = server.client(max_pool_connections=32)
             env = clean_env(server.access_key, server.secret_key, Path(scratch))
             s3.create_bucket(Bucket=DESTINATION_BUCKET)
@@ -92,7 +96,7 @@ def main(argv: list[str]) -> int:
                     seed(s3, workload)
                     facts[workload.name] = source_facts(s3, workload)
                 console.print(f"seeded {workload.describe()} in {time.perf_counter() - started:.1f} s")
-            all_runs = [Runs(workload, tool.name, tool.is_peer) for workload in chosen for tool in tools]
+            all_runs = [Runs(workload, tool.name, tool.is_peer, tool.reference) for workload in chosen for tool in tools]
             for round_number in range(1, args.runs + 1):
                 for workload in chosen:
                     # Each round starts with another tool, so none always runs first
@@ -100,13 +104,15 @@ def main(argv: list[str]) -> int:
                     of_workload = [runs for runs in all_runs if runs.workload == workload]
                     shift = (round_number - 1) % len(of_workload)
                     for runs in of_workload[shift:] + of_workload[:shift]:
-                        run_one(runs, round_number, server.endpoint_url, s3, env, facts, args.output_dir / "logs")
+                        run_one(runs, round_number, server.endpoint_url, server_pid, s3, env, facts,
+                                args.output_dir / "logs")
         rows = [row(runs, all_runs) for runs in all_runs]
     title = f"bucket-to-bucket copy on SeaweedFS, median of {args.runs}"
     print_table(rows, console, title)
     method = (f"Median of {args.runs} run(s) per tool; every tool with its defaults; one SeaweedFS "
               f"`weed server` on loopback sharing the CPUs with the tool; MediaSync's time includes "
-              f"listing the source into its manifest and starting its local runtime.")
+              f"listing the source into its manifest and starting its local runtime; server CPU s is "
+              f"that `weed server` process's CPU seconds (user + system) during the tool's run.")
     meta = {"machine": machine_description(), "method": method, "runs": args.runs, "quick": args.quick,
             "versions": tool_versions(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     json_path, md_path = write_results(args.output_dir, rows, meta)
@@ -114,8 +120,8 @@ def main(argv: list[str]) -> int:
     return 0 if all(item["verified"] for item in rows) else 1
 
 
-def run_one(runs: Runs, round_number: int, endpoint_url: str, s3, env: dict[str, str],  # type: ignore[no-untyped-def]
-            facts: dict, logs: Path) -> None:
+def run_one(runs: Runs, round_number: int, endpoint_url: str, server_pid: int,  # type: ignore[no-untyped-def]
+            s3, env: dict[str, str], facts: dict, logs: Path) -> None:
     prefix = f"{runs.tool}-{runs.workload.name}-{round_number}/"
     # Each run's output (and mediasync's manifest and report) is kept for a look afterwards.
     workdir = logs / prefix.rstrip("/")
@@ -125,11 +131,13 @@ def run_one(runs: Runs, round_number: int, endpoint_url: str, s3, env: dict[str,
     job = CopyJob(endpoint_url, runs.workload.bucket, DESTINATION_BUCKET, prefix, workdir)
     usage = Usage()
     with console.status(f"round {round_number}: {runs.tool} on {runs.workload.describe()}"):
+        server_cpu = tree_cpu_seconds(server_pid)
         for command in TOOLS[runs.tool].commands(job):
             step = run_measured(command, env=env, log=workdir / "output.log")
             usage = usage.then(step)
             if step.exit_code:
                 break
+        usage.server_cpu_seconds = tree_cpu_seconds(server_pid) - server_cpu
         check = check_destination(s3, DESTINATION_BUCKET, prefix, facts[runs.workload.name])
         empty_prefix(s3, DESTINATION_BUCKET, prefix)
     runs.usages.append(usage)
@@ -139,7 +147,7 @@ def run_one(runs: Runs, round_number: int, endpoint_url: str, s3, env: dict[str,
         tail = (workdir / "output.log").read_text(errors="replace").splitlines()[-5:]
         status += f" (exit {usage.exit_code}: {' | '.join(tail)})"
     console.print(f"round {round_number} {runs.workload.name:5} {runs.tool:9} {usage.seconds:7.2f} s "
-                  f"cpu {usage.cpu_seconds:6.2f} s  rss {usage.peak_rss / 2**20:6.0f} MiB  {status}")
+                  f"cpu {usage.cpu_seconds:6.2f} s  server cpu {usage.server_cpu_seconds:6.2f} s  rss {usage.peak_rss / 2**20:6.0f} MiB  {status}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The copiers under test and the commands each runs for one bucket-to-bucket copy.
 
 Every tool runs with its defaults, against the same server, from a clean
-environment holding only that server's credentials.
+environment holding only that server's credentials. Two reference rows (floor.py)
+are no peers: they show what the S3 requests alone cost from Python.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Tool:
     name: str
     commands: Callable[[CopyJob], list[list[str]]]
     is_peer: bool = True
+    reference: str = ""  # what a reference row stands for; references are never peers
 
 
 def clean_env(access_key: str, secret_key: str, workdir: Path) -> dict[str, str]:
@@ -94,10 +96,29 @@ def _aws(job: CopyJob) -> list[list[str]]:
              f"s3://{job.source_bucket}/", f"s3://{job.destination_bucket}/{job.destination_prefix}"]]
 
 
+# Objects at once for floor.py: the fastest of 8, 16, 32 and 64 on 2,000 x 64 KiB, two
+# rounds on the shared 2-core machine (load 4-6). copy: 4.3-4.8, 4.2-4.3, 3.9-7.0, 4.2-4.7 s,
+# all within the noise since boto3's CPU (3.3 s) bounds it; 16 was the steadiest. shape:
+# 14.9-16.0, 14.2-16.4, 13.3-13.5, 12.4-12.7 s; 64 keeps more of its 4 requests per object
+# in flight while the client waits on the server (its CPU fell too: 8.0 to 5.5 s).
+FLOOR_CONCURRENCY = {"copy": 16, "shape": 64}
+
+
+def _floor(requests: str) -> Callable[[CopyJob], list[list[str]]]:
+    def commands(job: CopyJob) -> list[list[str]]:
+        return [[str(BIN / "python"), str(BENCH / "floor.py"), job.endpoint_url, job.source_bucket,
+                 job.destination_bucket, job.destination_prefix, "--requests", requests,
+                 "--concurrency", str(FLOOR_CONCURRENCY[requests])]]
+
+    return commands
+
+
 _INVENTORY = _has_inventory_command()
 TOOLS = {
     "mediasync": Tool("mediasync", _mediasync, is_peer=False),
     "s5cmd": Tool("s5cmd", _s5cmd),
     "rclone": Tool("rclone", _rclone),
     "aws-cli": Tool("aws-cli", _aws),
+    "py-copy": Tool("py-copy", _floor("copy"), is_peer=False, reference="python, one CopyObject"),
+    "py-shape": Tool("py-shape", _floor("shape"), is_peer=False, reference="python, MediaSync's requests, no engine"),
 }
