@@ -167,22 +167,22 @@ def _local_runtime(manifest: str, endpoint_url: str | None, processes: int, conc
     """One LocalRuntime in this process, or sandbox processes each running one (with an endpoint)."""
     from .local.runtime import LocalRuntime, resolve_credentials
 
-    credentials = None
-    if endpoint_url and processes != 1:
-        credentials = resolve_credentials()
-        _use_s3_endpoint(endpoint_url)  # this process still reads the manifest and looks for lost uploads
-        if processes == 0:
-            try:
-                rows = _count_rows(manifest)
-            except ManifestError:
-                rows = 0  # the job's own read of the manifest says what is wrong
-            processes = min(os.cpu_count() or 1, max(1, rows // ROWS_PER_SANDBOX))
+    if endpoint_url and processes == 0:
+        if is_s3_url(manifest):
+            _use_s3_endpoint(endpoint_url)
+        try:
+            rows = _count_rows(manifest)
+        except ManifestError:
+            rows = 0  # the job's own read of the manifest says what is wrong
+        processes = min(os.cpu_count() or 1, max(1, rows // ROWS_PER_SANDBOX))
     if processes <= 1:
         with LocalRuntime(s3_endpoint_url=endpoint_url) as runtime:
             yield runtime
         return
     from .local.sandboxes import SandboxFailed, Sandboxes
 
+    credentials = resolve_credentials()
+    _use_s3_endpoint(endpoint_url)  # this process still reads the manifest and looks for lost uploads
     if credentials is None:
         fail(f"no AWS credentials found for {endpoint_url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
              "(or a profile) for that server")
