@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import json
 import os
 import sys
@@ -278,7 +279,10 @@ def _options(destination_bucket: str, values: dict) -> CopyOptions:
         raise click.UsageError(str(err)) from err
 
 
-def _count_rows(manifest: str) -> int:
+# Counted once per command: the sandbox count and the progress bar both need it, and an
+# S3 Inventory manifest's data files are read from S3 each time.
+@functools.lru_cache(maxsize=4)
+def _count_rows(manifest: str | Path) -> int:
     return sum(1 for _ in read_manifest(manifest))
 
 
