@@ -17,6 +17,9 @@ MAX_PART_SIZE = 5 * GiB
 MAX_PARTS = 10_000
 MAX_SINGLE_COPY = 5 * GiB
 MAX_OBJECT_SIZE = MAX_PARTS * MAX_PART_SIZE
+# Bytes one AWS Batch job may be given: its attempt may run 3,600 s (template.yaml),
+# and 8 copies at a pessimistic 25 MiB/s each move 256 GiB in under half of that.
+BATCH_GROUP_BYTE_BUDGET = 256 * GiB
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,11 @@ def plan_copy(
         # A multipart source whose layout S3 would not accept again (parts under
         # 5 MiB): a single CopyObject is the faithful option left.
         return Plan("single", "express", size, size, 1, 1, 1, "lambda", False)
-    grouping = plan_groups(layout, options.parts_per_group, options.group_byte_budget)
+    worker = "lambda" if small else choose_worker(options.worker, size, options.batch_threshold)
+    if worker == "batch":
+        grouping = plan_groups(layout, options.batch_parts_per_group, BATCH_GROUP_BYTE_BUDGET)
+    else:
+        grouping = plan_groups(layout, options.parts_per_group, options.group_byte_budget)
     return Plan(
         route="multipart",
         machine="express" if small else "standard",
@@ -170,6 +177,6 @@ def plan_copy(
         part_count=layout.part_count,
         parts_per_group=grouping.parts_per_group,
         group_count=grouping.group_count,
-        worker="lambda" if small else choose_worker(options.worker, size, options.batch_threshold),
+        worker=worker,
         reuses_source_layout=reused,
     )

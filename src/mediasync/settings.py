@@ -63,6 +63,10 @@ class CopyOptions:
     worker: str = "lambda"
     # Objects at or above this size go to AWS Batch when worker is "auto".
     batch_threshold: int = 500 * GiB
+    # Parts one AWS Batch job copies. A Fargate task pays about a minute to start
+    # where a Lambda pays milliseconds, so a Batch group carries several Lambda
+    # groups' worth: 5 TB in 100 groups is one wave of --max-concurrency tasks.
+    batch_parts_per_group: int = 100
     max_concurrency: int = 100
     # Leave objects alone whose destination already matches the source (a resumed
     # or repeated job); costs one HeadObject on the destination per object.
@@ -79,6 +83,7 @@ class CopyOptions:
             "part_concurrency": self.part_concurrency,
             "worker": self.worker,
             "batch_threshold": self.batch_threshold,
+            "batch_parts_per_group": self.batch_parts_per_group,
             "max_concurrency": self.max_concurrency,
             "skip_existing": self.skip_existing,
         }
@@ -113,7 +118,7 @@ class CopyOptions:
     def validate(self) -> None:
         if self.worker not in WORKER_MODES:
             raise ValueError(f"worker must be one of {', '.join(WORKER_MODES)}, not {self.worker!r}")
-        for name in ("parts_per_group", "part_concurrency", "max_concurrency"):
+        for name in ("parts_per_group", "batch_parts_per_group", "part_concurrency", "max_concurrency"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.multipart_threshold > 5 * GiB:

@@ -46,7 +46,7 @@ def test_multipart_source_keeps_its_layout_and_etag_on_distributed_map(runtime, 
 def test_part_groups_run_on_the_batch_worker_when_asked(runtime, buckets):
     s3 = buckets
     etag = put_multipart(s3, "src", "master.mov", 17 * MiB, 8 * MiB)
-    result = run_task(runtime, "master.mov", args={**ARGS, "worker": "batch"})
+    result = run_task(runtime, "master.mov", args={**ARGS, "worker": "batch", "batchPartsPerGroup": "1"})
     assert result["resultCode"] == "Succeeded", result
     assert s3.head_object(Bucket="dst", Key="master.mov")["ETag"] == etag
     assert runtime.invocations.get("worker") == 3 and "copy_parts" not in runtime.invocations

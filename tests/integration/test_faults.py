@@ -156,7 +156,7 @@ def test_batch_worker_reclaimed_mid_group_exits_for_a_retry_and_the_object_compl
 
     monkeypatch.setattr(mediasync.local.runtime, "run_group", worker_container)
     monkeypatch.setattr(mediasync.copy, "copy_part", copy_part_then_reclaim)
-    run_manifest(seaweed_runtime, manifest, "reclaim-dst", tmp_path, worker="batch")
+    run_manifest(seaweed_runtime, manifest, "reclaim-dst", tmp_path, worker="batch", batch_parts_per_group=2)
     assert exit_codes == [EXIT_OK, EXIT_INTERRUPTED, EXIT_OK, EXIT_OK], "group 1 stopped, then run again"
     rows = assert_invariants(s3, manifest, tmp_path / "report.csv", "reclaim-dst")
     assert [row["TaskStatus"] for row in rows] == ["succeeded"], rows

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from mediasync.errors import ObjectTooLarge
 from mediasync.plan import (
+    BATCH_GROUP_BYTE_BUDGET,
     MAX_OBJECT_SIZE,
     MAX_PART_SIZE,
     MAX_PARTS,
@@ -105,6 +106,21 @@ def test_routing_by_size_and_source_layout():
     assert plan_copy(2 * GiB, options).worker == "batch"
     # Parts under 5 MiB cannot be reproduced: a small such source is one CopyObject.
     assert plan_copy(6 * MiB, options, source_part_size=2 * MiB, source_part_count=3).route == "single"
+
+
+def test_batch_jobs_carry_larger_groups_than_lambdas():
+    options = CopyOptions(part_size=64 * MiB, parts_per_group=16, batch_parts_per_group=100, batch_threshold=1 * GiB,
+                          worker="auto")
+    on_lambda = plan_copy(1 * GiB - 1, options)
+    on_batch = plan_copy(100 * GiB, options)
+    assert (on_lambda.worker, on_lambda.parts_per_group) == ("lambda", 16)
+    assert (on_batch.worker, on_batch.parts_per_group, on_batch.group_count) == ("batch", 100, 16)
+
+
+def test_a_batch_group_stays_within_its_byte_budget():
+    options = CopyOptions(worker="batch", batch_parts_per_group=10_000)
+    plan = plan_copy(4 * TiB, options)  # 10,000 parts of 420 MiB
+    assert plan.parts_per_group * plan.part_size <= BATCH_GROUP_BYTE_BUDGET < (plan.parts_per_group + 1) * plan.part_size
 
 
 def test_plan_state_carries_group_indices_only():

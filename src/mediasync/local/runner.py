@@ -30,6 +30,7 @@ def user_arguments(options: CopyOptions) -> dict[str, str]:
         "partSize": str(options.part_size),
         "partsPerGroup": str(options.parts_per_group),
         "worker": options.worker,
+        "batchPartsPerGroup": str(options.batch_parts_per_group),
         "maxConcurrency": str(options.max_concurrency),
         "skipExisting": str(options.skip_existing).lower(),
     }
