@@ -57,7 +57,10 @@ class Sandbox:
         self._receiver.start()
 
     def wait_ready(self, timeout: float) -> None:
-        self._ready.result(timeout)
+        try:
+            self._ready.result(timeout)
+        except TimeoutError as error:
+            raise SandboxFailed(f"sandbox {self.index} was not ready after {timeout:.0f} s") from error
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         answer: Future = Future()
