@@ -35,7 +35,7 @@ from rich.table import Table
 
 from .cli_options import copy_options, task_options
 from .estimate_command import estimate
-from .inventory_manifest import is_inventory_manifest, is_s3_url
+from .inventory_manifest import is_inventory_manifest, is_s3_url, split_s3_url
 from .manifest import ManifestError, format_row, probe_manifest, read_manifest
 from .settings import CopyOptions, format_size
 
@@ -115,10 +115,13 @@ def _s3_error(err: Exception) -> tuple[str, int]:
 # -- run ---------------------------------------------------------------------------------
 
 
-@main.command(short_help="Copy the objects of a manifest on this machine; write the report.")
-@click.option("--manifest", required=True, metavar="FILE|s3://BUCKET/manifest.json",
+@main.command(short_help="Copy a manifest's objects (or a prefix) on this machine; write the report.")
+@click.option("--manifest", default=None, metavar="FILE|s3://BUCKET/manifest.json",
               help="S3 Batch CSV manifest (bucket,url-encoded-key[,version-id] per line), or an S3 Inventory "
                    "report's manifest.json (local, or s3:// with --endpoint-url).")
+@click.option("--source", default=None, metavar="s3://BUCKET[/PREFIX]",
+              help="Instead of --manifest: list this bucket or prefix into REPORT.manifest.csv beside the "
+                   "report, then copy it (`inventory` and `run` in one). Needs --endpoint-url.")
 @click.option("--destination-bucket", required=True, help="Bucket to copy into.")
 @click.option("--endpoint-url", default=None,
               help="S3-compatible endpoint (credentials from the usual AWS environment/config). "
@@ -128,9 +131,9 @@ def _s3_error(err: Exception) -> tuple[str, int]:
                    f"Automatic: one per CPU, up to one per {ROWS_PER_SANDBOX} manifest rows, with "
                    "--endpoint-url; one without it (the embedded S3 lives in one process).")
 @copy_options
-def run(manifest: str, destination_bucket: str, endpoint_url: str | None, processes: int, report: Path | None,
-        concurrency: int, **option_values: object) -> None:
-    """Copy every object listed in a manifest on this machine, then write the completion report.
+def run(manifest: str | None, source: str | None, destination_bucket: str, endpoint_url: str | None, processes: int,
+        report: Path | None, concurrency: int, **option_values: object) -> None:
+    """Copy every object of a manifest (or under --source) on this machine, then write the completion report.
 
     Runs the real state machines and handlers locally, against an S3-compatible
     server (--endpoint-url) or an embedded in-process S3. Beside the report it
@@ -138,10 +141,20 @@ def run(manifest: str, destination_bucket: str, endpoint_url: str | None, proces
     charts.
 
     \b
-    Example:
+    Examples:
       mediasync run --manifest manifest.csv --destination-bucket archive \\
           --endpoint-url http://127.0.0.1:8333 --report report.csv
+      mediasync run --source s3://media/masters/ --destination-bucket archive \\
+          --endpoint-url http://127.0.0.1:8333 --report report.csv
     """
+    report = report or Path(f"mediasync-report-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+    if (manifest is None) == (source is None):
+        raise click.UsageError("give the objects to copy: --manifest FILE or --source s3://BUCKET/PREFIX (one of them)")
+    options = _options(destination_bucket, option_values)
+    if processes > 1 and not endpoint_url:
+        raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
+    if manifest is None:
+        manifest = _manifest_of_source(str(source), endpoint_url, report)
     in_s3 = is_s3_url(manifest)
     if in_s3 and not is_inventory_manifest(manifest):
         fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
@@ -150,9 +163,6 @@ def run(manifest: str, destination_bucket: str, endpoint_url: str | None, proces
         fail(f"{manifest}: an s3:// manifest needs --endpoint-url (the embedded S3 starts empty)")
     if not in_s3:
         _probe_or_exit(manifest)
-    options = _options(destination_bucket, option_values)
-    if processes > 1 and not endpoint_url:
-        raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
 
     started = datetime.datetime.now(datetime.timezone.utc)
     with _local_runtime(manifest, endpoint_url, processes, concurrency) as runtime:
@@ -161,6 +171,21 @@ def run(manifest: str, destination_bucket: str, endpoint_url: str | None, proces
         _abort_interrupted_uploads(manifest, options, started)
         code = _run_job(runtime, manifest, options, report, concurrency)
     sys.exit(code)
+
+
+def _manifest_of_source(source: str, endpoint_url: str | None, report: Path) -> str:
+    """List ``--source`` into a manifest beside the report; its path."""
+    if not endpoint_url:
+        raise click.UsageError("--source lists a bucket on the server --endpoint-url names: the embedded S3 starts empty")
+    try:
+        if not is_s3_url(source):
+            raise ValueError(source)
+        bucket, prefix = split_s3_url(source, key_required=False)
+    except ValueError:
+        raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
+    manifest = str(report.with_name(report.stem + ".manifest.csv"))
+    _list_into_manifest(_use_s3_endpoint(endpoint_url), bucket, prefix, manifest)
+    return manifest
 
 
 @contextlib.contextmanager
@@ -286,10 +311,9 @@ def _count_rows(manifest: str | Path) -> int:
     return sum(1 for _ in read_manifest(manifest))
 
 
-def _run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path | None, concurrency: int) -> int:  # type: ignore[no-untyped-def]
+def _run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int) -> int:  # type: ignore[no-untyped-def]
     from .local.runner import JobRequest, run_job
 
-    report = report or Path(f"mediasync-report-{time.strftime('%Y%m%d-%H%M%S')}.csv")
     try:
         total = _count_rows(manifest)
     except ManifestError as err:
@@ -368,11 +392,16 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
       mediasync inventory --bucket media --versions --output s3://jobs/manifest.csv
       mediasync inventory --bucket media --output m.csv --endpoint-url http://127.0.0.1:8333
     """
+    _list_into_manifest(_use_s3_endpoint(endpoint_url), bucket, prefix, output, versions=versions, workers=workers)
+
+
+def _list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versions: bool = False,
+                        workers: int = 16) -> int:
+    """List ``s3://bucket/prefix`` into a manifest at ``output`` with a progress line; the row count."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from .inventory import open_sink, write_inventory
 
-    s3 = _use_s3_endpoint(endpoint_url)
     try:
         sink = open_sink(output, s3)
     except (ValueError, OSError) as err:
@@ -400,6 +429,7 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
     out.print(f"wrote {listed.objects:,} {noun}, {format_size(listed.bytes)}, to {escape(output)}{skipped}")
     if listed.objects == 0:
         console.print(f"[yellow]note:[/yellow] s3://{escape(bucket)}/{escape(prefix)} has no objects")
+    return listed.objects
 
 
 # -- report ------------------------------------------------------------------------------

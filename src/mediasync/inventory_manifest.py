@@ -64,11 +64,14 @@ def is_inventory_manifest(path: str | Path) -> bool:
     return str(path).lower().endswith(".json")
 
 
-def split_s3_url(url: str) -> tuple[str, str]:
-    """``s3://bucket/key`` (or ``s3:/bucket/key`` after a trip through Path) -> (bucket, key)."""
+def split_s3_url(url: str, *, key_required: bool = True) -> tuple[str, str]:
+    """``s3://bucket/key`` (or ``s3:/bucket/key`` after a trip through Path) -> (bucket, key).
+
+    With ``key_required=False`` a bucket alone or a prefix is fine: ``s3://bucket`` -> (bucket, "").
+    """
     rest = url.split(":", 1)[1].lstrip("/")
     bucket, _, key = rest.partition("/")
-    if not bucket or not key:
+    if not bucket or (key_required and not key):
         raise ValueError(f"{url!r} is not an s3://bucket/key URL")
     return bucket, key
 

@@ -1,0 +1,46 @@
+"""`run --source`: list a bucket or prefix and copy it in one command (SeaweedFS)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from mediasync.cli import main
+from mediasync.manifest import read_manifest
+from tests.faults.cli import cli_env
+from tests.invariants import assert_invariants
+
+KEYS = ["proxies/clip 1+2=3.mp4", "proxies/été 100%.mp4", "proxies/deep/take.mp4", "masters/feature.mov"]
+
+
+def test_run_source_copies_every_object_under_the_prefix_and_keeps_its_manifest(seaweedfs, tmp_path):
+    s3 = seaweedfs.client()
+    s3.create_bucket(Bucket="source-src")
+    s3.create_bucket(Bucket="source-dst")
+    for n, key in enumerate(KEYS):
+        s3.put_object(Bucket="source-src", Key=key, Body=b"x" * (100 + n), Metadata={"n": str(n)})
+    report = tmp_path / "report.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "mediasync.cli", "run", "--source", "s3://source-src/proxies/",
+         "--destination-bucket", "source-dst", "--endpoint-url", seaweedfs.endpoint_url, "--report", str(report)],
+        env=cli_env(seaweedfs), capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = tmp_path / "report.manifest.csv"
+    assert sorted(row.key for row in read_manifest(manifest)) == sorted(key for key in KEYS if key.startswith("proxies/"))
+    assert_invariants(s3, manifest, report, "source-dst")
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "--manifest FILE or --source"),
+    (["--manifest", "m.csv", "--source", "s3://media/"], "--manifest FILE or --source"),
+    (["--source", "s3://media/"], "--source lists a bucket on the server --endpoint-url names"),
+    (["--source", "media/masters", "--endpoint-url", "http://127.0.0.1:9"], "is not an s3://BUCKET[/PREFIX] URL"),
+])
+def test_run_says_what_to_copy_is_missing_or_wrong(tmp_path, args, message):
+    result = CliRunner().invoke(main, ["run", "--destination-bucket", "archive", *args])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
