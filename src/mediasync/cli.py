@@ -120,8 +120,9 @@ def _s3_error(err: Exception) -> tuple[str, int]:
               help="S3 Batch CSV manifest (bucket,url-encoded-key[,version-id] per line), or an S3 Inventory "
                    "report's manifest.json (local, or s3:// with --endpoint-url).")
 @click.option("--source", default=None, metavar="s3://BUCKET[/PREFIX]",
-              help="Instead of --manifest: list this bucket or prefix into REPORT.manifest.csv beside the "
-                   "report, then copy it (`inventory` and `run` in one). Needs --endpoint-url.")
+              help="Instead of --manifest: list this bucket or prefix into a manifest beside the report "
+                   "(report.csv -> report.manifest.csv), then copy it: `inventory` and `run` in one. "
+                   "Needs --endpoint-url.")
 @click.option("--destination-bucket", required=True, help="Bucket to copy into.")
 @click.option("--endpoint-url", default=None,
               help="S3-compatible endpoint (credentials from the usual AWS environment/config). "
