@@ -12,9 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-KiB = 1024
-MiB = 1024 * KiB
-GiB = 1024 * MiB
+from mediasync.settings import GiB, KiB, MiB
 
 
 @dataclass(frozen=True)
