@@ -228,30 +228,32 @@ class TaskRunner:
               started_now: bool) -> TaskOutcome:
         """Poll the execution (``polling.poll_delays``) until it ends or this invocation's
         time is nearly up; then S3 Batch calls again and the wait goes on."""
-        sfn = clients.stepfunctions()
         if started_now:
             expected_end = self.clock() + expected_seconds
         else:
             # Attached to an execution an earlier invocation started: it may have ended.
-            try:
-                description = sfn.describe_execution(executionArn=arn)
-            except ClientError as err:
-                return _states_api_failure(err)
-            if description["status"] != "RUNNING":
-                return outcome_of_execution(description)
+            description, outcome = _describe(arn)
+            if outcome is not None:
+                return outcome
             expected_end = description["startDate"].timestamp() + expected_seconds
         for delay in poll_delays(expected_end - self.clock(), expected_seconds):
             time_left = remaining_ms() / 1000 - self.settings.invoke_time_margin
             if time_left <= 0:
                 break
             self.sleep(min(delay, time_left))
-            try:
-                description = sfn.describe_execution(executionArn=arn)
-            except ClientError as err:
-                return _states_api_failure(err)
-            if description["status"] != "RUNNING":
-                return outcome_of_execution(description)
+            _, outcome = _describe(arn)
+            if outcome is not None:
+                return outcome
         return outcome_of_execution({"status": "RUNNING", "executionArn": arn})
+
+
+def _describe(arn: str) -> tuple[dict[str, Any], TaskOutcome | None]:
+    """DescribeExecution, and the task's outcome if the execution has ended or the call failed."""
+    try:
+        description = clients.stepfunctions().describe_execution(executionArn=arn)
+    except ClientError as err:
+        return {}, _states_api_failure(err)
+    return description, None if description["status"] == "RUNNING" else outcome_of_execution(description)
 
 
 def _states_api_failure(err: ClientError) -> TaskOutcome:
