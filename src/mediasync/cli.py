@@ -397,8 +397,8 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
 
 
 def _list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versions: bool = False,
-                        workers: int = 16) -> int:
-    """List ``s3://bucket/prefix`` into a manifest at ``output`` with a progress line; the row count."""
+                        workers: int = 16) -> None:
+    """List ``s3://bucket/prefix`` into a manifest at ``output``, with a progress line."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from .inventory import open_sink, write_inventory
@@ -430,7 +430,6 @@ def _list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versi
     out.print(f"wrote {listed.objects:,} {noun}, {format_size(listed.bytes)}, to {escape(output)}{skipped}")
     if listed.objects == 0:
         console.print(f"[yellow]note:[/yellow] s3://{escape(bucket)}/{escape(prefix)} has no objects")
-    return listed.objects
 
 
 # -- report ------------------------------------------------------------------------------
