@@ -63,18 +63,20 @@ def mediasync_requests(s3: Any, bucket: str, item: dict[str, Any], dest: ObjectR
     source = inspect_source(s3, ObjectRef(bucket, item["Key"]))
     if options.skip_existing and already_copied(s3, source, dest):
         return "skipped"
-    plan = plan_copy(source.size, options, source_part_size=source.part_size, source_part_count=source.part_count)
+    plan = plan_copy(source.size, options, **source.plan_args())
     if plan.route == "single":
-        result = copy_single(s3, source, dest)
+        result = copy_single(s3, source, dest, checksum_algorithm=plan.checksum_algorithm)
     else:
-        upload_id = create_upload(s3, source, dest)
+        upload_id = create_upload(s3, source, dest, checksum_algorithm=plan.checksum_algorithm,
+                                  checksum_type=plan.checksum_type)
         # The Map state runs part groups side by side, each with part_concurrency parts at once.
         with ThreadPoolExecutor(max_workers=min(plan.group_count, options.max_concurrency)) as pool:
             groups = [pool.submit(copy_part_group, s3, source, dest, upload_id, plan.layout, plan.grouping, group,
                                   concurrency=options.part_concurrency) for group in range(plan.group_count)]
             for group in groups:
                 group.result()
-        result = complete_upload(s3, dest, upload_id, plan.layout)
+        result = complete_upload(s3, dest, upload_id, plan.layout, checksum_algorithm=plan.checksum_algorithm,
+                                 source=source if plan.reuses_source_layout else None)
     copied = result.to_state()
     check_copy(s3, source, ObjectRef(dest.bucket, dest.key, copied["version_id"]), plan,
                etag=copied["etag"], expected_etag=copied["expected_etag"])

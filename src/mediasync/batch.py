@@ -168,14 +168,16 @@ class TaskRunner:
         s3 = clients.s3()
         source = inspect_source(s3, ObjectRef(task.bucket, task.key, task.version_id))
         dest = ObjectRef(options.destination_bucket, destination_key(options.destination_prefix, task.key))
-        if options.skip_existing and already_copied(s3, source, dest):
+        proof = already_copied(s3, source, dest) if options.skip_existing else None
+        if proof is not None:
             return TaskOutcome(
                 SUCCEEDED,
                 "AlreadyCopied",
-                f"{dest.url} already holds this object (ETag {source.etag}, size {source.size}, same metadata): not copied again",
+                f"{dest.url} already holds this object ({source.size} bytes, same metadata); "
+                f"verified by {proof.method}: {proof.message}; not copied again",
                 200,
             )
-        plan = plan_copy(source.size, options, source_part_size=source.part_size, source_part_count=source.part_count)
+        plan = plan_copy(source.size, options, **source.plan_args())
         state = {
             "source": source.to_state(),
             "destination": {"bucket": dest.bucket, "key": dest.key},

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from .errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error
 from .observability import logger
 from .plan import Grouping, PartLayout
-from .source import ObjectRef, SourceObject, etag_part_count, quoted_etag
+from .source import ObjectRef, SourceObject, etag_part_count, object_parts, quoted_etag
 
 # HeadObject fields carried into CreateMultipartUpload, by allowlist (as s3transfer
 # does): anything else HeadObject returns is about the source object, not its content.
@@ -58,8 +58,16 @@ class CopyResult:
         return {"etag": quoted_etag(self.etag), "version_id": version, "expected_etag": self.expected_etag}
 
 
-def copy_single(s3: Any, source: SourceObject, dest: ObjectRef) -> CopyResult:
-    """CopyObject: metadata, Content-Type and tags come along by the COPY directives."""
+def _checksum_args(algorithm: str | None, checksum_type: str | None = None) -> dict[str, str]:
+    args = {"ChecksumAlgorithm": algorithm} if algorithm else {}
+    if algorithm and checksum_type:
+        args["ChecksumType"] = checksum_type
+    return args
+
+
+def copy_single(s3: Any, source: SourceObject, dest: ObjectRef, *, checksum_algorithm: str | None = None) -> CopyResult:
+    """CopyObject: metadata, Content-Type and tags come along by the COPY directives;
+    ``checksum_algorithm`` asks S3 for the copy's checksum to compare with the source's."""
     try:
         response = s3.copy_object(
             Bucket=dest.bucket,
@@ -69,6 +77,7 @@ def copy_single(s3: Any, source: SourceObject, dest: ObjectRef) -> CopyResult:
             MetadataDirective="COPY",
             TaggingDirective="COPY",
             **_storage_class_args(source),
+            **_checksum_args(checksum_algorithm),
         )
     except ClientError as err:
         raise _copy_error(err, source, dest) from err
@@ -97,8 +106,10 @@ def _tagging(s3: Any, source: SourceObject) -> str | None:
     return urlencode([(tag["Key"], tag["Value"]) for tag in tags]) or None
 
 
-def create_upload(s3: Any, source: SourceObject, dest: ObjectRef) -> str:
-    """CreateMultipartUpload carrying the source's content headers, metadata, tags and class."""
+def create_upload(s3: Any, source: SourceObject, dest: ObjectRef, *, checksum_algorithm: str | None = None,
+                  checksum_type: str | None = None) -> str:
+    """CreateMultipartUpload carrying the source's content headers, metadata, tags and class,
+    and asking for the checksum (algorithm and type) that can equal the source's."""
     try:
         head = s3.head_object(Bucket=source.bucket, Key=source.key, IfMatch=source.etag, **source.ref.version_args())
     except ClientError as err:
@@ -109,7 +120,8 @@ def create_upload(s3: Any, source: SourceObject, dest: ObjectRef) -> str:
         args["Tagging"] = tagging
     started = datetime.datetime.now(datetime.timezone.utc)
     try:
-        response = s3.create_multipart_upload(Bucket=dest.bucket, Key=dest.key, **args, **_storage_class_args(source))
+        response = s3.create_multipart_upload(Bucket=dest.bucket, Key=dest.key, **args, **_storage_class_args(source),
+                                              **_checksum_args(checksum_algorithm, checksum_type))
     except ClientError as err:
         if err.response.get("ResponseMetadata", {}).get("RetryAttempts"):
             abort_lost_uploads(s3, dest, "", started)
@@ -245,8 +257,29 @@ def composite_etag(part_etags: list[str]) -> str | None:
     return f'"{hashlib.md5(b"".join(digests)).hexdigest()}-{len(digests)}"'
 
 
-def complete_upload(s3: Any, dest: ObjectRef, upload_id: str, layout: PartLayout) -> CopyResult:
-    """Complete with the parts S3 lists, after checking every planned part is there."""
+def _part_checksums(
+    listed: dict[int, dict[str, Any]], count: int, algorithm: str | None, s3: Any, source: SourceObject | None
+) -> dict[int, str]:
+    """Each part's checksum for CompleteMultipartUpload, which a composite checksum needs.
+
+    AWS's ListParts reports them; SeaweedFS's does not, and then the source's own part
+    checksums (GetObjectAttributes) stand in: a part copied with the source's layout
+    has the same bytes, so the same checksum.
+    """
+    if not algorithm:
+        return {}
+    field = f"Checksum{algorithm}"
+    checksums = {n: listed[n][field] for n in range(1, count + 1) if listed[n].get(field)}
+    if len(checksums) < count and source is not None:
+        source_parts = object_parts(s3, source.ref, count) or []
+        checksums = {**{part["PartNumber"]: part[field] for part in source_parts if part.get(field)}, **checksums}
+    return checksums if len(checksums) == count else {}
+
+
+def complete_upload(s3: Any, dest: ObjectRef, upload_id: str, layout: PartLayout, *,
+                    checksum_algorithm: str | None = None, source: SourceObject | None = None) -> CopyResult:
+    """Complete with the parts S3 lists, after checking every planned part is there,
+    passing each part's checksum when the upload was created with ``checksum_algorithm``."""
     listed = {part["PartNumber"]: part for part in list_parts(s3, dest, upload_id)}
     missing = [n for n in range(1, layout.part_count + 1) if n not in listed]
     wrong_size = [n for n, part in listed.items() if n <= layout.part_count and part["Size"] != layout.part_length(n)]
@@ -256,12 +289,17 @@ def complete_upload(s3: Any, dest: ObjectRef, upload_id: str, layout: PartLayout
             + (f"; parts {_ranges(wrong_size)} have the wrong size" if wrong_size else "")
         )
     etags = [listed[n]["ETag"] for n in range(1, layout.part_count + 1)]
+    checksums = _part_checksums(listed, layout.part_count, checksum_algorithm, s3, source)
+    parts = [
+        {"PartNumber": n, "ETag": etag, **({f"Checksum{checksum_algorithm}": checksums[n]} if checksums else {})}
+        for n, etag in enumerate(etags, 1)
+    ]
     try:
         response = s3.complete_multipart_upload(
             Bucket=dest.bucket,
             Key=dest.key,
             UploadId=upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, 1)]},
+            MultipartUpload={"Parts": parts},
         )
     except ClientError as err:
         raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err

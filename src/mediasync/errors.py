@@ -32,6 +32,12 @@ class SourceArchived(MediaSyncError):
     http_status = 403
 
 
+class SourceNeedsCustomerKey(MediaSyncError):
+    """The source is encrypted with a customer-provided key (SSE-C), which MediaSync never holds."""
+
+    http_status = 400
+
+
 class SourceChanged(MediaSyncError):
     """The source was overwritten after it was inspected (CopySourceIfMatch failed)."""
 
@@ -108,6 +114,7 @@ ERRORS: dict[str, type[MediaSyncError]] = {
     for cls in (
         SourceMissing,
         SourceArchived,
+        SourceNeedsCustomerKey,
         SourceChanged,
         AccessDenied,
         BucketMissing,

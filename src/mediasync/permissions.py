@@ -120,17 +120,28 @@ class Role:
 
 
 # -- grants several roles share --------------------------------------------------
-def _read_source(because: str, *, tags: bool = False, data: bool = False) -> tuple[Grant, ...]:
+def _read_source(because: str, *, tags: bool = False, data: bool = False, parts: bool = False) -> tuple[Grant, ...]:
     actions = ("s3:GetObject", "s3:GetObjectVersion")
     if tags:
         actions += ("s3:GetObjectTagging", "s3:GetObjectVersionTagging")
+    if parts:
+        actions += ("s3:GetObjectAttributes", "s3:GetObjectVersionAttributes")
     grants = (Grant(SOURCE_OBJECTS, actions, because),)
     if data:
         grants += (Grant(SOURCE_KEY, ("kms:Decrypt",), f"{because} reads SSE-KMS sources"),)
     return grants
 
 
-_SOURCE_LISTING = Grant(SOURCE_BUCKETS, ("s3:ListBucket",), "HeadObject answers 404, not 403, for a missing source key")
+_SOURCE_LISTING = Grant(
+    SOURCE_BUCKETS, ("s3:ListBucket",),
+    "HeadObject answers 404, not 403, for a missing source key; HeadBucket tells a missing bucket from it",
+)
+# HeadObject with ChecksumMode=ENABLED on an SSE-KMS object needs kms:Decrypt
+# (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html), and so does
+# a copy that asks for a checksum.
+_DESTINATION_CHECKSUM = Grant(DESTINATION_KEY, ("kms:Decrypt",), "HeadObject ChecksumMode=ENABLED of an SSE-KMS copy")
+_INSPECT_CALLS = ("s3:HeadObject", "s3:HeadBucket", "s3:GetObjectAttributes")
+_INSPECT_BECAUSE = "HeadObject with its checksum, the part layout (GetObjectAttributes) of an uneven multipart source"
 _DESTINATION_LISTING = Grant(
     DESTINATION_BUCKET, ("s3:ListBucket",), "HeadObject answers 404, not 403, for a destination not yet copied"
 )
@@ -169,19 +180,20 @@ _LOG_DELIVERY = Grant(
 FUNCTION_ROLES: dict[str, Role] = {
     "batch_invoke": _function(
         "BatchInvokeFunctionRole",
-        ("s3:HeadObject", "states:StartSyncExecution", "states:StartExecution", "states:DescribeExecution"),
-        *_read_source("HeadObject (inspect the source)"),
+        (*_INSPECT_CALLS, "states:StartSyncExecution", "states:StartExecution", "states:DescribeExecution"),
+        *_read_source(_INSPECT_BECAUSE, data=True, parts=True),
         _SOURCE_LISTING,
         Grant(DESTINATION_OBJECTS, ("s3:GetObject",), "HeadObject (skip objects already copied)"),
         _DESTINATION_LISTING,
+        _DESTINATION_CHECKSUM,
         Grant(EXPRESS_MACHINE, ("states:StartSyncExecution",), "small objects"),
         Grant(STANDARD_MACHINE, ("states:StartExecution",), "large objects"),
         Grant(STANDARD_EXECUTIONS, ("states:DescribeExecution",), "wait for or re-attach to a large copy"),
     ),
     "inspect_source": _function(
         "InspectSourceFunctionRole",
-        ("s3:HeadObject",),
-        *_read_source("HeadObject"),
+        _INSPECT_CALLS,
+        *_read_source(_INSPECT_BECAUSE, data=True, parts=True),
         _SOURCE_LISTING,
     ),
     "copy_object": _function(
@@ -189,7 +201,8 @@ FUNCTION_ROLES: dict[str, Role] = {
         ("s3:CopyObject",),
         *_read_source("CopyObject with TaggingDirective=COPY", tags=True, data=True),
         Grant(DESTINATION_OBJECTS, ("s3:PutObject", "s3:PutObjectTagging"), "CopyObject with TaggingDirective=COPY"),
-        Grant(DESTINATION_KEY, ("kms:GenerateDataKey",), "CopyObject into an SSE-KMS destination"),
+        Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"),
+              "CopyObject into an SSE-KMS destination, with a checksum"),
     ),
     "create_upload": _function(
         "CreateUploadFunctionRole",
@@ -207,12 +220,14 @@ FUNCTION_ROLES: dict[str, Role] = {
             ("s3:ListBucketMultipartUploads",),
             "find the upload a retried CreateMultipartUpload created but never heard of",
         ),
-        Grant(DESTINATION_KEY, ("kms:GenerateDataKey",), "CreateMultipartUpload into an SSE-KMS destination"),
+        Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"),
+              "CreateMultipartUpload into an SSE-KMS destination, with a checksum"),
     ),
     "copy_parts": _function("CopyPartsFunctionRole", ("s3:UploadPartCopy",), *_COPY_PART),
     "complete_upload": _function(
         "CompleteUploadFunctionRole",
-        ("s3:ListParts", "s3:CompleteMultipartUpload", "s3:HeadObject"),
+        ("s3:ListParts", "s3:CompleteMultipartUpload", "s3:HeadObject", "s3:GetObjectAttributes"),
+        *_read_source("GetObjectAttributes: the source's part checksums where ListParts lacks the copy's", parts=True),
         Grant(
             DESTINATION_OBJECTS,
             ("s3:ListMultipartUploadParts", "s3:PutObject", "s3:GetObject"),
@@ -230,12 +245,13 @@ FUNCTION_ROLES: dict[str, Role] = {
             "HeadObject of the pinned copy; DeleteObject of a copy that differs",
         ),
         _DESTINATION_LISTING,
+        _DESTINATION_CHECKSUM,
     ),
     "abort_upload": _function(
         "AbortUploadFunctionRole",
-        ("s3:AbortMultipartUpload", "s3:HeadObject"),
+        ("s3:AbortMultipartUpload", *_INSPECT_CALLS),
         Grant(DESTINATION_OBJECTS, ("s3:AbortMultipartUpload",), "AbortMultipartUpload"),
-        *_read_source("HeadObject (did the source change or vanish?)"),
+        *_read_source("HeadObject (did the source change or vanish?)", data=True, parts=True),
         _SOURCE_LISTING,
     ),
 }

@@ -22,18 +22,36 @@ MAX_OBJECT_SIZE = MAX_PARTS * MAX_PART_SIZE
 BATCH_GROUP_BYTE_BUDGET = 256 * GiB
 
 
+# An uneven source layout travels through every state of the copy; past this many
+# runs of equal parts it would crowd the 256 KiB state payload, and the copy uses
+# its own equal parts instead.
+MAX_PART_RUNS = 256
+
+PartRuns = tuple[tuple[int, int], ...]
+
+
 @dataclass(frozen=True)
 class PartLayout:
-    """Equal parts of ``part_size`` bytes, the last one possibly shorter."""
+    """Equal parts of ``part_size`` bytes, the last one possibly shorter; or, for a
+    source whose parts differ in size, ``runs`` of (part size, count) in part order."""
 
     size: int
     part_size: int
     part_count: int
+    runs: PartRuns | None = None
 
     def part_range(self, part_number: int) -> tuple[int, int]:
         """Inclusive byte range of a 1-based part, as CopySourceRange wants it."""
         if not 1 <= part_number <= self.part_count:
             raise ValueError(f"part {part_number} outside 1..{self.part_count}")
+        if self.runs:
+            start, first = 0, 1
+            for length, count in self.runs:
+                if part_number < first + count:
+                    start += (part_number - first) * length
+                    return start, start + length - 1
+                start += length * count
+                first += count
         start = (part_number - 1) * self.part_size
         end = min(start + self.part_size, self.size) - 1
         return start, end
@@ -52,24 +70,61 @@ def layout_fits(size: int, part_size: int, part_count: int) -> bool:
     return (part_count - 1) * part_size < size <= part_count * part_size
 
 
+def part_runs(sizes: list[int]) -> PartRuns:
+    """[8, 8, 5, 8, 3] -> ((8, 2), (5, 1), (8, 1), (3, 1))."""
+    runs: list[tuple[int, int]] = []
+    for length in sizes:
+        if runs and runs[-1][0] == length:
+            runs[-1] = (length, runs[-1][1] + 1)
+        else:
+            runs.append((length, 1))
+    return tuple(runs)
+
+
+def uneven_layout(size: int, runs: PartRuns) -> PartLayout | None:
+    """The layout of ``runs`` if S3 accepts it again for an object of ``size`` bytes:
+    every part but the last within 5 MiB-5 GiB, at most 10,000 parts."""
+    count = sum(n for _, n in runs)
+    if not runs or len(runs) > MAX_PART_RUNS or count > MAX_PARTS or sum(s * n for s, n in runs) != size:
+        return None
+    last = runs[-1][0]
+    others = [s for s, _ in runs[:-1]] + ([last] if runs[-1][1] > 1 else [])
+    if count > 1 and not all(MIN_PART_SIZE <= s <= MAX_PART_SIZE for s in others):
+        return None
+    if last > MAX_PART_SIZE:
+        return None
+    largest = max(s for s, _ in runs)
+    if layout_fits(size, largest, count) and all(s == largest for s, _ in runs[:-1]) and (
+        len(runs) == 1 or runs[-1][1] == 1
+    ):
+        return PartLayout(size, largest, count)  # equal parts after all
+    return PartLayout(size, largest, count, runs)
+
+
 def plan_layout(
     size: int,
     part_size: int,
     *,
     source_part_size: int | None = None,
     source_part_count: int | None = None,
+    source_part_runs: PartRuns | None = None,
 ) -> tuple[PartLayout, bool]:
     """Choose the part layout for copying ``size`` bytes.
 
-    A multipart source's own layout is reused when it fits S3's limits, so the copy
-    gets the same ETag. Otherwise parts of ``part_size`` are used, grown until the
-    object fits in 10,000 parts. Returns the layout and whether it is the source's.
+    A multipart source's own layout, even or uneven, is reused when it fits S3's
+    limits, so the copy gets the same ETag and the same composite checksum.
+    Otherwise parts of ``part_size`` are used, grown until the object fits in
+    10,000 parts. Returns the layout and whether it is the source's.
     """
     if size > MAX_OBJECT_SIZE:
         raise ObjectTooLarge(
             f"{size} bytes exceeds the multipart maximum of {MAX_PARTS} parts of 5 GiB"
         )
-    if source_part_size and source_part_count and layout_fits(size, source_part_size, source_part_count):
+    if source_part_runs:
+        layout = uneven_layout(size, tuple((int(length), int(count)) for length, count in source_part_runs))
+        if layout is not None:
+            return layout, True
+    elif source_part_size and source_part_count and layout_fits(size, source_part_size, source_part_count):
         return PartLayout(size, source_part_size, source_part_count), True
     chosen = min(max(part_size, MIN_PART_SIZE), MAX_PART_SIZE)
     smallest_that_fits = math.ceil(math.ceil(size / MAX_PARTS) / MiB) * MiB
@@ -92,6 +147,7 @@ class Grouping:
 
 
 def plan_groups(layout: PartLayout, parts_per_group: int, group_byte_budget: int) -> Grouping:
+    # part_size is the largest part, uneven layouts included: the budget holds.
     per_group = max(1, min(parts_per_group, group_byte_budget // layout.part_size))
     return Grouping(per_group, math.ceil(layout.part_count / per_group))
 
@@ -115,10 +171,17 @@ class Plan:
     group_count: int
     worker: str
     reuses_source_layout: bool
+    # (part size, count) runs of an uneven source layout the copy reuses.
+    part_runs: list[list[int]] | None = None
+    # The checksum the copy asks S3 to compute (see copy_checksum), so it can be
+    # compared with the source's whatever the encryption.
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
 
     @property
     def layout(self) -> PartLayout:
-        return PartLayout(self.size, self.part_size, self.part_count)
+        runs = tuple((length, count) for length, count in self.part_runs) if self.part_runs else None
+        return PartLayout(self.size, self.part_size, self.part_count, runs)
 
     @property
     def grouping(self) -> Grouping:
@@ -133,7 +196,35 @@ class Plan:
 
     @classmethod
     def from_state(cls, state: dict) -> "Plan":
-        return cls(**{name: state[name] for name in cls.__dataclass_fields__})
+        return cls(**{name: state[name] for name in cls.__dataclass_fields__ if name in state})
+
+
+# CRCs combine across parts, so S3 offers them as full-object checksums of a
+# multipart upload; SHA digests only as composite ones (checksum-type docs:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
+FULL_OBJECT_ALGORITHMS = frozenset({"CRC32", "CRC32C", "CRC64NVME"})
+
+
+def copy_checksum(
+    algorithm: str | None, checksum_type: str | None, *, route: str, reuses_source_layout: bool
+) -> tuple[str | None, str | None]:
+    """The checksum algorithm and type a copy asks for, so its checksum can equal the source's.
+
+    A full-object checksum is the same for any part layout; a composite one only for
+    the same parts. Where no request can reproduce the source's checksum, none is
+    made and S3 applies its default.
+    """
+    if not algorithm:
+        return None, None
+    if checksum_type == "COMPOSITE":
+        if route == "multipart" and reuses_source_layout:
+            return algorithm, "COMPOSITE"
+        return None, None
+    if route == "single":
+        return algorithm, None
+    if algorithm in FULL_OBJECT_ALGORITHMS:
+        return algorithm, "FULL_OBJECT"
+    return None, None
 
 
 def plan_copy(
@@ -142,6 +233,9 @@ def plan_copy(
     *,
     source_part_size: int | None = None,
     source_part_count: int | None = None,
+    source_part_runs: PartRuns | list[list[int]] | None = None,
+    source_checksum_algorithm: str | None = None,
+    source_checksum_type: str | None = None,
 ) -> Plan:
     """Route and lay out one copy.
 
@@ -152,18 +246,28 @@ def plan_copy(
     """
     multipart_source = bool(source_part_count)
     small = size <= options.multipart_threshold
+
+    def single(reused: bool) -> Plan:
+        algorithm, kind = copy_checksum(source_checksum_algorithm, source_checksum_type,
+                                        route="single", reuses_source_layout=reused)
+        return Plan("single", "express", size, size, 1, 1, 1, "lambda", reused,
+                    checksum_algorithm=algorithm, checksum_type=kind)
+
     if size == 0 or (small and not multipart_source):
-        return Plan("single", "express", size, size, 1, 1, 1, "lambda", not multipart_source)
+        return single(not multipart_source)
     layout, reused = plan_layout(
         size,
         options.part_size,
         source_part_size=source_part_size,
         source_part_count=source_part_count,
+        source_part_runs=source_part_runs,
     )
     if small and not reused:
         # A multipart source whose layout S3 would not accept again (parts under
         # 5 MiB): a single CopyObject is the faithful option left.
-        return Plan("single", "express", size, size, 1, 1, 1, "lambda", False)
+        return single(False)
+    algorithm, kind = copy_checksum(source_checksum_algorithm, source_checksum_type,
+                                    route="multipart", reuses_source_layout=reused)
     worker = "lambda" if small else choose_worker(options.worker, size, options.batch_threshold)
     if worker == "batch":
         grouping = plan_groups(layout, options.batch_parts_per_group, BATCH_GROUP_BYTE_BUDGET)
@@ -179,4 +283,7 @@ def plan_copy(
         group_count=grouping.group_count,
         worker=worker,
         reuses_source_layout=reused,
+        part_runs=[list(run) for run in layout.runs] if layout.runs else None,
+        checksum_algorithm=algorithm,
+        checksum_type=kind,
     )

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .errors import SourceArchived, SourceMissing, from_client_error
+from .errors import BucketMissing, SourceArchived, SourceMissing, SourceNeedsCustomerKey, from_client_error
+from .plan import layout_fits, part_runs
 
 _MULTIPART_ETAG = re.compile(r'^"?[0-9a-fA-F]+-(\d+)"?$')
+_COMPOSITE_CHECKSUM = re.compile(r"-\d+$")
 ARCHIVE_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
 ARCHIVE_TIERS = {"ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"}
+# S3 additional checksums, in the order one is preferred when an object has several.
+CHECKSUM_ALGORITHMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA256", "SHA1")
+# Server-side encryptions whose ETags are not MD5 digests of the data (S3 API
+# reference, Object.ETag): a copy of the same bytes gets another ETag.
+OPAQUE_ETAG_ENCRYPTIONS = frozenset({"aws:kms", "aws:kms:dsse"})
+# Reading an uneven part layout part by part: a bound on requests for servers that
+# lack GetObjectAttributes ObjectParts; past it the copy uses its own equal parts.
+MAX_PART_HEADS = 1000
 
 
 def quoted_etag(etag: str | None) -> str:
@@ -28,6 +39,48 @@ def etag_part_count(etag: str) -> int | None:
     """
     match = _MULTIPART_ETAG.match(etag or "")
     return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """An S3 additional checksum as HeadObject (ChecksumMode=ENABLED) reports it."""
+
+    algorithm: str
+    value: str
+    type: str  # "FULL_OBJECT" or "COMPOSITE"
+
+    @classmethod
+    def from_response(cls, response: dict[str, Any]) -> "Checksum | None":
+        """The checksum a HeadObject answer shows, if its type is known.
+
+        AWS always states the type. Without it, a value ending in -N is composite and
+        a single-part object's checksum is full-object (PutObject's always is); a
+        multipart object's unlabelled, unsuffixed checksum (moto's) could be either,
+        so it proves nothing.
+        """
+        for algorithm in CHECKSUM_ALGORITHMS:
+            value = response.get(f"Checksum{algorithm}")
+            if not value:
+                continue
+            kind = response.get("ChecksumType")
+            if not kind and _COMPOSITE_CHECKSUM.search(value):
+                kind = "COMPOSITE"
+            elif not kind and not etag_part_count(response.get("ETag") or ""):
+                kind = "FULL_OBJECT"
+            return cls(algorithm, value, kind) if kind else None
+        return None
+
+    def comparable(self, other: "Checksum | None") -> bool:
+        return other is not None and (other.algorithm, other.type) == (self.algorithm, self.type)
+
+    def describe(self) -> str:
+        kind = "full-object" if self.type == "FULL_OBJECT" else "composite"
+        return f"{kind} {self.algorithm}"
+
+
+def etag_is_md5(head: dict[str, Any]) -> bool:
+    """Whether an object's ETags are MD5 digests: not under SSE-KMS, DSSE-KMS or SSE-C."""
+    return head.get("ServerSideEncryption") not in OPAQUE_ETAG_ENCRYPTIONS and not head.get("SSECustomerAlgorithm")
 
 
 @dataclass(frozen=True)
@@ -63,6 +116,14 @@ class SourceObject:
     storage_class: str = "STANDARD"
     content_type: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    # (part size, count) runs when the source's parts are not all of part 1's size.
+    part_runs: list[list[int]] | None = None
+    # The part sizes could not be read: the copy cannot reuse the layout.
+    layout_unknown: bool = False
+    checksum_algorithm: str | None = None
+    checksum_value: str | None = None
+    checksum_type: str | None = None
+    encryption: str | None = None
 
     @property
     def ref(self) -> ObjectRef:
@@ -71,6 +132,26 @@ class SourceObject:
     @property
     def multipart(self) -> bool:
         return bool(self.part_count)
+
+    @property
+    def checksum(self) -> Checksum | None:
+        if not (self.checksum_algorithm and self.checksum_value):
+            return None
+        return Checksum(self.checksum_algorithm, self.checksum_value, self.checksum_type or "FULL_OBJECT")
+
+    @property
+    def etag_is_md5(self) -> bool:
+        return self.encryption not in OPAQUE_ETAG_ENCRYPTIONS
+
+    def plan_args(self) -> dict[str, Any]:
+        """What ``plan.plan_copy`` needs to know of this source, besides its size."""
+        return {
+            "source_part_size": None if self.layout_unknown else self.part_size,
+            "source_part_count": self.part_count,
+            "source_part_runs": self.part_runs,
+            "source_checksum_algorithm": self.checksum_algorithm,
+            "source_checksum_type": self.checksum_type,
+        }
 
     def to_state(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,43 +174,134 @@ def _archived_message(head: dict[str, Any], ref: ObjectRef) -> str | None:
     return None
 
 
+def _head_failure(s3: Any, err: ClientError, ref: ObjectRef) -> Exception:
+    """Name why HeadObject on the source failed; HEAD answers carry no error body."""
+    response = err.response
+    if response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-delete-marker") == "true":
+        return SourceMissing(f"{ref.url} is a delete marker")
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = str(response.get("Error", {}).get("Code", ""))
+    if status == 400 and code in ("400", "BadRequest", "InvalidRequest", ""):
+        # S3 answers a HEAD without the customer key of an SSE-C object with a bare 400.
+        return SourceNeedsCustomerKey(
+            f"{ref.url} answered 400 Bad Request to HeadObject, as S3 does for objects encrypted with a "
+            "customer-provided key (SSE-C): server-side copy needs that key, which MediaSync never holds; "
+            "copy it with the key, or re-encrypt it with SSE-S3 or SSE-KMS first"
+        )
+    if status == 404 and code in ("404", "NotFound"):
+        # A missing bucket and a missing key both answer a bare 404 to HEAD.
+        try:
+            s3.head_bucket(Bucket=ref.bucket)
+        except ClientError as bucket_err:
+            if bucket_err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return BucketMissing(f"source bucket {ref.bucket!r} does not exist")
+    return from_client_error(err, side="source", bucket=ref.bucket, key=ref.key)
+
+
 def inspect_source(s3: Any, ref: ObjectRef) -> SourceObject:
-    """HeadObject the source; for a multipart source also its part size (PartNumber=1)."""
+    """HeadObject the source (with its checksum); for a multipart source also its part layout."""
     try:
-        head = s3.head_object(Bucket=ref.bucket, Key=ref.key, **ref.version_args())
+        head = s3.head_object(Bucket=ref.bucket, Key=ref.key, ChecksumMode="ENABLED", **ref.version_args())
     except ClientError as err:
-        if err.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-delete-marker") == "true":
-            raise SourceMissing(f"{ref.url} is a delete marker") from err
-        raise from_client_error(err, side="source", bucket=ref.bucket, key=ref.key) from err
+        raise _head_failure(s3, err, ref) from err
     if head.get("DeleteMarker"):
         raise SourceMissing(f"{ref.url} is a delete marker")
+    if head.get("SSECustomerAlgorithm"):
+        raise SourceNeedsCustomerKey(
+            f"{ref.url} is encrypted with a customer-provided key (SSE-C): server-side copy needs that key, "
+            "which MediaSync never holds; copy it with the key, or re-encrypt it with SSE-S3 or SSE-KMS first"
+        )
     archived = _archived_message(head, ref)
     if archived:
         raise SourceArchived(archived)
     etag = quoted_etag(head["ETag"])
+    size = head["ContentLength"]
     part_count = etag_part_count(etag)
     part_size = None
+    runs = None
+    layout_unknown = False
     if part_count:
         # The object ETag comes from the plain HEAD above: moto answers this one
         # with the part's ETag (and so fails an IfMatch on the object's ETag);
         # AWS and SeaweedFS with the object's.
-        try:
-            first = s3.head_object(Bucket=ref.bucket, Key=ref.key, PartNumber=1, **ref.version_args())
-        except ClientError as err:
-            raise from_client_error(err, side="source", bucket=ref.bucket, key=ref.key) from err
-        part_size = first["ContentLength"]
+        part_size = _part_length(s3, ref, 1)
+        sizes = _uneven_part_sizes(s3, ref, size, part_count, part_size)
+        if sizes == []:
+            layout_unknown = True
+        elif sizes:
+            runs = [list(run) for run in part_runs(sizes)]
+    checksum = Checksum.from_response(head)
     return SourceObject(
         bucket=ref.bucket,
         key=ref.key,
         # Only the manifest pins a version: a key without one means "the current
         # object", and CopySourceIfMatch then fails the copy if it is replaced.
         version_id=ref.version_id,
-        size=head["ContentLength"],
+        size=size,
         etag=etag,
         part_count=part_count,
         part_size=part_size,
         storage_class=head.get("StorageClass") or "STANDARD",
         content_type=head.get("ContentType"),
         metadata=dict(head.get("Metadata") or {}),
+        part_runs=runs,
+        layout_unknown=layout_unknown,
+        checksum_algorithm=checksum.algorithm if checksum else None,
+        checksum_value=checksum.value if checksum else None,
+        checksum_type=checksum.type if checksum else None,
+        encryption=head.get("ServerSideEncryption"),
     )
 
+
+def _part_length(s3: Any, ref: ObjectRef, part_number: int) -> int:
+    try:
+        return s3.head_object(Bucket=ref.bucket, Key=ref.key, PartNumber=part_number, **ref.version_args())["ContentLength"]
+    except ClientError as err:
+        raise from_client_error(err, side="source", bucket=ref.bucket, key=ref.key) from err
+
+
+def _uneven_part_sizes(s3: Any, ref: ObjectRef, size: int, part_count: int, first: int) -> list[int] | None:
+    """Every part's size when they are not all ``first`` bytes (but the last); None when
+    they are; [] when they could not be read.
+
+    S3 does not require equal parts. Uploaders almost always use them, so part 1 and
+    the last part decide: when both agree with equal parts, so is the layout taken to be.
+    """
+    if part_count == 1:
+        return None
+    if layout_fits(size, first, part_count):
+        if _part_length(s3, ref, part_count) == size - (part_count - 1) * first:
+            return None
+    parts = object_parts(s3, ref, part_count)
+    sizes = [part["Size"] for part in parts] if parts and all("Size" in part for part in parts) else None
+    if sizes is None and part_count <= MAX_PART_HEADS:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            sizes = [first, *pool.map(lambda n: _part_length(s3, ref, n), range(2, part_count + 1))]
+    if sizes is None or len(sizes) != part_count or sum(sizes) != size:
+        return []
+    return sizes
+
+
+def object_parts(s3: Any, ref: ObjectRef, part_count: int) -> list[dict[str, Any]] | None:
+    """Every part as GetObjectAttributes ObjectParts reports it (1,000 a page), in part
+    order; None where the server (moto) or the object does not report them all."""
+    parts: dict[int, dict[str, Any]] = {}
+    marker = 0
+    while len(parts) < part_count:
+        try:
+            response = s3.get_object_attributes(
+                Bucket=ref.bucket, Key=ref.key, ObjectAttributes=["ObjectParts"], MaxParts=1000,
+                PartNumberMarker=marker, **ref.version_args(),
+            )
+        except ClientError:
+            return None
+        page = (response.get("ObjectParts") or {}).get("Parts") or []
+        if not page:
+            break
+        parts.update((part["PartNumber"], part) for part in page)
+        marker = max(part["PartNumber"] for part in page)
+        if not (response.get("ObjectParts") or {}).get("IsTruncated"):
+            break
+    if sorted(parts) != list(range(1, part_count + 1)):
+        return None
+    return [parts[n] for n in range(1, part_count + 1)]

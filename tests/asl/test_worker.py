@@ -25,7 +25,7 @@ def group_state(runtime, s3):
                           parts_per_group=6, part_concurrency=1)
     from mediasync import clients
     source = inspect_source(clients.s3(), ObjectRef("src", "m.mov"))
-    plan = plan_copy(source.size, options, source_part_size=source.part_size, source_part_count=source.part_count)
+    plan = plan_copy(source.size, options, **source.plan_args())
     upload = s3.create_multipart_upload(Bucket="dst", Key="m.mov")["UploadId"]
     return {"group": 0, "source": source.to_state(), "destination": {"bucket": "dst", "key": "m.mov"},
             "options": options.to_event(), "upload_id": upload, "plan": plan.to_state()}

@@ -23,6 +23,7 @@ import pytest
 
 from mediasync import clients
 from mediasync import copy as copy_module
+from mediasync import source as source_module
 from mediasync.local import runtime as runtime_module
 from mediasync.local.runtime import FUNCTION_SUBSTITUTIONS, LocalRuntime
 from mediasync.permissions import (
@@ -40,6 +41,7 @@ from mediasync.permissions import (
 )
 from mediasync.settings import CopyOptions, MiB
 from tests.conftest import batch_event, put_multipart
+from tests.faults.aws_rules import bare_head_errors
 from tests.deploy.conftest import ROOT, as_list, asl_states, load_asl, of_type, references, statements
 
 UNSCOPED = {LOG_DELIVERY, BATCH_JOB_STATUS, ECR_AUTHORIZATION}
@@ -133,7 +135,8 @@ ARGS = {"destinationBucket": "dst", "multipartThreshold": str(8 * MiB), "partSiz
 
 
 class _ContextThreadPool(ThreadPoolExecutor):
-    """copy_parts' part threads belong to the role of the handler that started them."""
+    """Part threads (copy_parts' copies, inspection's part heads) belong to the role of
+    the handler that started them."""
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
         return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
@@ -165,11 +168,13 @@ def recorded_calls() -> dict[str | None, set[str]]:
         client.meta.events.register("before-parameter-build", record)
         if service == "s3":
             client.meta.events.register_first("before-send.s3.CreateMultipartUpload", _lose_first_create_answer())
+            bare_head_errors(client)
         return client
 
     with (
         mock.patch.object(clients.Clients, "_create", create_recording),
         mock.patch.object(copy_module, "ThreadPoolExecutor", _ContextThreadPool),
+        mock.patch.object(source_module, "ThreadPoolExecutor", _ContextThreadPool),
         LocalRuntime() as runtime,
         mock.patch.object(runtime_module, "run_group", _as_role(WORKER_JOB_ROLE.logical_id, runtime_module.run_group)),
     ):
@@ -204,14 +209,24 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
     s3.create_bucket(Bucket="dst")
     for key in ("small.txt", "corrupt.txt"):
         s3.put_object(Bucket="src", Key=key, Body=b"proxy", Tagging="a=b")
-    for key in ("big.mov", "on-batch.mov", "broken.mov", "gone.mov", "lost.mov"):
+    for key in ("big.mov", "on-batch.mov", "gone.mov", "lost.mov"):
         put_multipart(s3, "src", key, 12 * MiB, 5 * MiB)
+    # Parts of 6, 5 and 2 MiB: the layout is read part by part (moto has no ObjectParts).
+    for key in ("broken.mov", "uneven.mov"):
+        _put_parts(s3, "src", key, [6 * MiB, 5 * MiB, 2 * MiB])
+    s3.create_bucket(Bucket="src-vanishing")
+    put_multipart(s3, "src-vanishing", "vanishing.mov", 12 * MiB, 5 * MiB)
 
     def faults(name: str, event: dict) -> None:
         key = (event.get("destination") or {}).get("key")
         if name == "verify_copy" and key == "corrupt.txt":
             s3.put_object(Bucket="dst", Key=key, Body=b"not the copy")
         if name == "copy_parts" and key == "broken.mov":
+            raise RuntimeError("injected: the part group failed")
+        if name == "copy_parts" and key == "vanishing.mov":
+            # The source bucket is deleted mid-copy: Abort finds out why (HeadBucket).
+            s3.delete_object(Bucket="src-vanishing", Key=key)
+            s3.delete_bucket(Bucket="src-vanishing")
             raise RuntimeError("injected: the part group failed")
         if name == "complete_upload" and key == "gone.mov":
             # A retried completion whose first attempt did complete the upload.
@@ -231,10 +246,14 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
         "broken.mov": "PermanentFailure",
         "gone.mov": "Succeeded",
         "lost.mov": "Succeeded",
+        "uneven.mov": "Succeeded",
+        "no-such-bucket/any.mov": "PermanentFailure",
+        "src-vanishing/vanishing.mov": "PermanentFailure",
     }
     for task, (key, result_code) in enumerate(expected.items()):
         arguments = {**ARGS, "worker": "batch" if key == "on-batch.mov" else "lambda"}
-        result = runtime.invoke("batch_invoke", batch_event("job-iam", f"t{task}", "src", key, user_arguments=arguments))
+        bucket, key = key.split("/", 1) if "/" in key else ("src", key)
+        result = runtime.invoke("batch_invoke", batch_event("job-iam", f"t{task}", bucket, key, user_arguments=arguments))
         assert result["results"][0]["resultCode"] == result_code, result
 
     assert s3.list_multipart_uploads(Bucket="dst").get("Uploads", []) == [], "an upload was left open"
@@ -249,6 +268,44 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
     while (status := sfn.describe_execution(executionArn=arn)["status"]) == "RUNNING":
         time.sleep(0.02)
     assert status == "SUCCEEDED"
+    for name, source, expected_status in (("uneven", {"bucket": "src", "key": "uneven.mov"}, "SUCCEEDED"),
+                                          ("no-bucket", {"bucket": "no-such-bucket", "key": "any.mov"}, "FAILED")):
+        arn = sfn.start_execution(
+            stateMachineArn=runtime.state_machine_arns["copy_large"], name=name,
+            input=json.dumps({"source": source, "destination": {"bucket": "dst", "key": "direct-2.mov"}, "options": options}),
+        )["executionArn"]
+        while (status := sfn.describe_execution(executionArn=arn)["status"]) == "RUNNING":
+            time.sleep(0.02)
+        assert status == expected_status
+
+    _complete_a_composite_copy_without_listed_checksums(runtime, s3)
+
+
+def _put_parts(s3: Any, bucket: str, key: str, sizes: list[int]) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=n,
+                                                      Body=b"x" * size)["ETag"]} for n, size in enumerate(sizes, 1)]
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
+
+
+def _complete_a_composite_copy_without_listed_checksums(runtime: LocalRuntime, s3: Any) -> None:
+    """A copy of a source with a composite checksum, on a server whose ListParts lacks
+    the parts' checksums (SeaweedFS): Complete reads the source's (GetObjectAttributes).
+    moto never labels a source composite, so the step is called as the machine would."""
+    from mediasync.plan import plan_copy
+    from mediasync.source import ObjectRef, inspect_source
+
+    source = inspect_source(s3, ObjectRef("src", "big.mov"))
+    plan = plan_copy(source.size, CopyOptions.from_event(ARGS), **source.plan_args())
+    plan = type(plan)(**{**plan.__dict__, "checksum_algorithm": "CRC32", "checksum_type": "COMPOSITE"})
+    upload = s3.create_multipart_upload(Bucket="dst", Key="composite.mov", ChecksumAlgorithm="CRC32")["UploadId"]
+    for number in range(1, plan.part_count + 1):
+        start, end = plan.layout.part_range(number)
+        s3.upload_part_copy(Bucket="dst", Key="composite.mov", UploadId=upload, PartNumber=number,
+                            CopySource={"Bucket": "src", "Key": "big.mov"}, CopySourceRange=f"bytes={start}-{end}")
+    state = {"source": source.to_state(), "destination": {"bucket": "dst", "key": "composite.mov"},
+             "plan": plan.to_state(), "upload": {"upload_id": upload}}
+    runtime.invoke("complete_upload", state)
 
 
 def test_every_call_is_made_under_a_deployed_role(recorded_calls):

@@ -171,7 +171,7 @@ def test_worker_process_stops_on_sigterm_mid_group_and_exits_for_batch_to_run_it
     source = inspect_source(s3, ObjectRef("sigterm-src", "master.mov"))
     options = CopyOptions(destination_bucket="sigterm-dst", multipart_threshold=8 * MiB, part_size=5 * MiB,
                           parts_per_group=4, part_concurrency=1)
-    plan = plan_copy(source.size, options, source_part_size=source.part_size, source_part_count=source.part_count)
+    plan = plan_copy(source.size, options, **source.plan_args())
     upload_id = s3.create_multipart_upload(Bucket="sigterm-dst", Key="master.mov")["UploadId"]
     state = {"group": 0, "source": source.to_state(), "destination": {"bucket": "sigterm-dst", "key": "master.mov"},
              "options": options.to_event(), "upload_id": upload_id, "plan": plan.to_state()}

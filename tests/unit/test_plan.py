@@ -12,8 +12,12 @@ from mediasync.plan import (
     MAX_PARTS,
     MIN_PART_SIZE,
     PartLayout,
+    Plan,
+    copy_checksum,
+    part_runs,
     plan_copy,
     plan_groups,
+    uneven_layout,
     plan_layout,
 )
 from mediasync.settings import GiB, MiB, TiB, CopyOptions
@@ -128,3 +132,35 @@ def test_plan_state_carries_group_indices_only():
     state = plan_copy(100 * MiB, options).to_state()
     assert state["group_indices"] == list(range(state["group_count"]))
     assert state["group_count"] == 7
+
+
+def test_an_uneven_source_layout_is_reused_part_for_part():
+    runs = part_runs([8 * MiB, 5 * MiB, 8 * MiB, 3 * MiB])
+    plan = plan_copy(24 * MiB, CopyOptions(multipart_threshold=16 * MiB), source_part_size=8 * MiB,
+                     source_part_count=4, source_part_runs=runs)
+    assert plan.reuses_source_layout and plan.part_runs == [[8 * MiB, 1], [5 * MiB, 1], [8 * MiB, 1], [3 * MiB, 1]]
+    ranges = [plan.layout.part_range(n) for n in range(1, 5)]
+    assert ranges == [(0, 8 * MiB - 1), (8 * MiB, 13 * MiB - 1), (13 * MiB, 21 * MiB - 1), (21 * MiB, 24 * MiB - 1)]
+    assert Plan.from_state(plan.to_state()).layout == plan.layout
+
+
+def test_an_uneven_layout_s3_would_refuse_falls_back_to_equal_parts():
+    assert uneven_layout(12 * MiB, part_runs([8 * MiB, 1 * MiB, 3 * MiB])) is None  # a middle part under 5 MiB
+    assert uneven_layout(13 * MiB, part_runs([8 * MiB, 5 * MiB])).runs is None  # equal parts after all
+    plan = plan_copy(40 * MiB, CopyOptions(multipart_threshold=16 * MiB, part_size=8 * MiB), source_part_size=8 * MiB,
+                     source_part_count=3, source_part_runs=part_runs([8 * MiB, 1 * MiB, 31 * MiB]))
+    assert not plan.reuses_source_layout and plan.part_runs is None and plan.part_size == 8 * MiB
+
+
+@pytest.mark.parametrize("algorithm, kind, route, reused, expected", [
+    (None, None, "single", True, (None, None)),
+    ("CRC64NVME", "FULL_OBJECT", "single", True, ("CRC64NVME", None)),
+    ("CRC64NVME", "FULL_OBJECT", "multipart", False, ("CRC64NVME", "FULL_OBJECT")),
+    ("CRC32", "COMPOSITE", "multipart", True, ("CRC32", "COMPOSITE")),
+    # A composite checksum belongs to its part layout; SHA digests are never full-object for multipart.
+    ("CRC32", "COMPOSITE", "multipart", False, (None, None)),
+    ("SHA256", "COMPOSITE", "single", False, (None, None)),
+    ("SHA256", "FULL_OBJECT", "multipart", False, (None, None)),
+])
+def test_the_copy_asks_for_the_checksum_that_can_equal_the_sources(algorithm, kind, route, reused, expected):
+    assert copy_checksum(algorithm, kind, route=route, reuses_source_layout=reused) == expected
