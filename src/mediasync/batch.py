@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from . import clients
 from .errors import (
     TRANSPORT_ERRORS,
+    CopyOutcomeUnknown,
     InvalidTask,
     MediaSyncError,
     from_transport_error,
@@ -188,13 +189,16 @@ class TaskRunner:
 
     def _run_express(self, task: BatchTask, state: dict[str, Any]) -> TaskOutcome:
         try:
-            description = clients.stepfunctions().start_sync_execution(
+            description = clients.sync_stepfunctions().start_sync_execution(
                 stateMachineArn=self.settings.express_state_machine_arn,
                 name=execution_name(task.job_id, task.task_id, 0),
                 input=json.dumps(state),
             )
         except ClientError as err:
             return _states_api_failure(err)
+        except TRANSPORT_ERRORS as err:
+            # Not started again here: the lost answer may belong to a copy that ran.
+            return TaskOutcome.from_error(_outcome_unknown(state, err))
         return outcome_of_execution(description)
 
     def _run_standard(self, task: BatchTask, state: dict[str, Any], expected_seconds: float,
@@ -245,6 +249,19 @@ class TaskRunner:
             if outcome is not None:
                 return outcome
         return outcome_of_execution({"status": "RUNNING", "executionArn": arn})
+
+
+def _outcome_unknown(state: dict[str, Any], err: Exception) -> CopyOutcomeUnknown:
+    dest = state["destination"]
+    then = (
+        "S3 Batch's next attempt checks the destination before copying again"
+        if state["options"].get("skip_existing", True)
+        else "skipExisting is off, so S3 Batch's next attempt copies again"
+    )
+    return CopyOutcomeUnknown(
+        f"no answer from StartSyncExecution for s3://{dest['bucket']}/{dest['key']} ({err}): "
+        f"the copy's outcome is unknown, it may have finished or still be running; {then}"
+    )
 
 
 def _describe(arn: str) -> tuple[dict[str, Any], TaskOutcome | None]:
