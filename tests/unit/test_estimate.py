@@ -237,7 +237,7 @@ def test_describe_polls_follow_task_runner_wait(monkeypatch, execution_seconds, 
         invocations += 1
         clock.now, started_at = started, started
         outcome = runner._wait("arn", expected_seconds, lambda: int((rates.lambda_timeout - (clock.now - started_at)) * 1000),
-                               started_now=invocations == 1)
+                               started_at=0.0 if invocations == 1 else None)
         if outcome.code != batch.IN_PROGRESS:
             break
         started = clock.now
