@@ -184,6 +184,15 @@ class TaskRunner:
             raise InvalidTask(f"bad job arguments: {err}") from err
         if not options.destination_bucket:
             raise InvalidTask("no destination bucket: set destinationBucket in the job's user arguments")
+        allowed = self.settings.allowed_destination_buckets
+        if allowed and options.destination_bucket not in allowed:
+            # IAM would deny the copy's first write deep inside the state machine:
+            # say here which setting to change instead.
+            raise InvalidTask(
+                f"destination bucket {options.destination_bucket!r} is not one this stack may write to "
+                f"({', '.join(allowed)}): add it to the stack's AllowedDestinationBuckets parameter "
+                "(ALLOWED_DESTINATION_BUCKETS in deploy/config.env) and run make install again"
+            )
         s3 = clients.s3()
         source = inspect_source(s3, ObjectRef(task.bucket, task.key, task.version_id))
         dest = ObjectRef(options.destination_bucket, destination_key(options.destination_prefix, task.key))

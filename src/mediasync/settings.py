@@ -153,6 +153,10 @@ class Settings:
     express_state_machine_arn: str = ""
     standard_state_machine_arn: str = ""
     # Seconds batch_invoke keeps in reserve before its own Lambda timeout.
+    # Buckets a job's destinationBucket may name: the deployed stack's IAM grants
+    # exactly these (DestinationBucket + AllowedDestinationBuckets). Empty: any
+    # (the local runtime, where no IAM says no).
+    allowed_destination_buckets: tuple[str, ...] = ()
     invoke_time_margin: float = 10.0
     max_execution_attempts: int = 3
     s3_max_attempts: int = 10
@@ -178,6 +182,10 @@ class Settings:
             stepfunctions_endpoint_url=env.get("MEDIASYNC_STEPFUNCTIONS_ENDPOINT_URL") or None,
             express_state_machine_arn=env.get("MEDIASYNC_EXPRESS_STATE_MACHINE_ARN", ""),
             standard_state_machine_arn=env.get("MEDIASYNC_STANDARD_STATE_MACHINE_ARN", ""),
+            allowed_destination_buckets=tuple(
+                bucket.strip() for bucket in env.get("MEDIASYNC_ALLOWED_DESTINATION_BUCKETS", "").split(",")
+                if bucket.strip()
+            ),
             invoke_time_margin=float(env.get("MEDIASYNC_INVOKE_TIME_MARGIN", "10")),
             max_execution_attempts=int(env.get("MEDIASYNC_MAX_EXECUTION_ATTEMPTS", "3")),
             s3_max_attempts=int(env.get("MEDIASYNC_S3_MAX_ATTEMPTS", "10")),
