@@ -426,3 +426,4 @@ def test_resources_are_those_template_yaml_deploys():
                     resources["WorkerJobDefinition"]["ContainerProperties"]["ResourceRequirements"]}
     assert requirements == {"VCPU": model.worker_vcpus, "MEMORY": model.worker_memory_gb * 1024}
     assert template["Parameters"]["WorkerMaxVcpus"]["Default"] == model.worker_max_vcpus
+    assert template["Parameters"]["BatchInvokeReservedConcurrency"]["Default"] == model.batch_invoke_concurrency
