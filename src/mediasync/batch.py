@@ -293,6 +293,19 @@ class TaskRunner:
         return still_running(arn)
 
 
+def _outcome_unknown(state: dict[str, Any], err: Exception) -> CopyOutcomeUnknown:
+    dest = state["destination"]
+    then = (
+        "S3 Batch's next attempt checks the destination before copying again"
+        if state["options"].get("skip_existing", True)
+        else "skipExisting is off, so S3 Batch's next attempt copies again"
+    )
+    return CopyOutcomeUnknown(
+        f"no answer from StartSyncExecution for s3://{dest['bucket']}/{dest['key']} ({err}): "
+        f"the copy's outcome is unknown, it may have finished or still be running; {then}"
+    )
+
+
 def _describe(arn: str) -> tuple[dict[str, Any], TaskOutcome | None]:
     """DescribeExecution, and the task's outcome if the execution has ended or the call failed."""
     try:
