@@ -12,6 +12,7 @@ STACK_NAME ?= mediasync
 AWS_REGION ?=
 SOURCE_BUCKETS ?=
 DESTINATION_BUCKET ?=
+ALLOWED_DESTINATION_BUCKETS ?=
 DESTINATION_PREFIX ?=
 REPORT_BUCKET ?=
 MANIFEST_BUCKET ?=
@@ -32,6 +33,7 @@ DESTINATION_KMS_KEY_ARN ?=
 LOG_RETENTION_DAYS ?= 30
 FAILURE_RATE_ALARM_PERCENT ?= 5
 ALARM_TOPIC_ARN ?=
+BATCH_INVOKE_RESERVED_CONCURRENCY ?= 0
 
 SAM ?= sam
 # sam build needs python3.12 on PATH; without it: SAM_BUILD_FLAGS=--use-container (Docker).
@@ -46,6 +48,7 @@ REGION_ARG = $(if $(AWS_REGION),--region $(AWS_REGION))
 PARAMETER_OVERRIDES = \
 	'SourceBuckets="$(SOURCE_BUCKETS)"' \
 	'DestinationBucket="$(DESTINATION_BUCKET)"' \
+	'AllowedDestinationBuckets="$(ALLOWED_DESTINATION_BUCKETS)"' \
 	'DestinationPrefix="$(DESTINATION_PREFIX)"' \
 	'ReportBucket="$(REPORT_BUCKET)"' \
 	'ManifestBucket="$(MANIFEST_BUCKET)"' \
@@ -65,7 +68,8 @@ PARAMETER_OVERRIDES = \
 	'DestinationKmsKeyArn="$(DESTINATION_KMS_KEY_ARN)"' \
 	'LogRetentionDays="$(LOG_RETENTION_DAYS)"' \
 	'FailureRateAlarmPercent="$(FAILURE_RATE_ALARM_PERCENT)"' \
-	'AlarmTopicArn="$(ALARM_TOPIC_ARN)"'
+	'AlarmTopicArn="$(ALARM_TOPIC_ARN)"' \
+	'BatchInvokeReservedConcurrency="$(BATCH_INVOKE_RESERVED_CONCURRENCY)"'
 
 # $(call stack_output,Name): one output of the deployed stack ("None" if absent).
 stack_output = $(AWS) cloudformation describe-stacks $(REGION_ARG) --stack-name $(STACK_NAME) \

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from botocore.exceptions import ClientError
@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from . import clients
 from .errors import (
     TRANSPORT_ERRORS,
+    CopyOutcomeUnknown,
     InvalidTask,
     MediaSyncError,
     from_transport_error,
@@ -122,6 +123,25 @@ def _error_message(cause: str | None) -> str:
 _STATUS_ERRORS = {"TIMED_OUT": "States.Timeout", "ABORTED": "States.Aborted"}
 
 
+def still_running(arn: str, note: str = "") -> TaskOutcome:
+    """The copy goes on: S3 Batch should call again.
+
+    S3 Batch redrives a TemporaryFailure only a limited number of times; after the
+    last one this message is what its completion report keeps, so the ARN comes
+    first (``mediasync status`` reads it back and asks the execution how it ended).
+    """
+    return TaskOutcome(TEMPORARY_FAILURE, IN_PROGRESS, f"copy still running: {arn}" + (f" ({note})" if note else ""), 202)
+
+
+_EXECUTION_ARN = re.compile(r"arn:aws[\w-]*:states:[\w-]+:\d{12}:execution:[\w-]+:[\w-]+")
+
+
+def execution_arn_in(message: str) -> str | None:
+    """The STANDARD execution a result message names, if any."""
+    match = _EXECUTION_ARN.search(message or "")
+    return match.group(0) if match else None
+
+
 def outcome_of_execution(description: dict[str, Any]) -> TaskOutcome:
     status = description["status"]
     if status == "SUCCEEDED":
@@ -135,8 +155,7 @@ def outcome_of_execution(description: dict[str, Any]) -> TaskOutcome:
         )
         return TaskOutcome(SUCCEEDED, "Copied", message, 200, int(output.get("size") or 0))
     if status == "RUNNING":
-        arn = description.get("executionArn", "")
-        return TaskOutcome(TEMPORARY_FAILURE, IN_PROGRESS, f"copy still running: {arn}", 202)
+        return still_running(description.get("executionArn", ""))
     error = description.get("error") or _STATUS_ERRORS.get(status, f"States.{status}")
     return TaskOutcome.failure(error, _error_message(description.get("cause")) or status)
 
@@ -165,6 +184,15 @@ class TaskRunner:
             raise InvalidTask(f"bad job arguments: {err}") from err
         if not options.destination_bucket:
             raise InvalidTask("no destination bucket: set destinationBucket in the job's user arguments")
+        allowed = self.settings.allowed_destination_buckets
+        if allowed and options.destination_bucket not in allowed:
+            # IAM would deny the copy's first write deep inside the state machine:
+            # say here which setting to change instead.
+            raise InvalidTask(
+                f"destination bucket {options.destination_bucket!r} is not one this stack may write to "
+                f"({', '.join(allowed)}): add it to the stack's AllowedDestinationBuckets parameter "
+                "(ALLOWED_DESTINATION_BUCKETS in deploy/config.env) and run make install again"
+            )
         s3 = clients.s3()
         source = inspect_source(s3, ObjectRef(task.bucket, task.key, task.version_id))
         dest = ObjectRef(options.destination_bucket, destination_key(options.destination_prefix, task.key))
@@ -190,13 +218,16 @@ class TaskRunner:
 
     def _run_express(self, task: BatchTask, state: dict[str, Any]) -> TaskOutcome:
         try:
-            description = clients.stepfunctions().start_sync_execution(
+            description = clients.sync_stepfunctions().start_sync_execution(
                 stateMachineArn=self.settings.express_state_machine_arn,
                 name=execution_name(task.job_id, task.task_id, 0),
                 input=json.dumps(state),
             )
         except ClientError as err:
             return _states_api_failure(err)
+        except TRANSPORT_ERRORS as err:
+            # Not started again here: the lost answer may belong to a copy that ran.
+            return TaskOutcome.from_error(_outcome_unknown(state, err))
         return outcome_of_execution(description)
 
     def _run_standard(self, task: BatchTask, state: dict[str, Any], expected_seconds: float,
@@ -205,39 +236,54 @@ class TaskRunner:
         for attempt in range(self.settings.max_execution_attempts):
             name = execution_name(task.job_id, task.task_id, attempt)
             try:
-                arn, started = self._start_or_attach(name, state)
+                arn, started_at = self._start_or_attach(name, state)
             except ClientError as err:
                 return _states_api_failure(err)
-            outcome = self._wait(arn, expected_seconds, remaining_ms, started_now=started)
+            except TRANSPORT_ERRORS as err:
+                arn = execution_arn(self.settings.standard_state_machine_arn, name)
+                return TaskOutcome.from_error(CopyOutcomeUnknown(
+                    f"no answer from StartExecution for {arn} ({err}): it may be running; "
+                    "S3 Batch's next attempt re-attaches to it by name"))
+            outcome = self._wait(arn, expected_seconds, remaining_ms, started_at=started_at)
             if outcome.result_code != TEMPORARY_FAILURE or outcome.code == IN_PROGRESS:
                 return outcome
             # The attempt failed in a way worth retrying: the next name starts afresh.
         return TaskOutcome(PERMANENT_FAILURE, outcome.code, f"{outcome.message} (after {self.settings.max_execution_attempts} executions)", outcome.http_status)
 
-    def _start_or_attach(self, name: str, state: dict[str, Any]) -> tuple[str, bool]:
-        """The execution's ARN, and whether this call started it."""
+    def _start_or_attach(self, name: str, state: dict[str, Any]) -> tuple[str, float | None]:
+        """The execution's ARN, and its start time (epoch seconds) when StartExecution answered.
+
+        StartExecution with the name and input of a *running* execution answers 200
+        with that execution, as the first call did: its ``startDate``, not "this call
+        started it", says how long the copy has run. A closed execution of that
+        name answers ExecutionAlreadyExists.
+        https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+        """
         sfn = clients.stepfunctions()
         machine = self.settings.standard_state_machine_arn
         try:
-            return sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(state))["executionArn"], True
+            started = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(state))
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise
-            # Same name already used: a retry of this task. Attach to that execution.
-            return execution_arn(machine, name), False
+            # Same name already used and closed (or its input changed): look at how it ended.
+            return execution_arn(machine, name), None
+        return started["executionArn"], started["startDate"].timestamp()
 
     def _wait(self, arn: str, expected_seconds: float, remaining_ms: Callable[[], int], *,
-              started_now: bool) -> TaskOutcome:
+              started_at: float | None) -> TaskOutcome:
         """Poll the execution (``polling.poll_delays``) until it ends or this invocation's
-        time is nearly up; then S3 Batch calls again and the wait goes on."""
-        if started_now:
-            expected_end = self.clock() + expected_seconds
-        else:
-            # Attached to an execution an earlier invocation started: it may have ended.
+        time is nearly up; then S3 Batch calls again and the wait goes on.
+
+        The expected end counts from the execution's start, so an invocation that
+        re-attaches to a copy running for a while polls soon instead of waiting the
+        whole expected duration again."""
+        if started_at is None:
             description, outcome = _describe(arn)
             if outcome is not None:
                 return outcome
-            expected_end = description["startDate"].timestamp() + expected_seconds
+            started_at = description["startDate"].timestamp()
+        expected_end = started_at + expected_seconds
         for delay in poll_delays(expected_end - self.clock(), expected_seconds):
             time_left = remaining_ms() / 1000 - self.settings.invoke_time_margin
             if time_left <= 0:
@@ -246,7 +292,20 @@ class TaskRunner:
             _, outcome = _describe(arn)
             if outcome is not None:
                 return outcome
-        return outcome_of_execution({"status": "RUNNING", "executionArn": arn})
+        return still_running(arn)
+
+
+def _outcome_unknown(state: dict[str, Any], err: Exception) -> CopyOutcomeUnknown:
+    dest = state["destination"]
+    then = (
+        "S3 Batch's next attempt checks the destination before copying again"
+        if state["options"].get("skip_existing", True)
+        else "skipExisting is off, so S3 Batch's next attempt copies again"
+    )
+    return CopyOutcomeUnknown(
+        f"no answer from StartSyncExecution for s3://{dest['bucket']}/{dest['key']} ({err}): "
+        f"the copy's outcome is unknown, it may have finished or still be running; {then}"
+    )
 
 
 def _describe(arn: str) -> tuple[dict[str, Any], TaskOutcome | None]:
@@ -254,13 +313,19 @@ def _describe(arn: str) -> tuple[dict[str, Any], TaskOutcome | None]:
     try:
         description = clients.stepfunctions().describe_execution(executionArn=arn)
     except ClientError as err:
-        return {}, _states_api_failure(err)
+        failure = _states_api_failure(err, verb="could not describe")
+        if failure.result_code == TEMPORARY_FAILURE:
+            return {}, still_running(arn, f"{failure.code}: {failure.message}")
+        # The copy may run on without us: name it in the report all the same.
+        return {}, replace(failure, message=f"{failure.message}; execution {arn}")
+    except TRANSPORT_ERRORS as err:
+        return {}, still_running(arn, f"DescribeExecution failed: {err}")
     return description, None if description["status"] == "RUNNING" else outcome_of_execution(description)
 
 
-def _states_api_failure(err: ClientError) -> TaskOutcome:
+def _states_api_failure(err: ClientError, verb: str = "refused") -> TaskOutcome:
     code = err.response.get("Error", {}).get("Code", "StepFunctionsError")
     message = err.response.get("Error", {}).get("Message", "")
     retry = code in ("ThrottlingException", "ServiceUnavailable", "InternalServerError", "ExecutionLimitExceeded")
     result = TEMPORARY_FAILURE if retry else PERMANENT_FAILURE
-    return TaskOutcome(result, code, f"Step Functions refused the execution: {message}", 503 if retry else 400)
+    return TaskOutcome(result, code, f"Step Functions {verb} the execution: {message}", 503 if retry else 400)

@@ -574,8 +574,12 @@ def status(job_id: str, watch: bool, interval: float, account_id: str | None, re
 
     Task counts (succeeded, failed, remaining) come from the job; each large
     object being copied is a running execution of the STANDARD state machine,
-    shown with its Distributed Map Run's part groups done. Exit status: 0 no task
-    failed (so far), 1 tasks failed or the job failed, 2 no such job.
+    shown with its Distributed Map Run's part groups done. Once the job has
+    ended with failed tasks, the rows of its completion report that name an
+    execution (copies still running when S3 Batch stopped asking) are checked
+    against how that execution really ended. Exit status: 0 no task failed (so
+    far; a task whose execution has since copied the object counts as done),
+    1 tasks failed or the job failed, 2 no such job.
 
     \b
     Examples:
@@ -584,7 +588,8 @@ def status(job_id: str, watch: bool, interval: float, account_id: str | None, re
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .status import describe, exit_code, render, running_copies, state_machine_from_outputs
+    from .status import (describe, exit_code, reconcile_report, render, render_reconciliation, report_manifest,
+                         running_copies, state_machine_from_outputs)
     from .submit import SubmitError, aws_client, caller_account, stack_outputs
 
     try:
@@ -616,12 +621,18 @@ def status(job_id: str, watch: bool, interval: float, account_id: str | None, re
                     live.update(view, refresh=True)
         else:
             out.print(view)
+        reconciliation = None
+        manifest = report_manifest(progress) if progress.failed else None
+        if manifest:
+            reconciliation = reconcile_report(aws_client("s3", region), sfn or aws_client("stepfunctions", region),
+                                              manifest)
+            out.print(render_reconciliation(progress, reconciliation))
     except SubmitError as err:
         fail(str(err))
     except (ClientError, BotoCoreError) as err:
         message, code = _s3_error(err)
         fail(f"cannot read job {job_id}: {message}", code)
-    sys.exit(exit_code(progress))
+    sys.exit(exit_code(progress, reconciliation))
 
 
 if __name__ == "__main__":

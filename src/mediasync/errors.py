@@ -102,6 +102,16 @@ class WorkerInterrupted(MediaSyncError):
     retryable = True
 
 
+class CopyOutcomeUnknown(MediaSyncError):
+    """StartSyncExecution got no answer: the EXPRESS copy may have run, may still be
+    running, or may never have started. Synchronous Express runs are at-most-once,
+    so the call is not repeated blindly; S3 Batch's next attempt checks the
+    destination (skip_existing) before it copies again."""
+
+    http_status = 504
+    retryable = True
+
+
 class StepFunctionsError(MediaSyncError):
     """A state failed inside Step Functions (timeout, task or Map Run failure); the cause names it."""
 
@@ -126,6 +136,7 @@ ERRORS: dict[str, type[MediaSyncError]] = {
         Throttled,
         S3ServiceError,
         WorkerInterrupted,
+        CopyOutcomeUnknown,
         StepFunctionsError,
     )
 }

@@ -270,6 +270,8 @@ class Resources:
     worker_vcpus: float = 1.0
     worker_memory_gb: float = 2.0
     worker_max_vcpus: float = 256
+    # BatchInvokeReservedConcurrency: 0 reserves none (batch_invoke shares the pool).
+    batch_invoke_concurrency: int = 0
     # EXPRESS duration is billed in 64 MB steps of memory used (50 MB + definition +
     # payload per Map item): our payloads are a few KiB, so one step.
     express_billed_mb: int = 64
@@ -291,6 +293,11 @@ class Quota:
 _SFN_QUOTAS = "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html"
 _LAMBDA_QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
 _LAMBDA_SCALING = "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html"
+_LAMBDA_RESERVED = "https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html"
+# Reservations must leave this much of the account's concurrency unreserved (_LAMBDA_RESERVED).
+LAMBDA_UNRESERVED_MINIMUM = 100
+# The wall-time constraint a reserved batch_invoke concurrency adds.
+INVOKE_CONCURRENCY = "batch_invoke reserved concurrency"
 _S3_PERFORMANCE = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html"
 _FARGATE_THROTTLING = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/throttling.html"
 
@@ -758,13 +765,26 @@ def wall_time(workload: Workload, usage_: Usage, quotas: Quotas = Quotas(), rate
     """
     prefixes = workload.prefix_count
     concurrency = quotas.lambda_concurrency.value
+    scale = quotas.lambda_scale_per_10s.value
     lambda_seconds = sum(usage_.lambda_seconds.values())
     copy_calls = usage_.tier1_requests
     read_calls = usage_.tier2_requests
-    constraints = [
-        Constraint("longest object", usage_.longest_object_seconds, usage_.longest_object or "no object"),
-        Constraint("Lambda concurrency", lambda_ramp_seconds(lambda_seconds, concurrency, quotas.lambda_scale_per_10s.value),
-                   f"{lambda_seconds:,.0f} Lambda-seconds over {concurrency:,.0f} concurrent", "lambda_concurrency"),
+    constraints = [Constraint("longest object", usage_.longest_object_seconds, usage_.longest_object or "no object")]
+    reserved = resources.batch_invoke_concurrency
+    if reserved:
+        # batch_invoke holds its slot for an object's whole copy (it waits for the
+        # execution), so N slots copy at most N objects at a time: about
+        # objects x copy duration / N. The other functions get what is left.
+        invoke_seconds = usage_.lambda_seconds["batch_invoke"]
+        constraints.append(Constraint(
+            INVOKE_CONCURRENCY, lambda_ramp_seconds(invoke_seconds, reserved, scale),
+            f"{invoke_seconds:,.0f} batch_invoke-seconds over {reserved:,} reserved (BatchInvokeReservedConcurrency)"))
+        lambda_seconds -= invoke_seconds
+        concurrency = max(concurrency - reserved, LAMBDA_UNRESERVED_MINIMUM)
+    constraints += [
+        Constraint("Lambda concurrency", lambda_ramp_seconds(lambda_seconds, concurrency, scale),
+                   f"{lambda_seconds:,.0f} Lambda-seconds over {concurrency:,.0f} concurrent"
+                   + (" unreserved" if reserved else ""), "lambda_concurrency"),
         Constraint("S3 COPY/PUT rate per prefix", copy_calls / (quotas.s3_copy_per_prefix.value * prefixes),
                    f"{copy_calls:,} requests over {prefixes:,} prefixes", "s3_copy_per_prefix"),
         Constraint("S3 GET/HEAD rate per prefix", read_calls / (quotas.s3_read_per_prefix.value * prefixes),
@@ -844,6 +864,7 @@ class Estimate:
             "constraints": [asdict(item) for item in self.wall.constraints],
             "quotas": {"read": QUOTAS_READ, **{name: getattr(self.quotas, name).value for name in QUOTA_NAMES}},
             "rates": asdict(self.rates),
+            "batch_invoke_reserved_concurrency": self.resources.batch_invoke_concurrency,
         }
 
 

@@ -12,7 +12,7 @@ import sys
 import threading
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -25,6 +25,7 @@ from . import clients
 from .cli_options import task_options
 from .errors import MediaSyncError
 from .estimate import (
+    INVOKE_CONCURRENCY,
     PATH_LABELS,
     PRICES_AS_OF,
     PRICES_REGION,
@@ -36,6 +37,7 @@ from .estimate import (
     Estimate,
     ObjectSpec,
     Quotas,
+    Resources,
     Workload,
     format_duration,
     infer_part_size,
@@ -188,12 +190,15 @@ def _parse_quotas(values: tuple[str, ...]) -> Quotas:
 @click.option("--quota", "quota_values", multiple=True, metavar="NAME=VALUE",
               help="Your account's value of a quota, e.g. lambda_concurrency=5000 (repeatable). "
                    f"Names: {', '.join(QUOTA_NAMES)}.")
+@click.option("--invoke-concurrency", type=click.IntRange(0), default=0, show_default=True, metavar="N",
+              help="The stack's BatchInvokeReservedConcurrency: batch_invoke holds one of N slots for each "
+                   "object's whole copy, so at most N objects copy at once (0: none reserved).")
 @click.option("--scale-table", is_flag=True,
               help="Print the AWS scale model table of docs/performance.md (no manifest needed) and exit.")
 @task_options
 def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | None, threads: int,
-                     cross_region: bool, quota_values: tuple[str, ...], scale_table: bool,
-                     **option_values: Any) -> None:
+                     cross_region: bool, quota_values: tuple[str, ...], invoke_concurrency: int,
+                     scale_table: bool, **option_values: Any) -> None:
     """Estimate a job without copying: object count, bytes, sizes, how each object will be
     copied, S3 requests, Step Functions and Lambda use, Fargate hours, a dollar cost
     breakdown and the wall time on AWS with the quota that limits it.
@@ -238,7 +243,8 @@ def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | N
     finally:
         if configured:
             clients.CLIENTS.reset()
-    result = model_estimate(sizing.workload, options, quotas=quotas, cross_region=cross_region)
+    result = model_estimate(sizing.workload, options, quotas=quotas, cross_region=cross_region,
+                            resources=Resources(batch_invoke_concurrency=invoke_concurrency))
     print_estimate(result, sizing)
     if json_path is not None:
         document = {"manifest": manifest, "options": options.to_event(), **result.to_dict(),
@@ -343,6 +349,12 @@ def print_estimate(result: Estimate, sizing: Sizing) -> None:
     if raised is not None:
         out.print(f"raising {raised.label} to {raised.value:,.0f}: {format_duration(raised.wall.seconds)}, "
                   f"then {raised.wall.binding.name} binds")
+    elif wall.binding.name == INVOKE_CONCURRENCY:
+        unreserved = model_estimate(result.workload, result.options, rates=result.rates, quotas=result.quotas,
+                                    resources=replace(result.resources, batch_invoke_concurrency=0),
+                                    cross_region=result.cross_region)
+        out.print(f"batch_invoke's {result.resources.batch_invoke_concurrency:,} reserved slots bind (one per object "
+                  f"being copied): without the reservation {format_duration(unreserved.wall.seconds)}")
     elif wall.binding.quota:
         out.print(f"{wall.binding.quota} is a hard limit: spread the work (more prefixes, more jobs) instead")
     elif used.longest_object_path == STANDARD_BATCH:

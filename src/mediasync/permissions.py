@@ -50,14 +50,20 @@ LOG_DELIVERY = "LogDelivery"
 BATCH_JOB_STATUS = "BatchJobStatus"
 ECR_AUTHORIZATION = "EcrAuthorization"
 
-# What each resource statement must be scoped by: the template parameter or
-# resource its ARN is built from. "*" only for the three statements above.
-SCOPED_BY: dict[str, str | None] = {
+# A job's destinationBucket may name the deployed DestinationBucket or one of
+# AllowedDestinationBuckets (batch_invoke refuses any other): every statement on
+# the destination covers both.
+DESTINATION_SCOPE = ("DestinationBucket", "AllowedDestinationBuckets")
+
+# What each resource statement must be scoped by: the template parameters or
+# resource its ARN is built from (each one named). "*" only for the three
+# statements above.
+SCOPED_BY: dict[str, str | tuple[str, ...] | None] = {
     SOURCE_OBJECTS: "SourceBuckets",
     SOURCE_BUCKETS: "SourceBuckets",
     SOURCE_KEY: "SourceKmsKeyArns",
-    DESTINATION_OBJECTS: "DestinationBucket",
-    DESTINATION_BUCKET: "DestinationBucket",
+    DESTINATION_OBJECTS: DESTINATION_SCOPE,
+    DESTINATION_BUCKET: DESTINATION_SCOPE,
     DESTINATION_KEY: "DestinationKmsKeyArn",
     EXPRESS_MACHINE: "CopySmallStateMachine",
     STANDARD_MACHINE: "AWS::StackName",

@@ -148,13 +148,24 @@ class Settings:
 
     region: str = "us-east-1"
     s3_endpoint_url: str | None = None
+    # Step Functions somewhere other than AWS (a local fake in the tests).
+    stepfunctions_endpoint_url: str | None = None
     express_state_machine_arn: str = ""
     standard_state_machine_arn: str = ""
     # Seconds batch_invoke keeps in reserve before its own Lambda timeout.
+    # Buckets a job's destinationBucket may name: the deployed stack's IAM grants
+    # exactly these (DestinationBucket + AllowedDestinationBuckets). Empty: any
+    # (the local runtime, where no IAM says no).
+    allowed_destination_buckets: tuple[str, ...] = ()
     invoke_time_margin: float = 10.0
     max_execution_attempts: int = 3
     s3_max_attempts: int = 10
     s3_retry_mode: str = "adaptive"
+    # StartSyncExecution answers only when the EXPRESS execution ends, which may take
+    # its full 5 minutes: botocore's default 60 s read timeout would give up (and
+    # retry, starting another copy) while the first copy still runs.
+    # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-express-synchronous.html
+    sync_execution_read_timeout: float = 330.0
     defaults: CopyOptions = field(default_factory=CopyOptions)
 
     @classmethod
@@ -168,12 +179,18 @@ class Settings:
         return cls(
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             s3_endpoint_url=env.get("MEDIASYNC_S3_ENDPOINT_URL") or None,
+            stepfunctions_endpoint_url=env.get("MEDIASYNC_STEPFUNCTIONS_ENDPOINT_URL") or None,
             express_state_machine_arn=env.get("MEDIASYNC_EXPRESS_STATE_MACHINE_ARN", ""),
             standard_state_machine_arn=env.get("MEDIASYNC_STANDARD_STATE_MACHINE_ARN", ""),
+            allowed_destination_buckets=tuple(
+                bucket.strip() for bucket in env.get("MEDIASYNC_ALLOWED_DESTINATION_BUCKETS", "").split(",")
+                if bucket.strip()
+            ),
             invoke_time_margin=float(env.get("MEDIASYNC_INVOKE_TIME_MARGIN", "10")),
             max_execution_attempts=int(env.get("MEDIASYNC_MAX_EXECUTION_ATTEMPTS", "3")),
             s3_max_attempts=int(env.get("MEDIASYNC_S3_MAX_ATTEMPTS", "10")),
             s3_retry_mode=env.get("MEDIASYNC_S3_RETRY_MODE", "adaptive"),
+            sync_execution_read_timeout=float(env.get("MEDIASYNC_SYNC_EXECUTION_READ_TIMEOUT", "330")),
             defaults=CopyOptions().merged(overrides),
         )
 

@@ -4,6 +4,11 @@
 executions whose names carry the job id (see :func:`mediasync.batch.execution_name`)
 are the large objects in flight, and each one's Distributed Map Run tells how many
 part groups are done.
+
+S3 Batch redrives a ``TemporaryFailure`` only a limited, unpublished number of
+times: a copy still running at the last one is a failed task in its report while
+the execution goes on. Such rows name the execution (``batch.still_running``);
+once the job has ended, :func:`reconcile` asks each one how it really ended.
 """
 
 from __future__ import annotations
@@ -11,11 +16,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 
+from .batch import execution_arn_in, outcome_of_execution
+from .manifest import ManifestError
+from .report_view import TaskResult, display_key, read_report
 from .settings import format_size
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
@@ -52,6 +62,33 @@ class LargeCopy:
     size: int
     groups_total: int
     groups: dict[str, int] = field(default_factory=dict)  # Map Run item counts: succeeded, running, failed...
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """A task S3 Batch reported failed while its execution ran, and how that execution ended."""
+
+    key: str  # as in the manifest (URL-encoded)
+    reported: str  # the task's code in S3 Batch's report ("InProgress"...)
+    execution: str
+    status: str  # the execution's: SUCCEEDED, FAILED, RUNNING... or NOT_FOUND
+    outcome: str  # "Copied", the failure's error name, or "InProgress"
+    message: str
+
+    @property
+    def copied(self) -> bool:
+        return self.outcome == "Copied"
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    rows: tuple[Reconciled, ...] = ()
+    unchecked: int = 0  # rows naming an execution beyond the limit
+    note: str = ""  # why the report was not read
+
+    @property
+    def copied(self) -> int:
+        return sum(row.copied for row in self.rows)
 
 
 def job_progress(response: dict[str, Any]) -> JobProgress:
@@ -118,6 +155,64 @@ def running_copies(sfn: Any, state_machine_arn: str, job_id: str, limit: int = 1
     return copies, len(running)
 
 
+def reconcile(sfn: Any, results: Iterable[TaskResult], limit: int = 200) -> Reconciliation:
+    """DescribeExecution for up to ``limit`` failed report rows that name an execution."""
+    rows: list[Reconciled] = []
+    unchecked = 0
+    for result in results:
+        arn = execution_arn_in(result.message) if result.status != "succeeded" else None
+        if arn is None:
+            continue
+        if len(rows) >= limit:
+            unchecked += 1
+            continue
+        try:
+            description = sfn.describe_execution(executionArn=arn)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+                raise
+            rows.append(Reconciled(result.key, result.code, arn, "NOT_FOUND", result.code,
+                                   "no such execution: it never started, or its history is past retention"))
+            continue
+        outcome = outcome_of_execution(description)
+        rows.append(Reconciled(result.key, result.code, arn, description["status"], outcome.code, outcome.message))
+    return Reconciliation(tuple(rows), unchecked)
+
+
+def reconcile_report(s3: Any, sfn: Any, manifest: str) -> Reconciliation:
+    """:func:`reconcile` over S3 Batch's report; a report that cannot be read is a note, not an error."""
+    try:
+        return reconcile(sfn, read_report(manifest, s3))
+    except (ManifestError, ClientError, BotoCoreError) as err:
+        return Reconciliation(note=f"report {manifest} not reconciled with the executions: {err}")
+
+
+def report_manifest(progress: JobProgress) -> str | None:
+    """The manifest.json S3 Batch writes beside its result CSVs once the job ends."""
+    return f"{progress.report}manifest.json" if progress.report and progress.done else None
+
+
+def render_reconciliation(progress: JobProgress, reconciliation: Reconciliation) -> Group:
+    if reconciliation.note:
+        return Group(reconciliation.note)
+    if not reconciliation.rows:
+        return Group()
+    table = Table(title="tasks S3 Batch gave up on while their copy ran, and how the copy ended",
+                  title_justify="left")
+    for column in ("object", "S3 Batch said", "execution", "copy"):
+        table.add_column(column)
+    for row in reconciliation.rows:
+        outcome = row.outcome if row.copied else f"[red]{escape(row.outcome)}[/red]: {escape(row.message)}"
+        table.add_row(escape(display_key(row.key)), escape(row.reported), escape(row.execution.rsplit(":", 1)[-1]),
+                      f"{row.status} {outcome}")
+    lines: list[Any] = [table]
+    lines.append(f"{reconciliation.copied:,} of the {progress.failed:,} failed tasks were copied and verified "
+                 "after S3 Batch stopped asking")
+    if reconciliation.unchecked:
+        lines.append(f"{reconciliation.unchecked:,} more tasks name an execution and were not checked")
+    return Group(*lines)
+
+
 def _bar(done: int, total: int, width: int = 24) -> str:
     if total <= 0:
         return " " * width
@@ -159,6 +254,8 @@ def render(progress: JobProgress, copies: list[LargeCopy] | None = None, running
     return Group(*parts)
 
 
-def exit_code(progress: JobProgress) -> int:
-    """0 all good so far, 1 a task or the job failed (as ``run``)."""
-    return 1 if progress.failed or progress.status in ("Failed", "Cancelled") else 0
+def exit_code(progress: JobProgress, reconciliation: Reconciliation | None = None) -> int:
+    """0 all good so far, 1 a task or the job failed (as ``run``); a task whose
+    execution has since copied and verified the object is not a failure."""
+    failed = progress.failed - (reconciliation.copied if reconciliation else 0)
+    return 1 if failed > 0 or progress.status in ("Failed", "Cancelled") else 0

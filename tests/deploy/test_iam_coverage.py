@@ -29,6 +29,7 @@ from mediasync.local.runtime import FUNCTION_SUBSTITUTIONS, LocalRuntime
 from mediasync.permissions import (
     BATCH_JOB_STATUS,
     COPY_FUNCTIONS,
+    DESTINATION_OBJECTS,
     ECR_AUTHORIZATION,
     FUNCTION_ROLES,
     LOG_DELIVERY,
@@ -87,7 +88,9 @@ def test_resources_are_scoped_to_what_they_name(iam_roles):
                 continue
             assert "*" not in as_list(resource), f"{name}/{sid} grants on every resource"
             names = references(resource)
-            assert any(SCOPED_BY[sid] in ref for ref in names), f"{name}/{sid} is not built from {SCOPED_BY[sid]}: {names}"
+            scopes = SCOPED_BY[sid]
+            for scope in (scopes,) if isinstance(scopes, str) else scopes or ():
+                assert any(scope in ref for ref in names), f"{name}/{sid} is not built from {scope}: {names}"
 
 
 def test_each_function_runs_under_its_own_role_and_every_handler_is_deployed(resources):
@@ -317,3 +320,9 @@ def test_role_lists_exactly_the_calls_its_code_makes(recorded_calls, logical_id)
     declared = set(ROLES[logical_id].calls)
     made = recorded_calls.get(logical_id, set())
     assert made == declared, {"made but not in permissions.py": made - declared, "listed but never made": declared - made}
+
+
+def test_batch_invoke_allows_exactly_the_destinations_iam_grants(resources):
+    """The buckets batch_invoke accepts are the ones the destination statements name."""
+    variables = resources["BatchInvokeFunction"]["Properties"]["Environment"]["Variables"]
+    assert references(variables["MEDIASYNC_ALLOWED_DESTINATION_BUCKETS"]) == set(SCOPED_BY[DESTINATION_OBJECTS])

@@ -92,6 +92,19 @@ def test_environment_variables_are_the_ones_settings_reads(template, resources):
         assert variable in invoke
 
 
+def test_batch_invoke_reserves_concurrency_only_when_asked(template, resources):
+    """0 means "none reserved": Lambda's own 0 would throttle every S3 Batch task."""
+    parameter = template["Parameters"]["BatchInvokeReservedConcurrency"]
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 0, 0)
+    condition, reserved, otherwise = resources["BatchInvokeFunction"]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"]
+    assert reserved == {"Ref": "BatchInvokeReservedConcurrency"} and otherwise == {"Ref": "AWS::NoValue"}
+    assert template["Conditions"][condition] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "BatchInvokeReservedConcurrency"}, "0"]}]}
+    others = [name for name, function in of_type(resources, "AWS::Serverless::Function").items()
+              if name != "BatchInvokeFunction" and "ReservedConcurrentExecutions" in function["Properties"]]
+    assert others == [], "copy_parts and the state functions share the account's pool"
+
+
 def test_batch_runs_on_fargate_spot_with_on_demand_fargate_after_it(resources):
     queue = resources["WorkerJobQueue"]["Properties"]
     order = sorted(queue["ComputeEnvironmentOrder"], key=lambda item: item["Order"])

@@ -237,7 +237,7 @@ def test_describe_polls_follow_task_runner_wait(monkeypatch, execution_seconds, 
         invocations += 1
         clock.now, started_at = started, started
         outcome = runner._wait("arn", expected_seconds, lambda: int((rates.lambda_timeout - (clock.now - started_at)) * 1000),
-                               started_now=invocations == 1)
+                               started_at=0.0 if invocations == 1 else None)
         if outcome.code != batch.IN_PROGRESS:
             break
         started = clock.now
@@ -426,3 +426,4 @@ def test_resources_are_those_template_yaml_deploys():
                     resources["WorkerJobDefinition"]["ContainerProperties"]["ResourceRequirements"]}
     assert requirements == {"VCPU": model.worker_vcpus, "MEMORY": model.worker_memory_gb * 1024}
     assert template["Parameters"]["WorkerMaxVcpus"]["Default"] == model.worker_max_vcpus
+    assert template["Parameters"]["BatchInvokeReservedConcurrency"]["Default"] == model.batch_invoke_concurrency

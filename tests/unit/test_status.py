@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import json
 from typing import Any
 
 import boto3
 import pytest
+from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from click.testing import CliRunner
 
@@ -75,20 +78,35 @@ def test_running_copies_are_the_jobs_standard_executions_with_map_run_counts():
 
 
 class FakeAws:
-    """describe_job answers in turn; while the job runs, no large object is in flight."""
+    """describe_job answers in turn; while the job runs, no large object is in flight.
 
-    def __init__(self, responses: list) -> None:
-        self.clients = {"s3control": session().client("s3control"), "stepfunctions": session().client("stepfunctions")}
+    ``report`` is the completion report S3 Batch wrote ({key: csv text}), ``executions``
+    the DescribeExecution answers for the executions its rows name, in order."""
+
+    def __init__(self, responses: list, report: dict[str, str] | None = None,
+                 executions: list[dict] | None = None) -> None:
+        self.clients = {"s3control": session().client("s3control"), "stepfunctions": session().client("stepfunctions"),
+                        "s3": session().client("s3")}
         self.stubs = [Stubber(client) for client in self.clients.values()]
-        jobs, executions = self.stubs
+        jobs, states, s3 = self.stubs
         for response in responses:
             if isinstance(response, dict):
                 jobs.add_response("describe_job", response, {"AccountId": ACCOUNT, "JobId": JOB})
                 if response["Job"]["Status"] not in ("Complete", "Failed", "Cancelled"):
-                    executions.add_response("list_executions", {"executions": []},
-                                            {"stateMachineArn": MACHINE, "statusFilter": "RUNNING"})
+                    states.add_response("list_executions", {"executions": []},
+                                        {"stateMachineArn": MACHINE, "statusFilter": "RUNNING"})
             else:
                 jobs.add_client_error("describe_job", *response)
+        if report is not None:
+            prefix = f"mediasync-reports/job-{JOB}/"
+            results = [{"TaskExecutionStatus": "failed", "Bucket": "jobs", "MD5Checksum": "x", "Key": prefix + name}
+                       for name in report]
+            s3.add_response("get_object", body(json.dumps({"Format": "Report_CSV_20180820", "Results": results})),
+                            {"Bucket": "jobs", "Key": prefix + "manifest.json"})
+            for name, text in report.items():
+                s3.add_response("get_object", body(text), {"Bucket": "jobs", "Key": prefix + name})
+        for description in executions or []:
+            states.add_response("describe_execution", description, {"executionArn": description["executionArn"]})
         for stub in self.stubs:
             stub.activate()
 
@@ -96,8 +114,14 @@ class FakeAws:
         return self.clients[service]  # a KeyError if status asks for a service not expected
 
 
-def status(monkeypatch, responses: list, *extra: str) -> Any:
-    aws = FakeAws(responses)
+def body(text: str) -> dict:
+    data = text.encode()
+    return {"Body": StreamingBody(io.BytesIO(data), len(data))}
+
+
+def status(monkeypatch, responses: list, *extra: str, report: dict[str, str] | None = None,
+           executions: list[dict] | None = None) -> Any:
+    aws = FakeAws(responses, report, executions)
     monkeypatch.setattr("mediasync.submit.aws_client", aws)
     monkeypatch.setattr("mediasync.cli.time.sleep", lambda seconds: None)
     result = CliRunner().invoke(main, ["status", JOB, "--account-id", ACCOUNT, "--state-machine-arn", MACHINE,
@@ -116,7 +140,8 @@ def test_status_of_a_complete_job_without_failures_exits_0(monkeypatch):
 
 def test_status_watch_redraws_until_the_job_is_done_and_reports_failures(monkeypatch):
     result = status(monkeypatch, [job("Active", 2, 0), job("Active", 7, 1), job("Complete", 9, 1)],
-                    "--watch", "--interval", "1")
+                    "--watch", "--interval", "1",
+                    report={"results/r1.csv": 'src,gone.mov,,failed,404,PermanentFailure,"SourceMissing: no such key"\n'})
 
     assert result.exit_code == 1  # a task failed, as `run` would say
     assert "10/10" in result.output
@@ -128,3 +153,52 @@ def test_status_of_an_unknown_job_is_bad_usage(monkeypatch, error):
 
     assert result.exit_code == 2
     assert f"cannot read job {JOB}" in result.output and "no such job" in result.output
+
+
+# -- tasks S3 Batch stopped redriving while their copy ran ----------------------------
+def execution(name: str, status: str, **extra: Any) -> dict:
+    return {"executionArn": f"{MACHINE.replace(':stateMachine:', ':execution:')}:{name}", "stateMachineArn": MACHINE,
+            "status": status, "startDate": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc), **extra}
+
+
+COPIED = execution("job-a-0", "SUCCEEDED", output=json.dumps({
+    "destination": {"bucket": "archive", "key": "a.mov"}, "copy": {"etag": '"e-90"'}, "size": 900 * 2**30,
+    "verification": {"method": "etag", "message": "ETag equals the source's"}}))
+CHANGED = execution("job-b-0", "FAILED", error="SourceChanged",
+                    cause=json.dumps({"errorType": "SourceChanged", "errorMessage": "s3://media/b.mov changed"}))
+
+
+def gave_up_on(key: str, description: dict) -> str:
+    """A report row as S3 Batch writes it after its last redrive of an InProgress task."""
+    return f'media,{key},,failed,200,TemporaryFailure,"InProgress: copy still running: {description["executionArn"]}"\n'
+
+
+def test_status_reconciles_tasks_s3_batch_gave_up_on_with_their_executions(monkeypatch):
+    result = status(monkeypatch, [job("Complete", 8, 2)],
+                    report={"results/r1.csv": gave_up_on("a.mov", COPIED) + gave_up_on("b%20c.mov", CHANGED)},
+                    executions=[COPIED, CHANGED])
+
+    assert result.exit_code == 1, result.output  # b.mov did fail in the end
+    assert "SUCCEEDED Copied" in result.output and "SourceChanged" in result.output
+    assert "b c.mov" in result.output
+    assert "1 of the 2 failed tasks were copied" in result.output
+
+
+def test_status_exits_0_when_every_task_s3_batch_gave_up_on_was_copied(monkeypatch):
+    result = status(monkeypatch, [job("Complete", 9, 1)], report={"results/r1.csv": gave_up_on("a.mov", COPIED)},
+                    executions=[COPIED])
+
+    assert result.exit_code == 0, result.output
+    assert "1 of the 1 failed tasks were copied" in result.output
+
+
+def test_an_execution_that_never_started_is_reconciled_as_not_found():
+    from mediasync.report_view import parse_report_lines
+    from mediasync.status import reconcile
+
+    sfn = session().client("stepfunctions")
+    with Stubber(sfn) as stub:
+        stub.add_client_error("describe_execution", "ExecutionDoesNotExist", "no such execution")
+        rows = reconcile(sfn, parse_report_lines([gave_up_on("a.mov", COPIED), "media,ok.mov,,succeeded,200,,Copied\n"]))
+
+    assert [(row.key, row.status, row.copied) for row in rows.rows] == [("a.mov", "NOT_FOUND", False)]

@@ -219,7 +219,7 @@ class LocalRuntime:
             self._deploy()
             reset_settings()
             clients.CLIENTS.configure_s3(self.s3_endpoint_url, self.s3_credentials)
-            self._install_sync_execution(clients.stepfunctions())
+            self._install_sync_execution(clients.sync_stepfunctions())
         except BaseException:
             self.__exit__(None, None, None)
             raise
