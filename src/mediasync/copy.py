@@ -19,6 +19,8 @@ from botocore.exceptions import ClientError
 from .errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error
 from .observability import logger
 from .plan import Grouping, PartLayout
+from .request_args import destination_write_args, source_request_args
+from .settings import CopyOptions
 from .source import ObjectRef, SourceObject, etag_part_count, quoted_etag
 
 # HeadObject fields carried into CreateMultipartUpload, by allowlist (as s3transfer
@@ -33,15 +35,6 @@ HEAD_TO_CREATE_FIELDS = (
     "Metadata",
     "WebsiteRedirectLocation",
 )
-# The default class need not be sent; sending it keeps the call minimal for servers
-# that support only a few classes.
-DEFAULT_STORAGE_CLASS = "STANDARD"
-
-
-def _storage_class_args(source: SourceObject) -> dict[str, str]:
-    if source.storage_class and source.storage_class != DEFAULT_STORAGE_CLASS:
-        return {"StorageClass": source.storage_class}
-    return {}
 
 
 @dataclass(frozen=True)
@@ -58,7 +51,7 @@ class CopyResult:
         return {"etag": quoted_etag(self.etag), "version_id": version, "expected_etag": self.expected_etag}
 
 
-def copy_single(s3: Any, source: SourceObject, dest: ObjectRef) -> CopyResult:
+def copy_single(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOptions | None = None) -> CopyResult:
     """CopyObject: metadata, Content-Type and tags come along by the COPY directives."""
     try:
         response = s3.copy_object(
@@ -68,7 +61,8 @@ def copy_single(s3: Any, source: SourceObject, dest: ObjectRef) -> CopyResult:
             CopySourceIfMatch=source.etag,
             MetadataDirective="COPY",
             TaggingDirective="COPY",
-            **_storage_class_args(source),
+            **destination_write_args(options, source),
+            **source_request_args(options),
         )
     except ClientError as err:
         raise _copy_error(err, source, dest) from err
@@ -89,27 +83,30 @@ def _copy_error(err: ClientError, source: SourceObject, dest: ObjectRef) -> Medi
     return from_client_error(err, side="source", bucket=source.bucket, key=source.key)
 
 
-def _tagging(s3: Any, source: SourceObject) -> str | None:
+def _tagging(s3: Any, source: SourceObject, options: CopyOptions | None = None) -> str | None:
     try:
-        tags = s3.get_object_tagging(Bucket=source.bucket, Key=source.key, **source.ref.version_args())["TagSet"]
+        tags = s3.get_object_tagging(Bucket=source.bucket, Key=source.key, **source.ref.version_args(),
+                                     **source_request_args(options))["TagSet"]
     except ClientError as err:
         raise from_client_error(err, side="source", bucket=source.bucket, key=source.key) from err
     return urlencode([(tag["Key"], tag["Value"]) for tag in tags]) or None
 
 
-def create_upload(s3: Any, source: SourceObject, dest: ObjectRef) -> str:
+def create_upload(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOptions | None = None) -> str:
     """CreateMultipartUpload carrying the source's content headers, metadata, tags and class."""
     try:
-        head = s3.head_object(Bucket=source.bucket, Key=source.key, IfMatch=source.etag, **source.ref.version_args())
+        head = s3.head_object(Bucket=source.bucket, Key=source.key, IfMatch=source.etag, **source.ref.version_args(),
+                              **source_request_args(options))
     except ClientError as err:
         raise from_client_error(err, side="source", bucket=source.bucket, key=source.key) from err
     args = {name: head[name] for name in HEAD_TO_CREATE_FIELDS if head.get(name) is not None}
-    tagging = _tagging(s3, source)
+    tagging = _tagging(s3, source, options)
     if tagging:
         args["Tagging"] = tagging
     started = datetime.datetime.now(datetime.timezone.utc)
     try:
-        response = s3.create_multipart_upload(Bucket=dest.bucket, Key=dest.key, **args, **_storage_class_args(source))
+        response = s3.create_multipart_upload(Bucket=dest.bucket, Key=dest.key, **args,
+                                              **destination_write_args(options, source))
     except ClientError as err:
         if err.response.get("ResponseMetadata", {}).get("RetryAttempts"):
             abort_lost_uploads(s3, dest, "", started)
@@ -156,7 +153,8 @@ def _reports_initiation_times(uploads: list[dict[str, Any]]) -> bool:
     return any(upload.get("Initiated") and upload["Initiated"] > oldest_plausible for upload in uploads)
 
 
-def copy_part(s3: Any, source: SourceObject, dest: ObjectRef, upload_id: str, layout: PartLayout, part: int) -> str:
+def copy_part(s3: Any, source: SourceObject, dest: ObjectRef, upload_id: str, layout: PartLayout, part: int,
+              options: CopyOptions | None = None) -> str:
     start, end = layout.part_range(part)
     try:
         response = s3.upload_part_copy(
@@ -167,6 +165,7 @@ def copy_part(s3: Any, source: SourceObject, dest: ObjectRef, upload_id: str, la
             CopySource=source.ref.copy_source(),
             CopySourceRange=f"bytes={start}-{end}",
             CopySourceIfMatch=source.etag,
+            **source_request_args(options),
         )
     except ClientError as err:
         raise _copy_error(err, source, dest) from err
@@ -185,6 +184,7 @@ def copy_part_group(
     concurrency: int,
     stop: threading.Event | None = None,
     on_part: Callable[[int, int], None] | None = None,
+    options: CopyOptions | None = None,
 ) -> dict[str, int]:
     """Copy one group's parts with a small thread pool.
 
@@ -202,7 +202,7 @@ def copy_part_group(
                 part = next(todo, None)
                 if part is None:
                     break
-                pending.add(pool.submit(copy_part, s3, source, dest, upload_id, layout, part))
+                pending.add(pool.submit(copy_part, s3, source, dest, upload_id, layout, part, options))
             if not pending:
                 break
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)

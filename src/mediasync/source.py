@@ -9,6 +9,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .errors import SourceArchived, SourceMissing, from_client_error
+from .request_args import source_request_args
+from .settings import CopyOptions
 
 _MULTIPART_ETAG = re.compile(r'^"?[0-9a-fA-F]+-(\d+)"?$')
 ARCHIVE_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
@@ -93,10 +95,10 @@ def _archived_message(head: dict[str, Any], ref: ObjectRef) -> str | None:
     return None
 
 
-def inspect_source(s3: Any, ref: ObjectRef) -> SourceObject:
+def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) -> SourceObject:
     """HeadObject the source; for a multipart source also its part size (PartNumber=1)."""
     try:
-        head = s3.head_object(Bucket=ref.bucket, Key=ref.key, **ref.version_args())
+        head = s3.head_object(Bucket=ref.bucket, Key=ref.key, **ref.version_args(), **source_request_args(options))
     except ClientError as err:
         if err.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-delete-marker") == "true":
             raise SourceMissing(f"{ref.url} is a delete marker") from err
@@ -114,7 +116,8 @@ def inspect_source(s3: Any, ref: ObjectRef) -> SourceObject:
         # with the part's ETag (and so fails an IfMatch on the object's ETag);
         # AWS and SeaweedFS with the object's.
         try:
-            first = s3.head_object(Bucket=ref.bucket, Key=ref.key, PartNumber=1, **ref.version_args())
+            first = s3.head_object(Bucket=ref.bucket, Key=ref.key, PartNumber=1, **ref.version_args(),
+                                   **source_request_args(options))
         except ClientError as err:
             raise from_client_error(err, side="source", bucket=ref.bucket, key=ref.key) from err
         part_size = first["ContentLength"]

@@ -54,6 +54,10 @@ def _source(state: dict[str, Any]) -> SourceObject:
     return SourceObject.from_state(state["source"])
 
 
+def _options(state: dict[str, Any]) -> CopyOptions:
+    return CopyOptions.from_event(state.get("options") or {})
+
+
 def _destination(state: dict[str, Any], *, pinned: bool = False) -> ObjectRef:
     dest = state.get("destination") or {}
     if not dest.get("bucket") or not dest.get("key"):
@@ -68,8 +72,8 @@ def inspect(state: dict[str, Any]) -> dict[str, Any]:
     src = state.get("source") or {}
     if not src.get("bucket") or not src.get("key"):
         raise InvalidTask("the task has no source bucket and key")
-    source = inspect_source(clients.s3(), ObjectRef(src["bucket"], src["key"], src.get("version_id")))
-    options = CopyOptions.from_event(state.get("options") or {})
+    options = _options(state)
+    source = inspect_source(clients.s3(), ObjectRef(src["bucket"], src["key"], src.get("version_id")), options)
     plan = plan_copy(
         source.size, options, source_part_size=source.part_size, source_part_count=source.part_count
     )
@@ -78,12 +82,12 @@ def inspect(state: dict[str, Any]) -> dict[str, Any]:
 
 @_named_failures
 def copy_object(state: dict[str, Any]) -> dict[str, Any]:
-    return copy_single(clients.s3(), _source(state), _destination(state)).to_state()
+    return copy_single(clients.s3(), _source(state), _destination(state), _options(state)).to_state()
 
 
 @_named_failures
 def create_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
-    return {"upload_id": create_upload(clients.s3(), _source(state), _destination(state))}
+    return {"upload_id": create_upload(clients.s3(), _source(state), _destination(state), _options(state))}
 
 
 @_named_failures
@@ -95,7 +99,7 @@ def copy_parts(
 ) -> dict[str, Any]:
     """Copy one part group (``state["group"]``) of an open multipart upload."""
     plan = Plan.from_state(state["plan"])
-    options = CopyOptions.from_event(state.get("options") or {})
+    options = _options(state)
     return copy_part_group(
         clients.s3(),
         _source(state),
@@ -107,6 +111,7 @@ def copy_parts(
         concurrency=options.part_concurrency,
         stop=stop,
         on_part=on_part,
+        options=options,
     )
 
 
@@ -158,16 +163,16 @@ def abort(state: dict[str, Any]) -> dict[str, Any]:
         result["aborted"] = abort_upload(s3, _destination(state), upload["upload_id"])
     error_name = (state.get("error") or {}).get("Error", "")
     if error_name not in ERRORS and state.get("source"):
-        cause = diagnose_source(s3, _source(state))
+        cause = diagnose_source(s3, _source(state), _options(state))
         if cause is not None:
             result.update(error=cause.code, cause=str(cause))
     return result
 
 
-def diagnose_source(s3: Any, source: SourceObject) -> MediaSyncError | None:
+def diagnose_source(s3: Any, source: SourceObject, options: CopyOptions | None = None) -> MediaSyncError | None:
     """Why a copy of ``source`` would fail now: it is gone or it changed."""
     try:
-        current = inspect_source(s3, source.ref)
+        current = inspect_source(s3, source.ref, options)
     except MediaSyncError as error:
         return error
     if current.etag != source.etag:
