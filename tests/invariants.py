@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from botocore.exceptions import ClientError
 
 from mediasync.batch import destination_key
+from mediasync.errors import InvalidTask
 from mediasync.local.s3batch import read_report
 from mediasync.manifest import ManifestRow, read_manifest
 
@@ -49,6 +50,14 @@ def _destination_keys(s3: Any, bucket: str, prefix: str) -> set[str]:
     return keys
 
 
+def _mapped(prefix: str, key: str, strip: str) -> str | None:
+    """The destination key, or None for a key the job refuses to map (it must fail)."""
+    try:
+        return destination_key(prefix, key, strip)
+    except InvalidTask:
+        return None
+
+
 def report_rows(path: str | Path) -> list[dict[str, str]]:
     with Path(path).open(encoding="utf-8", newline="") as handle:
         return read_report(handle)
@@ -60,6 +69,7 @@ def assert_invariants(
     report: str | Path | list[dict[str, str]],
     destination: str,
     prefix: str = "",
+    strip: str = "",
 ) -> list[dict[str, str]]:
     """Check the four invariants; returns the report rows for further checks."""
     rows = list(read_manifest(manifest) if isinstance(manifest, (str, Path)) else manifest)
@@ -69,7 +79,8 @@ def assert_invariants(
     got = Counter((row["Bucket"], row["Key"]) for row in reported)
     assert got == wanted, f"report rows differ from manifest rows: missing {wanted - got}, extra {got - wanted}"
 
-    sources = {destination_key(prefix, row.key): row for row in rows if row.error is None}
+    mapped = {id(row): _mapped(prefix, row.key, strip) for row in rows if row.error is None}
+    sources = {mapped[id(row)]: row for row in rows if row.error is None and mapped[id(row)] is not None}
     present = _destination_keys(s3, destination, prefix)
     orphans = present - set(sources)
     assert not orphans, f"objects at s3://{destination} that no manifest row asked for: {sorted(orphans)}"
@@ -88,7 +99,7 @@ def assert_invariants(
         if row["TaskStatus"] != "succeeded":
             continue
         source = good[row["Bucket"], row["Key"]]
-        assert destination_key(prefix, source.key) in present, f"reported succeeded but absent: {row}"
+        assert _mapped(prefix, source.key, strip) in present, f"reported succeeded but absent: {row}"
         assert "verified" in row["ResultMessage"] or "already holds this object" in row["ResultMessage"], row
 
     uploads = s3.list_multipart_uploads(Bucket=destination).get("Uploads", [])

@@ -101,9 +101,20 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
     return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
 
 
-def destination_key(prefix: str, key: str) -> str:
-    # Plain concatenation on purpose: keys are opaque bytes, not paths to normalise.
-    return f"{prefix}{key}"
+def destination_key(prefix: str, key: str, strip: str = "") -> str:
+    """``prefix`` + ``key`` less ``strip``: s3://src/a/b/x.mov -> s3://dst/c/x.mov with
+    strip ``a/b/`` and prefix ``c/``, as ``aws s3 cp --recursive`` maps folders.
+
+    Plain string operations on purpose: keys are opaque bytes, not paths to
+    normalise, so ``a/b`` strips ``a/bc.mov`` to ``c.mov`` exactly as written. A key
+    outside ``strip`` is refused rather than copied under some other name.
+    """
+    if not key.startswith(strip):
+        raise InvalidTask(f"key {key!r} does not start with the prefix to strip, {strip!r}: not copied")
+    mapped = f"{prefix}{key[len(strip):]}"
+    if not mapped:
+        raise InvalidTask(f"key {key!r} less the prefix to strip {strip!r} leaves no destination key: not copied")
+    return mapped
 
 
 def _error_message(cause: str | None) -> str:
@@ -193,9 +204,11 @@ class TaskRunner:
                 f"({', '.join(allowed)}): add it to the stack's AllowedDestinationBuckets parameter "
                 "(ALLOWED_DESTINATION_BUCKETS in deploy/config.env) and run make install again"
             )
+        # Mapped before any S3 call: a key outside strip_prefix costs no request.
+        dest = ObjectRef(options.destination_bucket,
+                         destination_key(options.destination_prefix, task.key, options.strip_prefix))
         s3 = clients.s3()
-        source = inspect_source(s3, ObjectRef(task.bucket, task.key, task.version_id))
-        dest = ObjectRef(options.destination_bucket, destination_key(options.destination_prefix, task.key))
+        source = inspect_source(s3, ObjectRef(task.bucket, task.key, task.version_id), options)
         proof = already_copied(s3, source, dest) if options.skip_existing else None
         if proof is not None:
             return TaskOutcome(

@@ -155,7 +155,7 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
     if manifest is None:
-        manifest = _manifest_of_source(str(source), endpoint_url, report)
+        manifest = _manifest_of_source(str(source), endpoint_url, report, requester_pays=options.requester_pays)
     in_s3 = is_s3_url(manifest)
     if in_s3 and not is_inventory_manifest(manifest):
         fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
@@ -174,7 +174,7 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     sys.exit(code)
 
 
-def _manifest_of_source(source: str, endpoint_url: str | None, report: Path) -> str:
+def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, *, requester_pays: bool = False) -> str:
     """List ``--source`` into a manifest beside the report; its path."""
     if not endpoint_url:
         raise click.UsageError("--source lists a bucket on the server --endpoint-url names: the embedded S3 starts empty")
@@ -185,7 +185,7 @@ def _manifest_of_source(source: str, endpoint_url: str | None, report: Path) -> 
     except ValueError:
         raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
     manifest = str(report.with_name(report.stem + ".manifest.csv"))
-    _list_into_manifest(_use_s3_endpoint(endpoint_url), bucket, prefix, manifest)
+    _list_into_manifest(_use_s3_endpoint(endpoint_url), bucket, prefix, manifest, requester_pays=requester_pays)
     return manifest
 
 
@@ -243,7 +243,8 @@ def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: dat
 
     try:
         aborted = abort_interrupted_uploads(
-            clients.s3(), options.destination_bucket, options.destination_prefix, read_manifest(manifest), started
+            clients.s3(), options.destination_bucket, options.destination_prefix, read_manifest(manifest), started,
+            strip=options.strip_prefix,
         )
     except ManifestError:
         return  # reading the manifest for the job says what is wrong with it
@@ -377,8 +378,10 @@ def _print_summary(summary, report: Path) -> None:  # type: ignore[no-untyped-de
 @click.option("--endpoint-url", default=None, help=ENDPOINT_HELP)
 @click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Prefixes listed at once.")
+@click.option("--requester-pays", is_flag=True,
+              help="The bucket is Requester Pays: list it with RequestPayer=requester, at this account's expense.")
 def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_url: str | None,
-              workers: int) -> None:
+              workers: int, requester_pays: bool) -> None:
     """List a bucket into an S3 Batch CSV manifest that run, estimate and submit accept.
 
     Lists in parallel, one worker per common prefix ("folder"), and streams rows
@@ -393,11 +396,12 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
       mediasync inventory --bucket media --versions --output s3://jobs/manifest.csv
       mediasync inventory --bucket media --output m.csv --endpoint-url http://127.0.0.1:8333
     """
-    _list_into_manifest(_use_s3_endpoint(endpoint_url), bucket, prefix, output, versions=versions, workers=workers)
+    _list_into_manifest(_use_s3_endpoint(endpoint_url), bucket, prefix, output, versions=versions, workers=workers,
+                        requester_pays=requester_pays)
 
 
 def _list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versions: bool = False,
-                        workers: int = 16) -> None:
+                        workers: int = 16, requester_pays: bool = False) -> None:
     """List ``s3://bucket/prefix`` into a manifest at ``output``, with a progress line."""
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -418,7 +422,7 @@ def _list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versi
 
         try:
             listed = write_inventory(s3, bucket, sink, prefix, versions=versions, latest_only=versions,
-                                     workers=workers, on_progress=on_progress)
+                                     workers=workers, on_progress=on_progress, requester_pays=requester_pays)
         except (ClientError, BotoCoreError) as err:
             message, code = _s3_error(err)
             fail(f"listing s3://{bucket}/{prefix} failed, no manifest written: {message}", code)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .settings import WORKER_MODES, CopyOptions, parse_size
+from .settings import ACLS, STORAGE_CLASSES, WORKER_MODES, CopyOptions, parse_size
 
 
 class SizeParam(click.ParamType):
@@ -44,6 +44,24 @@ def task_options(func):  # type: ignore[no-untyped-def]
     for option in reversed(
         [
             click.option("--destination-prefix", default="", help="Prepended to every key at the destination."),
+            click.option("--strip-prefix", default="", metavar="PREFIX",
+                         help="Removed from the start of every source key before --destination-prefix is added: "
+                              "a/b/x.mov -> c/x.mov with --strip-prefix a/b/ --destination-prefix c/. A key that "
+                              "does not start with it fails as InvalidTask."),
+            click.option("--storage-class", type=click.Choice(STORAGE_CLASSES), default=None,
+                         help="Storage class of the copies [default: each source's own class]."),
+            click.option("--sse-kms-key-id", default=None, metavar="KEY-ARN",
+                         help="Encrypt the copies with SSE-KMS under this key [default: the destination bucket's "
+                              "default encryption]. On AWS the stack grants only its DestinationKmsKeyArn."),
+            click.option("--bucket-key-enabled/--no-bucket-key-enabled", default=None,
+                         help="S3 Bucket Key for the SSE-KMS copies (needs --sse-kms-key-id) "
+                              "[default: the destination bucket's setting]."),
+            click.option("--acl", type=click.Choice(ACLS), default=None,
+                         help="Canned ACL for the copies, for a destination in another account that still uses "
+                              "ACLs [default: none sent]."),
+            click.option("--requester-pays/--no-requester-pays", default=defaults.requester_pays, show_default=True,
+                         help="The source buckets are Requester Pays: every source request carries "
+                              "RequestPayer=requester, and this account pays for it."),
             click.option("--multipart-threshold", type=SIZE, default=size_text(defaults.multipart_threshold),
                          show_default=True, help="Larger objects are copied in parts (max 5GiB)."),
             click.option("--part-size", type=SIZE, default=size_text(defaults.part_size), show_default=True,

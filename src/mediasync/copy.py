@@ -19,6 +19,8 @@ from botocore.exceptions import ClientError
 from .errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error
 from .observability import logger
 from .plan import Grouping, PartLayout
+from .request_args import destination_write_args, source_request_args
+from .settings import CopyOptions
 from .source import ObjectRef, SourceObject, etag_part_count, object_parts, quoted_etag
 
 # HeadObject fields carried into CreateMultipartUpload, by allowlist (as s3transfer
@@ -33,15 +35,6 @@ HEAD_TO_CREATE_FIELDS = (
     "Metadata",
     "WebsiteRedirectLocation",
 )
-# The default class need not be sent; sending it keeps the call minimal for servers
-# that support only a few classes.
-DEFAULT_STORAGE_CLASS = "STANDARD"
-
-
-def _storage_class_args(source: SourceObject) -> dict[str, str]:
-    if source.storage_class and source.storage_class != DEFAULT_STORAGE_CLASS:
-        return {"StorageClass": source.storage_class}
-    return {}
 
 
 @dataclass(frozen=True)
@@ -65,7 +58,8 @@ def _checksum_args(algorithm: str | None, checksum_type: str | None = None) -> d
     return args
 
 
-def copy_single(s3: Any, source: SourceObject, dest: ObjectRef, *, checksum_algorithm: str | None = None) -> CopyResult:
+def copy_single(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOptions | None = None, *,
+                checksum_algorithm: str | None = None) -> CopyResult:
     """CopyObject: metadata, Content-Type and tags come along by the COPY directives;
     ``checksum_algorithm`` asks S3 for the copy's checksum to compare with the source's."""
     try:
@@ -76,7 +70,8 @@ def copy_single(s3: Any, source: SourceObject, dest: ObjectRef, *, checksum_algo
             CopySourceIfMatch=source.etag,
             MetadataDirective="COPY",
             TaggingDirective="COPY",
-            **_storage_class_args(source),
+            **destination_write_args(options, source),
+            **source_request_args(options),
             **_checksum_args(checksum_algorithm),
         )
     except ClientError as err:
@@ -98,29 +93,32 @@ def _copy_error(err: ClientError, source: SourceObject, dest: ObjectRef) -> Medi
     return from_client_error(err, side="source", bucket=source.bucket, key=source.key)
 
 
-def _tagging(s3: Any, source: SourceObject) -> str | None:
+def _tagging(s3: Any, source: SourceObject, options: CopyOptions | None = None) -> str | None:
     try:
-        tags = s3.get_object_tagging(Bucket=source.bucket, Key=source.key, **source.ref.version_args())["TagSet"]
+        tags = s3.get_object_tagging(Bucket=source.bucket, Key=source.key, **source.ref.version_args(),
+                                     **source_request_args(options))["TagSet"]
     except ClientError as err:
         raise from_client_error(err, side="source", bucket=source.bucket, key=source.key) from err
     return urlencode([(tag["Key"], tag["Value"]) for tag in tags]) or None
 
 
-def create_upload(s3: Any, source: SourceObject, dest: ObjectRef, *, checksum_algorithm: str | None = None,
-                  checksum_type: str | None = None) -> str:
+def create_upload(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOptions | None = None, *,
+                  checksum_algorithm: str | None = None, checksum_type: str | None = None) -> str:
     """CreateMultipartUpload carrying the source's content headers, metadata, tags and class,
     and asking for the checksum (algorithm and type) that can equal the source's."""
     try:
-        head = s3.head_object(Bucket=source.bucket, Key=source.key, IfMatch=source.etag, **source.ref.version_args())
+        head = s3.head_object(Bucket=source.bucket, Key=source.key, IfMatch=source.etag, **source.ref.version_args(),
+                              **source_request_args(options))
     except ClientError as err:
         raise from_client_error(err, side="source", bucket=source.bucket, key=source.key) from err
     args = {name: head[name] for name in HEAD_TO_CREATE_FIELDS if head.get(name) is not None}
-    tagging = _tagging(s3, source)
+    tagging = _tagging(s3, source, options)
     if tagging:
         args["Tagging"] = tagging
     started = datetime.datetime.now(datetime.timezone.utc)
     try:
-        response = s3.create_multipart_upload(Bucket=dest.bucket, Key=dest.key, **args, **_storage_class_args(source),
+        response = s3.create_multipart_upload(Bucket=dest.bucket, Key=dest.key, **args,
+                                              **destination_write_args(options, source),
                                               **_checksum_args(checksum_algorithm, checksum_type))
     except ClientError as err:
         if err.response.get("ResponseMetadata", {}).get("RetryAttempts"):
@@ -168,7 +166,8 @@ def _reports_initiation_times(uploads: list[dict[str, Any]]) -> bool:
     return any(upload.get("Initiated") and upload["Initiated"] > oldest_plausible for upload in uploads)
 
 
-def copy_part(s3: Any, source: SourceObject, dest: ObjectRef, upload_id: str, layout: PartLayout, part: int) -> str:
+def copy_part(s3: Any, source: SourceObject, dest: ObjectRef, upload_id: str, layout: PartLayout, part: int,
+              options: CopyOptions | None = None) -> str:
     start, end = layout.part_range(part)
     try:
         response = s3.upload_part_copy(
@@ -179,6 +178,7 @@ def copy_part(s3: Any, source: SourceObject, dest: ObjectRef, upload_id: str, la
             CopySource=source.ref.copy_source(),
             CopySourceRange=f"bytes={start}-{end}",
             CopySourceIfMatch=source.etag,
+            **source_request_args(options),
         )
     except ClientError as err:
         raise _copy_error(err, source, dest) from err
@@ -197,6 +197,7 @@ def copy_part_group(
     concurrency: int,
     stop: threading.Event | None = None,
     on_part: Callable[[int, int], None] | None = None,
+    options: CopyOptions | None = None,
 ) -> dict[str, int]:
     """Copy one group's parts with a small thread pool.
 
@@ -214,7 +215,7 @@ def copy_part_group(
                 part = next(todo, None)
                 if part is None:
                     break
-                pending.add(pool.submit(copy_part, s3, source, dest, upload_id, layout, part))
+                pending.add(pool.submit(copy_part, s3, source, dest, upload_id, layout, part, options))
             if not pending:
                 break
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
@@ -258,7 +259,8 @@ def composite_etag(part_etags: list[str]) -> str | None:
 
 
 def _part_checksums(
-    listed: dict[int, dict[str, Any]], count: int, algorithm: str | None, s3: Any, source: SourceObject | None
+    listed: dict[int, dict[str, Any]], count: int, algorithm: str | None, s3: Any, source: SourceObject | None,
+    options: CopyOptions | None,
 ) -> dict[int, str]:
     """Each part's checksum for CompleteMultipartUpload, which a composite checksum needs.
 
@@ -271,13 +273,14 @@ def _part_checksums(
     field = f"Checksum{algorithm}"
     checksums = {n: listed[n][field] for n in range(1, count + 1) if listed[n].get(field)}
     if len(checksums) < count and source is not None:
-        source_parts = object_parts(s3, source.ref, count) or []
+        source_parts = object_parts(s3, source.ref, count, source_request_args(options)) or []
         checksums = {**{part["PartNumber"]: part[field] for part in source_parts if part.get(field)}, **checksums}
     return checksums if len(checksums) == count else {}
 
 
 def complete_upload(s3: Any, dest: ObjectRef, upload_id: str, layout: PartLayout, *,
-                    checksum_algorithm: str | None = None, source: SourceObject | None = None) -> CopyResult:
+                    checksum_algorithm: str | None = None, source: SourceObject | None = None,
+                    options: CopyOptions | None = None) -> CopyResult:
     """Complete with the parts S3 lists, after checking every planned part is there,
     passing each part's checksum when the upload was created with ``checksum_algorithm``."""
     listed = {part["PartNumber"]: part for part in list_parts(s3, dest, upload_id)}
@@ -289,7 +292,7 @@ def complete_upload(s3: Any, dest: ObjectRef, upload_id: str, layout: PartLayout
             + (f"; parts {_ranges(wrong_size)} have the wrong size" if wrong_size else "")
         )
     etags = [listed[n]["ETag"] for n in range(1, layout.part_count + 1)]
-    checksums = _part_checksums(listed, layout.part_count, checksum_algorithm, s3, source)
+    checksums = _part_checksums(listed, layout.part_count, checksum_algorithm, s3, source, options)
     parts = [
         {"PartNumber": n, "ETag": etag, **({f"Checksum{checksum_algorithm}": checksums[n]} if checksums else {})}
         for n, etag in enumerate(etags, 1)

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import clients
+from .batch import destination_key
 from .cli_options import task_options
 from .errors import MediaSyncError
 from .estimate import (
@@ -96,13 +97,14 @@ def _spec(size: int, etag: str | None, part_size: int | None, key: str, options:
     if part_count and part_size is None:
         part_size = infer_part_size(size, part_count)
     return ObjectSpec(size, part_count, part_size if part_count else None,
-                      prefix_of(options.destination_prefix + key))
+                      prefix_of(destination_key(options.destination_prefix, key, options.strip_prefix)))
 
 
 def head_row(s3: Any, row: ManifestRow, options: CopyOptions) -> ObjectSpec:
     """Size one manifest row exactly as batch_invoke would inspect it."""
+    destination_key(options.destination_prefix, row.key, options.strip_prefix)  # batch_invoke refuses before HEAD
     try:
-        source = inspect_source(s3, ObjectRef(row.bucket, row.key, row.version_id))
+        source = inspect_source(s3, ObjectRef(row.bucket, row.key, row.version_id), options)
     except BotoCoreError as err:
         raise S3Unreachable(str(err)) from err
     return _spec(source.size, source.etag, source.part_size, row.key, options)
@@ -150,7 +152,10 @@ def size_inventory(s3: Any, manifest: str, options: CopyOptions, threads: int, s
             if entry.row.error or entry.size is None:
                 yield entry.row
             else:
-                sizing.add(_spec(entry.size, entry.etag, None, entry.row.key, options))
+                try:
+                    sizing.add(_spec(entry.size, entry.etag, None, entry.row.key, options))
+                except MediaSyncError as error:
+                    sizing.fail(entry.row, error.code, str(error))
                 on_row()
 
     size_rows(s3, rows_to_head(), options, threads, sizing, on_row)

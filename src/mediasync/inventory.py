@@ -22,6 +22,7 @@ from typing import Any, Callable, Protocol
 
 from .inventory_manifest import is_s3_url, split_s3_url
 from .manifest import format_row
+from .request_args import REQUESTER
 
 DELIMITER = "/"
 # An S3 output is uploaded in parts of this size as rows accumulate.
@@ -132,8 +133,9 @@ class _Walker:
 
     def __init__(self, s3: Any, bucket: str, *, versions: bool, latest_only: bool, workers: int,
                  emit: Callable[[Listed], None], progress: ListingProgress,
-                 on_progress: Callable[[ListingProgress], None]) -> None:
+                 on_progress: Callable[[ListingProgress], None], requester_pays: bool = False) -> None:
         self.s3, self.bucket = s3, bucket
+        self.request_args = dict(REQUESTER) if requester_pays else {}
         self.versions, self.latest_only = versions, latest_only
         self.emit, self.progress, self.on_progress = emit, progress, on_progress
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inventory")
@@ -164,7 +166,8 @@ class _Walker:
 
     def _list(self, prefix: str) -> None:
         operation = "list_object_versions" if self.versions else "list_objects_v2"
-        pages = self.s3.get_paginator(operation).paginate(Bucket=self.bucket, Prefix=prefix, Delimiter=DELIMITER)
+        pages = self.s3.get_paginator(operation).paginate(Bucket=self.bucket, Prefix=prefix, Delimiter=DELIMITER,
+                                                          **self.request_args)
         for page in pages:
             if self.error is not None:
                 return
@@ -213,11 +216,13 @@ def list_bucket(
     workers: int = 16,
     emit: Callable[[Listed], None],
     on_progress: Callable[[ListingProgress], None] = lambda progress: None,
+    requester_pays: bool = False,
 ) -> ListingProgress:
     """Call ``emit`` (from one thread at a time) for every object under ``prefix``.
 
     ``versions`` lists every version with its id (ListObjectVersions; delete
     markers skipped); ``latest_only`` keeps only the current version of each key.
+    ``requester_pays`` lists a Requester Pays bucket at the caller's expense.
     Order is not defined: S3 Batch does not need one.
     """
     progress = ListingProgress()
@@ -228,7 +233,7 @@ def list_bucket(
             emit(item)
 
     walker = _Walker(s3, bucket, versions=versions, latest_only=latest_only, workers=workers, emit=emit_one,
-                     progress=progress, on_progress=on_progress)
+                     progress=progress, on_progress=on_progress, requester_pays=requester_pays)
     walker.submit(prefix)
     walker.wait()
     return progress
@@ -244,13 +249,14 @@ def write_inventory(
     latest_only: bool = False,
     workers: int = 16,
     on_progress: Callable[[ListingProgress], None] = lambda progress: None,
+    requester_pays: bool = False,
 ) -> ListingProgress:
     """List into ``sink`` as an S3 Batch CSV manifest; the sink is closed, or aborted on error."""
     try:
         progress = list_bucket(
             s3, bucket, prefix, versions=versions, latest_only=latest_only, workers=workers,
             emit=lambda item: sink.write(format_row(item.bucket, item.key, item.version_id)),
-            on_progress=on_progress,
+            on_progress=on_progress, requester_pays=requester_pays,
         )
     except BaseException:
         sink.abort()

@@ -15,8 +15,17 @@ where the truth is ``SourceMissing``; CopyObject with ``TaggingDirective=COPY``
 reads the source's tags and writes them; CreateMultipartUpload with
 ``Tagging`` needs PutObjectTagging; UploadPartCopy and CompleteMultipartUpload
 are PutObject; ListParts is ListMultipartUploadParts. With SSE-KMS, reading a
-source for a copy needs kms:Decrypt on its key, and writing needs
-kms:GenerateDataKey (plus kms:Decrypt for multipart uploads) on the destination's.
+source for a copy needs kms:Decrypt on its key; writing into SSE-KMS needs
+kms:GenerateDataKey and kms:Decrypt on the destination's key, for CopyObject
+("you must also have the kms:GenerateDataKey and kms:Decrypt permissions",
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html) as for every
+step of a multipart upload, since S3 decrypts the parts to complete it
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions).
+A write that sets an ACL needs s3:PutObjectAcl as well as s3:PutObject
+(https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html); the grant is
+held by the s3:x-amz-acl condition key to the one canned ACL MediaSync sends.
+Requester Pays sources need no action of their own: the requester's s3:GetObject
+and s3:ListBucket, with RequestPayer on the request.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ SOURCE_OBJECTS = "SourceObjects"
 SOURCE_BUCKETS = "SourceBuckets"
 SOURCE_KEY = "SourceKmsKey"
 DESTINATION_OBJECTS = "DestinationObjects"
+DESTINATION_OBJECT_ACL = "DestinationObjectAcl"
 DESTINATION_BUCKET = "DestinationBucket"
 DESTINATION_KEY = "DestinationKmsKey"
 EXPRESS_MACHINE = "CopySmallStateMachine"
@@ -63,6 +73,7 @@ SCOPED_BY: dict[str, str | tuple[str, ...] | None] = {
     SOURCE_BUCKETS: "SourceBuckets",
     SOURCE_KEY: "SourceKmsKeyArns",
     DESTINATION_OBJECTS: DESTINATION_SCOPE,
+    DESTINATION_OBJECT_ACL: DESTINATION_SCOPE,
     DESTINATION_BUCKET: DESTINATION_SCOPE,
     DESTINATION_KEY: "DestinationKmsKeyArn",
     EXPRESS_MACHINE: "CopySmallStateMachine",
@@ -103,6 +114,14 @@ class Grant:
     on: str
     actions: tuple[str, ...]
     because: str
+    # The statement's IAM Condition block, as (operator, key, value) triples.
+    when: tuple[tuple[str, str, str], ...] = ()
+
+    def iam_condition(self) -> dict[str, dict[str, str]] | None:
+        condition: dict[str, dict[str, str]] = {}
+        for operator, key, value in self.when:
+            condition.setdefault(operator, {})[key] = value
+        return condition or None
 
     @property
     def condition(self) -> str | None:
@@ -167,6 +186,15 @@ _COPY_PART = (
     Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"), "UploadPartCopy into an SSE-KMS destination"),
 )
 
+
+def _object_acl(because: str) -> Grant:
+    return Grant(
+        DESTINATION_OBJECT_ACL,
+        ("s3:PutObjectAcl",),
+        f"{because} with ACL=bucket-owner-full-control (the acl option)",
+        when=(("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"),),
+    )
+
 _LOG_DELIVERY = Grant(
     LOG_DELIVERY,
     (
@@ -207,6 +235,7 @@ FUNCTION_ROLES: dict[str, Role] = {
         ("s3:CopyObject",),
         *_read_source("CopyObject with TaggingDirective=COPY", tags=True, data=True),
         Grant(DESTINATION_OBJECTS, ("s3:PutObject", "s3:PutObjectTagging"), "CopyObject with TaggingDirective=COPY"),
+        _object_acl("CopyObject"),
         Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"),
               "CopyObject into an SSE-KMS destination, with a checksum"),
     ),
@@ -226,6 +255,7 @@ FUNCTION_ROLES: dict[str, Role] = {
             ("s3:ListBucketMultipartUploads",),
             "find the upload a retried CreateMultipartUpload created but never heard of",
         ),
+        _object_acl("CreateMultipartUpload"),
         Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"),
               "CreateMultipartUpload into an SSE-KMS destination, with a checksum"),
     ),

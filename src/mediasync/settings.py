@@ -18,6 +18,23 @@ GiB = 1024 * MiB
 TiB = 1024 * GiB
 
 WORKER_MODES = ("lambda", "batch", "auto")
+# Classes a CopyObject or CreateMultipartUpload may write into a general purpose
+# bucket (the API's StorageClass enum less the Outposts, Snow, directory-bucket,
+# FSx and Backup classes): https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+STORAGE_CLASSES = (
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "REDUCED_REDUNDANCY",
+)
+# The one canned ACL worth sending: a destination that still uses ACLs gives its
+# owner control of objects another account writes; buckets with ACLs disabled
+# (BucketOwnerEnforced) accept it too.
+ACLS = ("bucket-owner-full-control",)
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": KiB, "m": MiB, "g": GiB, "t": TiB}
@@ -49,6 +66,18 @@ class CopyOptions:
 
     destination_bucket: str = ""
     destination_prefix: str = ""
+    # Removed from the front of every source key before destination_prefix is added,
+    # as `aws s3 cp --recursive` maps one folder onto another.
+    strip_prefix: str = ""
+    # Empty: the copies get the destination bucket's default encryption.
+    sse_kms_key_id: str = ""
+    # None sends nothing, so the destination bucket's S3 Bucket Key setting applies.
+    bucket_key_enabled: bool | None = None
+    # Empty keeps each source's class (CopyObject would otherwise write STANDARD).
+    storage_class: str = ""
+    acl: str = ""
+    # Send RequestPayer=requester on every call that touches the source.
+    requester_pays: bool = False
     multipart_threshold: int = 256 * MiB
     part_size: int = 64 * MiB
     parts_per_group: int = 16
@@ -76,6 +105,12 @@ class CopyOptions:
         return {
             "destination_bucket": self.destination_bucket,
             "destination_prefix": self.destination_prefix,
+            "strip_prefix": self.strip_prefix,
+            "sse_kms_key_id": self.sse_kms_key_id,
+            "bucket_key_enabled": self.bucket_key_enabled,
+            "storage_class": self.storage_class,
+            "acl": self.acl,
+            "requester_pays": self.requester_pays,
             "multipart_threshold": self.multipart_threshold,
             "part_size": self.part_size,
             "parts_per_group": self.parts_per_group,
@@ -103,10 +138,14 @@ class CopyOptions:
             name = known.get(key)
             if name is None or value is None or value == "":
                 continue
-            if name == "skip_existing":
+            if name in ("skip_existing", "bucket_key_enabled", "requester_pays"):
                 changes[name] = _parse_bool(value)
-            elif name in ("destination_bucket", "destination_prefix", "worker"):
+            elif name in ("destination_bucket", "destination_prefix", "strip_prefix", "sse_kms_key_id", "worker"):
                 changes[name] = str(value)
+            elif name == "storage_class":
+                changes[name] = str(value).strip().upper()
+            elif name == "acl":
+                changes[name] = str(value).strip().lower()
             elif name in ("multipart_threshold", "part_size", "group_byte_budget", "batch_threshold"):
                 changes[name] = parse_size(value)
             else:
@@ -123,6 +162,17 @@ class CopyOptions:
                 raise ValueError(f"{name} must be at least 1")
         if self.multipart_threshold > 5 * GiB:
             raise ValueError("multipart_threshold cannot exceed 5 GiB: CopyObject works only up to 5 GiB")
+        if self.storage_class and self.storage_class not in STORAGE_CLASSES:
+            raise ValueError(
+                f"storage_class must be one of {', '.join(STORAGE_CLASSES)} (or empty to keep the source's), "
+                f"not {self.storage_class!r}"
+            )
+        if self.acl and self.acl not in ACLS:
+            raise ValueError(f"acl must be {' or '.join(ACLS)} (or empty for none), not {self.acl!r}")
+        if self.bucket_key_enabled is not None and not self.sse_kms_key_id:
+            # S3 Bucket Keys exist only for SSE-KMS; without a key to encrypt with
+            # the setting would be about nothing we send.
+            raise ValueError("bucket_key_enabled needs sse_kms_key_id (the KMS key the copies are encrypted with)")
 
 
 def _parse_bool(value: object) -> bool:

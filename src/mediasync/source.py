@@ -11,6 +11,8 @@ from botocore.exceptions import ClientError
 
 from .errors import BucketMissing, SourceArchived, SourceMissing, SourceNeedsCustomerKey, from_client_error
 from .plan import layout_fits, part_runs
+from .request_args import source_request_args
+from .settings import CopyOptions
 
 _MULTIPART_ETAG = re.compile(r'^"?[0-9a-fA-F]+-(\d+)"?$')
 _COMPOSITE_CHECKSUM = re.compile(r"-\d+$")
@@ -198,10 +200,11 @@ def _head_failure(s3: Any, err: ClientError, ref: ObjectRef) -> Exception:
     return from_client_error(err, side="source", bucket=ref.bucket, key=ref.key)
 
 
-def inspect_source(s3: Any, ref: ObjectRef) -> SourceObject:
+def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) -> SourceObject:
     """HeadObject the source (with its checksum); for a multipart source also its part layout."""
+    payer = source_request_args(options)
     try:
-        head = s3.head_object(Bucket=ref.bucket, Key=ref.key, ChecksumMode="ENABLED", **ref.version_args())
+        head = s3.head_object(Bucket=ref.bucket, Key=ref.key, ChecksumMode="ENABLED", **ref.version_args(), **payer)
     except ClientError as err:
         raise _head_failure(s3, err, ref) from err
     if head.get("DeleteMarker"):
@@ -224,8 +227,8 @@ def inspect_source(s3: Any, ref: ObjectRef) -> SourceObject:
         # The object ETag comes from the plain HEAD above: moto answers this one
         # with the part's ETag (and so fails an IfMatch on the object's ETag);
         # AWS and SeaweedFS with the object's.
-        part_size = _part_length(s3, ref, 1)
-        sizes = _uneven_part_sizes(s3, ref, size, part_count, part_size)
+        part_size = _part_length(s3, ref, 1, payer)
+        sizes = _uneven_part_sizes(s3, ref, size, part_count, part_size, payer)
         if sizes == []:
             layout_unknown = True
         elif sizes:
@@ -253,14 +256,17 @@ def inspect_source(s3: Any, ref: ObjectRef) -> SourceObject:
     )
 
 
-def _part_length(s3: Any, ref: ObjectRef, part_number: int) -> int:
+def _part_length(s3: Any, ref: ObjectRef, part_number: int, payer: dict[str, str]) -> int:
     try:
-        return s3.head_object(Bucket=ref.bucket, Key=ref.key, PartNumber=part_number, **ref.version_args())["ContentLength"]
+        head = s3.head_object(Bucket=ref.bucket, Key=ref.key, PartNumber=part_number, **ref.version_args(), **payer)
+        return head["ContentLength"]
     except ClientError as err:
         raise from_client_error(err, side="source", bucket=ref.bucket, key=ref.key) from err
 
 
-def _uneven_part_sizes(s3: Any, ref: ObjectRef, size: int, part_count: int, first: int) -> list[int] | None:
+def _uneven_part_sizes(
+    s3: Any, ref: ObjectRef, size: int, part_count: int, first: int, payer: dict[str, str]
+) -> list[int] | None:
     """Every part's size when they are not all ``first`` bytes (but the last); None when
     they are; [] when they could not be read.
 
@@ -270,19 +276,19 @@ def _uneven_part_sizes(s3: Any, ref: ObjectRef, size: int, part_count: int, firs
     if part_count == 1:
         return None
     if layout_fits(size, first, part_count):
-        if _part_length(s3, ref, part_count) == size - (part_count - 1) * first:
+        if _part_length(s3, ref, part_count, payer) == size - (part_count - 1) * first:
             return None
-    parts = object_parts(s3, ref, part_count)
+    parts = object_parts(s3, ref, part_count, payer)
     sizes = [part["Size"] for part in parts] if parts and all("Size" in part for part in parts) else None
     if sizes is None and part_count <= MAX_PART_HEADS:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            sizes = [first, *pool.map(lambda n: _part_length(s3, ref, n), range(2, part_count + 1))]
+            sizes = [first, *pool.map(lambda n: _part_length(s3, ref, n, payer), range(2, part_count + 1))]
     if sizes is None or len(sizes) != part_count or sum(sizes) != size:
         return []
     return sizes
 
 
-def object_parts(s3: Any, ref: ObjectRef, part_count: int) -> list[dict[str, Any]] | None:
+def object_parts(s3: Any, ref: ObjectRef, part_count: int, payer: dict[str, str] | None = None) -> list[dict[str, Any]] | None:
     """Every part as GetObjectAttributes ObjectParts reports it (1,000 a page), in part
     order; None where the server (moto) or the object does not report them all."""
     parts: dict[int, dict[str, Any]] = {}
@@ -291,7 +297,7 @@ def object_parts(s3: Any, ref: ObjectRef, part_count: int) -> list[dict[str, Any
         try:
             response = s3.get_object_attributes(
                 Bucket=ref.bucket, Key=ref.key, ObjectAttributes=["ObjectParts"], MaxParts=1000,
-                PartNumberMarker=marker, **ref.version_args(),
+                PartNumberMarker=marker, **ref.version_args(), **(payer or {}),
             )
         except ClientError:
             return None

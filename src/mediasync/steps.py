@@ -54,6 +54,10 @@ def _source(state: dict[str, Any]) -> SourceObject:
     return SourceObject.from_state(state["source"])
 
 
+def _options(state: dict[str, Any]) -> CopyOptions:
+    return CopyOptions.from_event(state.get("options") or {})
+
+
 def _destination(state: dict[str, Any], *, pinned: bool = False) -> ObjectRef:
     dest = state.get("destination") or {}
     if not dest.get("bucket") or not dest.get("key"):
@@ -68,8 +72,8 @@ def inspect(state: dict[str, Any]) -> dict[str, Any]:
     src = state.get("source") or {}
     if not src.get("bucket") or not src.get("key"):
         raise InvalidTask("the task has no source bucket and key")
-    source = inspect_source(clients.s3(), ObjectRef(src["bucket"], src["key"], src.get("version_id")))
-    options = CopyOptions.from_event(state.get("options") or {})
+    options = _options(state)
+    source = inspect_source(clients.s3(), ObjectRef(src["bucket"], src["key"], src.get("version_id")), options)
     plan = plan_copy(source.size, options, **source.plan_args())
     return {**state, "source": source.to_state(), "plan": plan.to_state()}
 
@@ -77,14 +81,14 @@ def inspect(state: dict[str, Any]) -> dict[str, Any]:
 @_named_failures
 def copy_object(state: dict[str, Any]) -> dict[str, Any]:
     plan = Plan.from_state(state["plan"])
-    return copy_single(clients.s3(), _source(state), _destination(state),
+    return copy_single(clients.s3(), _source(state), _destination(state), _options(state),
                        checksum_algorithm=plan.checksum_algorithm).to_state()
 
 
 @_named_failures
 def create_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
     plan = Plan.from_state(state["plan"])
-    upload_id = create_upload(clients.s3(), _source(state), _destination(state),
+    upload_id = create_upload(clients.s3(), _source(state), _destination(state), _options(state),
                               checksum_algorithm=plan.checksum_algorithm, checksum_type=plan.checksum_type)
     return {"upload_id": upload_id}
 
@@ -98,7 +102,7 @@ def copy_parts(
 ) -> dict[str, Any]:
     """Copy one part group (``state["group"]``) of an open multipart upload."""
     plan = Plan.from_state(state["plan"])
-    options = CopyOptions.from_event(state.get("options") or {})
+    options = _options(state)
     return copy_part_group(
         clients.s3(),
         _source(state),
@@ -110,6 +114,7 @@ def copy_parts(
         concurrency=options.part_concurrency,
         stop=stop,
         on_part=on_part,
+        options=options,
     )
 
 
@@ -123,7 +128,7 @@ def complete_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
         return complete_upload(
             s3, dest, upload_id, plan.layout, checksum_algorithm=plan.checksum_algorithm,
             # The source's part checksums stand for the copy's only when the parts are the same.
-            source=_source(state) if plan.reuses_source_layout else None,
+            source=_source(state) if plan.reuses_source_layout else None, options=_options(state),
         ).to_state()
     except UploadGone:
         # A retried completion whose first attempt did finish finds no upload.
@@ -165,16 +170,16 @@ def abort(state: dict[str, Any]) -> dict[str, Any]:
         result["aborted"] = abort_upload(s3, _destination(state), upload["upload_id"])
     error_name = (state.get("error") or {}).get("Error", "")
     if error_name not in ERRORS and state.get("source"):
-        cause = diagnose_source(s3, _source(state))
+        cause = diagnose_source(s3, _source(state), _options(state))
         if cause is not None:
             result.update(error=cause.code, cause=str(cause))
     return result
 
 
-def diagnose_source(s3: Any, source: SourceObject) -> MediaSyncError | None:
+def diagnose_source(s3: Any, source: SourceObject, options: CopyOptions | None = None) -> MediaSyncError | None:
     """Why a copy of ``source`` would fail now: it is gone or it changed."""
     try:
-        current = inspect_source(s3, source.ref)
+        current = inspect_source(s3, source.ref, options)
     except MediaSyncError as error:
         return error
     if current.etag != source.etag:

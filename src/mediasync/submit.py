@@ -131,7 +131,7 @@ def user_arguments(options: CopyOptions, given: Collection[str] | None = None) -
     """
     from .local.runner import user_arguments as runner_arguments
 
-    arguments = runner_arguments(options)
+    arguments = runner_arguments(options, include=given or ())
     if given is not None:
         keep = {"destinationBucket", *(camel_case(name) for name in given)}
         arguments = {name: value for name, value in arguments.items() if name in keep}

@@ -30,6 +30,7 @@ from mediasync.permissions import (
     BATCH_JOB_STATUS,
     COPY_FUNCTIONS,
     DESTINATION_OBJECTS,
+    DESTINATION_KEY,
     ECR_AUTHORIZATION,
     FUNCTION_ROLES,
     LOG_DELIVERY,
@@ -69,6 +70,33 @@ def test_role_grants_exactly_what_permissions_lists(iam_roles, logical_id):
     assert granted == expected, {"not in permissions.py": granted - expected, "missing": expected - granted}
     trusted = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert [item["Principal"]["Service"] for item in trusted] == [ROLES[logical_id].principal]
+
+
+def test_statement_conditions_are_exactly_the_ones_permissions_lists(iam_roles):
+    for logical_id, role in iam_roles.items():
+        expected = {grant.on: grant.iam_condition() for grant in ROLES[logical_id].grants}
+        for _, statement in statements(role):
+            assert statement.get("Condition") == expected[statement["Sid"]], f"{logical_id}/{statement['Sid']}"
+
+
+def test_writing_roles_may_set_only_the_bucket_owner_full_control_acl(iam_roles):
+    writers = {FUNCTION_ROLES["copy_object"].logical_id, FUNCTION_ROLES["create_upload"].logical_id}
+    granting = {name for name, role in iam_roles.items() for _, statement in statements(role)
+                if "s3:PutObjectAcl" in as_list(statement["Action"])}
+    assert granting == writers
+    for name in writers:
+        [acl] = [s for _, s in statements(iam_roles[name]) if "s3:PutObjectAcl" in as_list(s["Action"])]
+        assert acl["Condition"] == {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}
+
+
+def test_roles_writing_an_sse_kms_destination_get_generate_data_key_and_decrypt_only_with_the_key(iam_roles):
+    writers = {FUNCTION_ROLES[name].logical_id for name in ("copy_object", "create_upload", "copy_parts",
+                                                            "complete_upload")} | {WORKER_JOB_ROLE.logical_id}
+    for name in writers:
+        [(condition, key)] = [(c, s) for c, s in statements(iam_roles[name]) if s["Sid"] == DESTINATION_KEY]
+        assert condition == "HasDestinationKmsKey"
+        assert set(as_list(key["Action"])) == {"kms:GenerateDataKey", "kms:Decrypt"}
+        assert key["Resource"] == {"Ref": "DestinationKmsKeyArn"}
 
 
 def test_no_action_is_a_wildcard(iam_roles):

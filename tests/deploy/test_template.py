@@ -8,7 +8,7 @@ import re
 import pytest
 
 from mediasync.local.runtime import STATE_MACHINES
-from mediasync.settings import Settings
+from mediasync.settings import ACLS, STORAGE_CLASSES, Settings
 from tests.deploy.conftest import ROOT, TEMPLATE, of_type
 
 
@@ -161,3 +161,24 @@ def test_dashboard_and_image_lifecycle_are_valid_json(resources):
     filled = re.sub(r"\$\{([A-Za-z:]+)\}", lambda m: "x" if m.group(1) in names or m.group(1).startswith("AWS::") else m.group(0), body)
     assert "${" not in filled and json.loads(filled)["widgets"]
     json.loads(resources["WorkerImageRepository"]["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])
+
+
+@pytest.mark.parametrize(("variable", "parameter"), [
+    ("MEDIASYNC_STRIP_PREFIX", "StripPrefix"),
+    ("MEDIASYNC_REQUESTER_PAYS", "SourceRequesterPays"),
+    ("MEDIASYNC_STORAGE_CLASS", "StorageClass"),
+    ("MEDIASYNC_ACL", "DestinationAcl"),
+    ("MEDIASYNC_SSE_KMS_KEY_ID", "DestinationKmsKeyArn"),
+    ("MEDIASYNC_BUCKET_KEY_ENABLED", "DestinationBucketKeyEnabled"),
+])
+def test_copy_option_defaults_are_stack_parameters_given_to_batch_invoke(resources, variable, parameter):
+    # batch_invoke puts the options in each execution's input: the Task functions
+    # and the Batch worker read them there, so they need no variable of their own.
+    assert resources["BatchInvokeFunction"]["Properties"]["Environment"]["Variables"][variable] == {"Ref": parameter}
+
+
+def test_parameters_allow_exactly_the_values_the_options_accept(template):
+    parameters = template["Parameters"]
+    assert parameters["StorageClass"]["AllowedValues"] == ["", *STORAGE_CLASSES]
+    assert parameters["DestinationAcl"]["AllowedValues"] == ["", *ACLS]
+    assert parameters["DestinationBucketKeyEnabled"]["AllowedValues"] == ["", "true", "false"]

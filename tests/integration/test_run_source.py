@@ -34,6 +34,26 @@ def test_run_source_copies_every_object_under_the_prefix_and_keeps_its_manifest(
     assert_invariants(s3, manifest, report, "source-dst")
 
 
+def test_run_source_with_strip_prefix_maps_the_listed_folder_onto_the_destination_prefix(seaweedfs, tmp_path):
+    s3 = seaweedfs.client()
+    s3.create_bucket(Bucket="strip-src")
+    s3.create_bucket(Bucket="strip-dst")
+    for n, key in enumerate(KEYS):
+        s3.put_object(Bucket="strip-src", Key=key, Body=b"x" * (100 + n))
+    report = tmp_path / "report.csv"
+    # --requester-pays too: a real S3 server takes RequestPayer on the listing, HEADs and copies.
+    result = subprocess.run(
+        [sys.executable, "-m", "mediasync.cli", "run", "--source", "s3://strip-src/proxies/",
+         "--strip-prefix", "proxies/", "--destination-prefix", "web/", "--requester-pays",
+         "--destination-bucket", "strip-dst", "--endpoint-url", seaweedfs.endpoint_url, "--report", str(report)],
+        env=cli_env(seaweedfs), capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_invariants(s3, tmp_path / "report.manifest.csv", report, "strip-dst", prefix="web/", strip="proxies/")
+    copied = sorted(item["Key"] for item in s3.list_objects_v2(Bucket="strip-dst")["Contents"])
+    assert copied == ["web/clip 1+2=3.mp4", "web/deep/take.mp4", "web/été 100%.mp4"]
+
+
 @pytest.mark.parametrize("args, message", [
     ([], "--manifest FILE or --source"),
     (["--manifest", "m.csv", "--source", "s3://media/"], "--manifest FILE or --source"),

@@ -22,7 +22,7 @@ def s3_reached(monkeypatch) -> list[str]:
     """Records that the task got past its checks to the source (which is then missing)."""
     reached: list[str] = []
 
-    def inspect(_s3, ref):
+    def inspect(_s3, ref, _options=None):
         reached.append(ref.bucket)
         raise SourceMissing(f"s3://{ref.bucket}/{ref.key} does not exist")
 

@@ -12,6 +12,7 @@ import datetime
 from typing import Any, Iterable
 
 from ..batch import destination_key
+from ..errors import InvalidTask
 from ..manifest import ManifestRow
 
 
@@ -27,7 +28,7 @@ def open_uploads(s3: Any, bucket: str, prefix: str, before: datetime.datetime) -
 
 
 def abort_interrupted_uploads(
-    s3: Any, bucket: str, prefix: str, rows: Iterable[ManifestRow], before: datetime.datetime
+    s3: Any, bucket: str, prefix: str, rows: Iterable[ManifestRow], before: datetime.datetime, strip: str = ""
 ) -> int:
     """Abort open uploads left for this manifest's keys; returns how many were aborted."""
     uploads = open_uploads(s3, bucket, prefix, before)
@@ -37,8 +38,12 @@ def abort_interrupted_uploads(
     for row in rows:
         if row.error:
             continue
-        for upload_id in uploads.pop(destination_key(prefix, row.key), []):
-            s3.abort_multipart_upload(Bucket=bucket, Key=destination_key(prefix, row.key), UploadId=upload_id)
+        try:
+            key = destination_key(prefix, row.key, strip)
+        except InvalidTask:
+            continue  # a key the job refuses to map is never copied: no upload of ours
+        for upload_id in uploads.pop(key, []):
+            s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
             aborted += 1
         if not uploads:
             break
