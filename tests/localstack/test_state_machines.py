@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 
-from mediasync.settings import MiB
+from mediasync.manifest import parse_lines
+from mediasync.settings import MiB, reset_settings
 from tests.conftest import batch_event, md5_of, put_multipart
 from tests.invariants import assert_invariants, report_row_of
-from mediasync.manifest import parse_lines
 
 ARGS = {"multipartThreshold": str(16 * MiB), "partSize": str(8 * MiB), "partsPerGroup": "1", "maxConcurrency": "4"}
 
@@ -150,8 +150,6 @@ def test_large_destination_access_denied_leaves_no_upload(engine, s3, buckets, i
 def test_batch_retry_reattaches_to_the_running_standard_execution(engine, s3, buckets, invoke_batch, monkeypatch):
     source, destination = buckets
     etag = put_multipart(s3, source, "master.mov", 17 * MiB, 8 * MiB)
-    from mediasync.settings import reset_settings
-
     # batch_invoke gives up waiting at once: it must answer TemporaryFailure, and the
     # retry must attach to the same execution rather than start a second copy.
     monkeypatch.setenv("MEDIASYNC_INVOKE_TIME_MARGIN", "100000")

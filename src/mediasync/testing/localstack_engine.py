@@ -24,12 +24,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from mediasync import clients, errors
+from mediasync.local.runtime import (
+    BATCH_INVOKE_FUNCTION,
+    FUNCTION_PREFIX,
+    FUNCTION_SUBSTITUTIONS,
+    LocalLambdaContext,
+    load_handler,
+    project_root,
+)
+from mediasync.observability import logger
+
+# localstack modules are imported inside functions: localstack.config reads the
+# environment at import, which main() sets first.
 CONTROL_PREFIX = "/_mediasync/"
 
 
@@ -56,8 +70,6 @@ class Dispatcher:
     """Lambda invocations of LocalStack's Task states, answered by our handlers."""
 
     def __init__(self, lambda_timeout: float) -> None:
-        from mediasync.local.runtime import BATCH_INVOKE_FUNCTION, FUNCTION_SUBSTITUTIONS, load_handler, project_root
-
         root = project_root()
         self.handlers = {name: load_handler(root, name) for name in [*FUNCTION_SUBSTITUTIONS.values(), BATCH_INVOKE_FUNCTION]}
         self.lambda_timeout = lambda_timeout
@@ -73,8 +85,6 @@ class Dispatcher:
             self.denied_buckets = set()
 
     def invoke(self, parameters: dict, region: str, state_credentials: Any) -> dict[str, Any]:
-        from mediasync.local.runtime import FUNCTION_PREFIX, LocalLambdaContext
-
         from localstack.services.stepfunctions.asl.component.state.state_execution.state_task import lambda_eval_utils
 
         function = str(parameters.get("FunctionName", ""))
@@ -104,8 +114,6 @@ class Dispatcher:
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": json.loads(json.dumps(result))}
 
     def _inject(self, fault: Fault, event: dict[str, Any]) -> None:
-        from mediasync import clients
-
         source = event.get("source") or {}
         if fault.action == "overwrite_source":
             clients.s3().put_object(Bucket=source["bucket"], Key=source["key"], Body=b"overwritten mid-copy")
@@ -130,8 +138,6 @@ class Dispatcher:
 
 
 def _error(name: str, message: str) -> Exception:
-    from mediasync import errors
-
     cls = getattr(errors, name, None)
     if isinstance(cls, type) and issubclass(cls, Exception):
         return cls(message)
@@ -186,16 +192,12 @@ def main(argv: list[str] | None = None) -> int:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
     })
-    import logging
 
     from localstack.aws.app import LocalstackAwsGateway
     from localstack.services.plugins import SERVICE_PLUGINS
     from localstack.services.stepfunctions.asl.component.state.state_execution.state_task import lambda_eval_utils
     from rolo.gateway.wsgi import WsgiGateway
     from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from mediasync import clients
-    from mediasync.observability import logger
 
     logger.setLevel(os.environ.get("MEDIASYNC_LOG_LEVEL", "ERROR"))
     # Failed states are logged at WARNING and above; they reach the tests through the executions.
