@@ -30,7 +30,8 @@ $(STAMP): pyproject.toml $(wildcard package-lock.json)
 
 $(LS_STAMP): pyproject.toml
 	@py=""; \
-	for candidate in $(PYTHON313) python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
+	for candidate in $(PYTHON313) python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 \
+			$$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
 		if "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then py="$$candidate"; break; fi; \
 	done; \
 	if [ -z "$$py" ]; then \
