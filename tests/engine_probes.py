@@ -1,0 +1,48 @@
+"""Small ASL definitions that show how a Step Functions engine reads one rule.
+
+Each probe runs on moto's interpreter through our runtime (tests/asl) and on
+LocalStack's (tests/localstack); where they disagree with each other or with AWS's
+documentation, README's "Step Functions engines differ" table says so.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html:
+# "The default percentage value is zero, meaning the workflow fails if any one of its
+# child workflow executions fails or times out", with States.ExceedToleratedFailureThreshold.
+EXCEEDED = "States.ExceedToleratedFailureThreshold"
+
+
+def tolerance_probe(**tolerance: Any) -> str:
+    """A Distributed Map over three items whose second fails; ``tolerance`` adds
+    ToleratedFailureCount / ToleratedFailurePercentage to the Map state."""
+    return json.dumps({
+        "StartAt": "Items",
+        "States": {
+            "Items": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Item",
+                    "States": {
+                        "Item": {
+                            "Type": "Choice",
+                            "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "ItemFails"}],
+                            "Default": "ItemSucceeds",
+                        },
+                        "ItemFails": {"Type": "Fail", "Error": "GroupFailed", "Cause": "item 2"},
+                        "ItemSucceeds": {"Type": "Pass", "End": True},
+                    },
+                },
+                **tolerance,
+                "End": True,
+            }
+        },
+    })
+
+
+PROBE_INPUT = json.dumps({"items": [1, 2, 3]})
