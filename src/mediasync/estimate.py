@@ -388,8 +388,9 @@ TIER1_REQUESTS = ("CopyObject", "UploadPartCopy", "CreateMultipartUpload", "Comp
 
 
 def inspect_requests(multipart_source: bool, skip_existing: bool) -> Counter:
-    """batch_invoke: HEAD the source (+ PartNumber=1 of a multipart source), HEAD the destination."""
-    return Counter({"HeadObject": 1 + int(multipart_source) + int(skip_existing)})
+    """batch_invoke: HEAD the source (+ PartNumber=1 and the last part of a multipart source,
+    which tell equal parts from uneven ones), HEAD the destination."""
+    return Counter({"HeadObject": 1 + 2 * int(multipart_source) + int(skip_existing)})
 
 
 def copy_object_requests() -> Counter:
@@ -1041,7 +1042,7 @@ def reference_markdown() -> str:
               "| path | calls |", "|---|---|"]
     per_path = {
         f"{COPY_OBJECT} (single-part source)": inspect_requests(False, True) + copy_object_requests(),
-        f"{EXPRESS_PARTS}, {STANDARD_LAMBDA}, {STANDARD_BATCH} (multipart source; one HEAD fewer "
+        f"{EXPRESS_PARTS}, {STANDARD_LAMBDA}, {STANDARD_BATCH} (multipart source; two HEADs fewer "
         "for a single-part one)": inspect_requests(True, True) + multipart_requests(1),
     }
     for path, calls in per_path.items():

@@ -53,4 +53,4 @@ def test_acceptance_manifest_through_the_cli(s3_server, tmp_path):
     check_copy(s3, "accept-src", "accept-dst", rows, etags_reproducible=s3_server.name != "seaweedfs")
     if s3_server.name == "seaweedfs":
         layout_rows = [r for r in rows if "multipart/" in r["Key"] and r["TaskStatus"] == "succeeded"]
-        assert layout_rows and all("verified by layout" in r["ResultMessage"] for r in layout_rows)
+        assert layout_rows and all("verified by size-and-layout" in r["ResultMessage"] for r in layout_rows)

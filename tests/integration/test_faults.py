@@ -113,8 +113,8 @@ def test_lambda_dying_mid_part_group_is_retried_and_the_object_completes(
     copy_part = mediasync.copy.copy_part
     deaths: list[int] = []
 
-    def copy_part_then_die(client, source, dest, upload_id, layout, part):
-        etag = copy_part(client, source, dest, upload_id, layout, part)
+    def copy_part_then_die(client, source, dest, upload_id, layout, part, options=None):
+        etag = copy_part(client, source, dest, upload_id, layout, part, options)
         if part == 3 and not deaths:
             deaths.append(part)
             # What the Lambda service reports for the invocation: the error type by name.
@@ -148,8 +148,8 @@ def test_batch_worker_reclaimed_mid_group_exits_for_a_retry_and_the_object_compl
 
     copy_part = mediasync.copy.copy_part
 
-    def copy_part_then_reclaim(client, source, dest, upload_id, layout, part):
-        etag = copy_part(client, source, dest, upload_id, layout, part)
+    def copy_part_then_reclaim(client, source, dest, upload_id, layout, part, options=None):
+        etag = copy_part(client, source, dest, upload_id, layout, part, options)
         if part == 3 and EXIT_INTERRUPTED not in exit_codes:
             stops[-1].set()
         return etag
