@@ -52,6 +52,9 @@ FUNCTION_SUBSTITUTIONS = {
     "AbortUploadFunctionArn": "abort_upload",
 }
 BATCH_SUBSTITUTIONS = ("WorkerJobQueueArn", "WorkerJobDefinitionArn")
+# The ARN partition of the service integrations (arn:${Partition}:states:::lambda:invoke).
+PARTITION_SUBSTITUTION = "Partition"
+LOCAL_PARTITION = "aws"
 STATE_MACHINES = {
     # name: (file, type, settings variable naming its ARN)
     "copy_small": ("copy_small.asl.json", "EXPRESS", "MEDIASYNC_EXPRESS_STATE_MACHINE_ARN"),
@@ -257,7 +260,7 @@ class LocalRuntime:
             RoleName="mediasync-local",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
         )["Role"]["Arn"]
-        substitutions: dict[str, str] = {}
+        substitutions: dict[str, str] = {PARTITION_SUBSTITUTION: LOCAL_PARTITION}
         lambda_client = boto3.client("lambda", region_name=self.region)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as bundle:
