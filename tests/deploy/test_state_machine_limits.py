@@ -95,3 +95,44 @@ def test_functions_of_the_express_machine_end_before_their_states_time_out(resou
             handler = {"CopyObjectFunctionArn": "copy_object"}.get(function)
             if handler:
                 assert functions[handler]["Timeout"] < state["TimeoutSeconds"], name
+
+
+# -- the AWS Batch task -----------------------------------------------------------
+# A job that failed, for whatever reason, fails submitJob.sync with States.TaskFailed
+# (https://docs.aws.amazon.com/step-functions/latest/dg/connect-batch.html); the
+# Batch API's own errors are Batch.*. Nothing else reaches this task.
+BATCH_ERRORS = ("States.TaskFailed", "Batch.")
+# Time a job may wait RUNNABLE for Fargate Spot (or on-demand) capacity.
+QUEUE_SLACK_SECONDS = 1800
+
+
+def batch_tasks() -> list[tuple[str, dict[str, Any]]]:
+    return [(name, state) for filename in ALL_FILES for name, state in tasks(filename)
+            if state["Resource"].endswith(":states:::batch:submitJob.sync")]
+
+
+def test_there_is_a_batch_task():
+    assert [name for name, _ in batch_tasks()] == ["CopyPartsOnBatch"]
+
+
+def test_batch_task_retries_only_errors_it_can_raise():
+    for name, state in batch_tasks():
+        for retrier in state["Retry"]:
+            foreign = [error for error in retrier["ErrorEquals"] if not error.startswith(BATCH_ERRORS)]
+            assert not foreign, f"{name} retries errors a Batch job never raises: {foreign}"
+
+
+def test_a_failed_job_is_submitted_again_a_few_times_after_a_pause():
+    for name, state in batch_tasks():
+        retriers = [retrier for retrier in state["Retry"] if "States.TaskFailed" in retrier["ErrorEquals"]]
+        assert len(retriers) == 1, f"{name}: one failed start would abort the whole upload"
+        retrier = retriers[0]
+        assert 1 <= retrier["MaxAttempts"] <= 3, "bounded: an application error fails the same way each time"
+        assert retrier["IntervalSeconds"] >= 10 and retrier.get("BackoffRate", 2.0) > 1
+
+
+def test_batch_task_waits_for_every_attempt_the_job_definition_allows(resources):
+    job = resources["WorkerJobDefinition"]["Properties"]
+    longest_job = job["RetryStrategy"]["Attempts"] * job["Timeout"]["AttemptDurationSeconds"]
+    for name, state in batch_tasks():
+        assert state["TimeoutSeconds"] >= longest_job + QUEUE_SLACK_SECONDS, name

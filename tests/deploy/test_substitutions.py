@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import json
 import re
 
 from mediasync.local.runtime import BATCH_SUBSTITUTIONS, FUNCTION_SUBSTITUTIONS, PARTITION_SUBSTITUTION, STATE_MACHINES
@@ -40,7 +41,7 @@ def test_each_key_names_the_same_resource_in_both(resources, machines):
         name: body["Properties"]["CodeUri"].strip("/").removeprefix("functions/")
         for name, body in of_type(resources, "AWS::Serverless::Function").items()
     }
-    batch_types = {"WorkerJobQueueArn": "AWS::Batch::JobQueue", "WorkerJobDefinitionArn": "AWS::Batch::JobDefinition"}
+    batch_types = {"WorkerJobQueueArn": "AWS::Batch::JobQueue"}
     for props in machines.values():
         for key, value in props["DefinitionSubstitutions"].items():
             if key == PARTITION_SUBSTITUTION:
@@ -48,6 +49,12 @@ def test_each_key_names_the_same_resource_in_both(resources, machines):
             elif key in FUNCTION_SUBSTITUTIONS:
                 function, attribute = value["Fn::GetAtt"]
                 assert attribute == "Arn" and handler_of[function] == FUNCTION_SUBSTITUTIONS[key], key
+            elif key == "WorkerJobDefinitionName":
+                # By name, so a running execution submits to the latest ACTIVE revision
+                # after an update deregistered the one it started with.
+                condition, deployed, _ = value["Fn::If"]
+                assert condition == "DeployBatch"
+                assert deployed == resources["WorkerJobDefinition"]["Properties"]["JobDefinitionName"]
             else:
                 condition, deployed, _ = value["Fn::If"]
                 assert condition == "DeployBatch"
@@ -70,3 +77,18 @@ def test_service_integrations_take_the_partition_from_the_substitutions(filename
     text = (STATE_MACHINE_DIR / filename).read_text()
     resources = set(re.findall(r'"Resource": "([^"]+)"', text))
     assert resources and all(resource.startswith("arn:${Partition}:states:::") for resource in resources), resources
+
+
+def test_the_batch_task_submits_the_job_definition_by_name():
+    definition = json.loads((STATE_MACHINE_DIR / "copy_large.asl.json").read_text())
+    states = definition["States"]["CopyPartGroups"]["ItemProcessor"]["States"]
+    submitted = [state["Parameters"]["JobDefinition"] for state in states.values()
+                 if state.get("Resource", "").endswith(":states:::batch:submitJob.sync")]
+    assert submitted == ["${WorkerJobDefinitionName}"]
+
+
+def test_the_state_machine_may_submit_every_revision_of_that_name(resources):
+    role = resources["CopyLargeStateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    submit = next(item["Fn::If"][1] for item in role if "Fn::If" in item and item["Fn::If"][1]["Sid"] == "WorkerJobQueueAndDefinition")
+    name = resources["WorkerJobDefinition"]["Properties"]["JobDefinitionName"]["Fn::Sub"]
+    assert {"Fn::Sub": f"arn:${{AWS::Partition}}:batch:${{AWS::Region}}:${{AWS::AccountId}}:job-definition/{name}:*"} in submit["Resource"]

@@ -9,6 +9,7 @@ import pytest
 
 from mediasync.local.runtime import STATE_MACHINES
 from mediasync.settings import Settings
+from mediasync.worker import EXIT_FAILED, EXIT_INTERRUPTED, RETRY_STRATEGY, batch_retries
 from tests.deploy.conftest import ROOT, TEMPLATE, of_type
 
 
@@ -105,11 +106,40 @@ def test_job_definition_retries_reclaims_and_host_failures_but_not_errors(resour
     strategy = definition["RetryStrategy"]
     rules = strategy["EvaluateOnExit"]
     assert strategy["Attempts"] > 1
+    # AWS Batch takes at most 5 (https://docs.aws.amazon.com/batch/latest/APIReference/API_RetryStrategy.html).
+    assert len(rules) <= 5
     retried = [rule for rule in rules if rule["Action"] == "RETRY"]
+    assert {"OnStatusReason": "Task failed to start*", "Action": "RETRY"} in retried
     assert {"OnStatusReason": "Host EC2*", "Action": "RETRY"} in retried
     assert {"OnExitCode": "143", "Action": "RETRY"} in retried
     # Rules match in order: the catch-all that stops on application errors is last.
     assert rules[-1] == {"OnReason": "*", "Action": "EXIT"}
+
+
+def camel(rule: dict) -> dict:
+    return {key[0].lower() + key[1:]: value for key, value in rule.items()}
+
+
+def test_local_runtime_registers_the_templates_retry_strategy(resources):
+    strategy = resources["WorkerJobDefinition"]["Properties"]["RetryStrategy"]
+    assert RETRY_STRATEGY == {"attempts": strategy["Attempts"], "evaluateOnExit": [camel(rule) for rule in strategy["EvaluateOnExit"]]}
+
+
+@pytest.mark.parametrize("exit_code,status_reason,retried", [
+    # A Fargate task that never ran (image pull, secrets, ENI): the job's statusReason;
+    # CannotPullContainerError and the like are in the container's reason
+    # (https://docs.aws.amazon.com/batch/latest/userguide/job_retries.html).
+    (-1, "Task failed to start", True),
+    (-1, "Host EC2 (instance i-0123456789abcdef0) terminated.", True),
+    (-1, "Your Spot Task was interrupted.", True),
+    (EXIT_INTERRUPTED, "Essential container in task exited", True),
+    (EXIT_FAILED, "Essential container in task exited", False),
+])
+def test_job_definition_decides_like_aws_batch(resources, exit_code, status_reason, retried):
+    strategy = resources["WorkerJobDefinition"]["Properties"]["RetryStrategy"]
+    strategy = {"attempts": strategy["Attempts"], "evaluateOnExit": [camel(rule) for rule in strategy["EvaluateOnExit"]]}
+    assert batch_retries(strategy, 1, exit_code, status_reason) is retried
+    assert batch_retries(strategy, strategy["attempts"], exit_code, status_reason) is False
 
 
 def test_s3_batch_operations_role_and_console_outputs(template, resources):
