@@ -178,3 +178,72 @@ def test_dashboard_and_image_lifecycle_are_valid_json(resources):
     filled = re.sub(r"\$\{([A-Za-z:]+)\}", lambda m: "x" if m.group(1) in names or m.group(1).startswith("AWS::") else m.group(0), body)
     assert "${" not in filled and json.loads(filled)["widgets"]
     json.loads(resources["WorkerImageRepository"]["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])
+
+
+# -- alarms and the dashboard's address ----------------------------------------------
+METRIC_ID = re.compile(r"\b[a-z][A-Za-z0-9_]*\b")
+FUNCTIONS = {"IF", "FILL", "MAX", "MIN", "SUM", "AVG"}
+
+
+def alarm_queries(resources):
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        yield name, alarm["Properties"]["Metrics"]
+
+
+def test_alarm_math_has_no_constant_inside_a_series_array(resources):
+    # MAX([m, 1]) is an array of time series: CloudWatch refuses a number in it
+    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
+    for name, queries in alarm_queries(resources):
+        for query in queries:
+            expression = query.get("Expression", "")
+            for array in re.findall(r"\[([^\]]*)\]", expression):
+                assert not re.search(r"(^|,)\s*[0-9.]+\s*(,|$)", array), f"{name}: {expression}"
+
+
+def test_alarm_math_refers_to_defined_series_and_returns_one(resources):
+    for name, queries in alarm_queries(resources):
+        ids = {query["Id"] for query in queries}
+        returned = [query["Id"] for query in queries if query.get("ReturnData", True)]
+        assert len(returned) == 1, f"{name} must return exactly one series: {returned}"
+        for query in queries:
+            used = set(METRIC_ID.findall(query.get("Expression", ""))) - {word.lower() for word in FUNCTIONS}
+            assert used <= ids, f"{name}: {query['Id']} uses undefined {used - ids}"
+
+
+def test_sparse_counts_are_filled_and_divisions_guarded(resources):
+    for name, queries in alarm_queries(resources):
+        stats = {query["Id"] for query in queries if "MetricStat" in query}
+        for query in queries:
+            expression = query.get("Expression", "")
+            for metric in stats:
+                bare = re.findall(rf"(?<![A-Za-z0-9_(]){metric}\b", expression)
+                assert not bare, f"{name}: {metric} used without FILL({metric}, 0) in {expression}"
+            if "/" in expression:
+                assert expression.startswith("IF("), f"{name}: a division not guarded by IF: {expression}"
+
+
+def resolve(value, partition: str, conditions: dict):
+    """Just enough of CloudFormation for an output: Fn::If on partition conditions, Fn::Sub."""
+    if isinstance(value, str):
+        return value
+    if "Fn::If" in value:
+        condition, yes, no = value["Fn::If"]
+        left, right = conditions[condition]["Fn::Equals"]
+        chosen = yes if (partition if left == {"Ref": "AWS::Partition"} else left) == right else no
+        return resolve(chosen, partition, conditions)
+    if "Fn::Sub" in value:
+        text, names = value["Fn::Sub"] if isinstance(value["Fn::Sub"], list) else (value["Fn::Sub"], {})
+        for key, inner in names.items():
+            text = text.replace("${" + key + "}", resolve(inner, partition, conditions))
+        return text.replace("${AWS::Region}", "eu-west-1").replace("${Dashboard}", "media-prod-mediasync")
+    raise AssertionError(f"unexpected {value}")
+
+
+@pytest.mark.parametrize("partition,console", [
+    ("aws", "console.aws.amazon.com"),
+    ("aws-us-gov", "console.amazonaws-us-gov.com"),
+    ("aws-cn", "console.amazonaws.cn"),
+])
+def test_dashboard_url_opens_the_console_of_the_stacks_partition(template, partition, console):
+    url = resolve(template["Outputs"]["DashboardUrl"]["Value"], partition, template["Conditions"])
+    assert url == f"https://{console}/cloudwatch/home?region=eu-west-1#dashboards:name=media-prod-mediasync"
