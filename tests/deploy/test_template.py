@@ -9,7 +9,7 @@ import pytest
 
 from mediasync.local.runtime import STATE_MACHINES
 from mediasync.settings import Settings
-from mediasync.worker import EXIT_FAILED, EXIT_INTERRUPTED, RETRY_STRATEGY, batch_retries
+from mediasync.worker import EXIT_FAILED, EXIT_INTERRUPTED, batch_retries
 from tests.deploy.conftest import ROOT, TEMPLATE, of_type
 
 
@@ -118,11 +118,6 @@ def test_job_definition_retries_reclaims_and_host_failures_but_not_errors(resour
 
 def camel(rule: dict) -> dict:
     return {key[0].lower() + key[1:]: value for key, value in rule.items()}
-
-
-def test_local_runtime_registers_the_templates_retry_strategy(resources):
-    strategy = resources["WorkerJobDefinition"]["Properties"]["RetryStrategy"]
-    assert RETRY_STRATEGY == {"attempts": strategy["Attempts"], "evaluateOnExit": [camel(rule) for rule in strategy["EvaluateOnExit"]]}
 
 
 @pytest.mark.parametrize("exit_code,status_reason,retried", [
