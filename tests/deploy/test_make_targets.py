@@ -27,8 +27,9 @@ OUTPUTS = {
 }
 
 STUB = """#!/bin/sh
-# One line per call: the arguments separated by the unit separator (no quoting lost).
-printf '%s\\037' "$(basename "$0")" "$@" >> "{log}"; echo >> "{log}"
+# One line per call: the arguments separated by the unit separator (no quoting lost),
+# appended in one write: `aws ecr get-login-password | docker login` log at once.
+line=$(printf '%s\\037' "$(basename "$0")" "$@"); printf '%s\\n' "$line" >> "{log}"
 case "$(basename "$0") $*" in
   # sam delete as SAM does it: it asks first unless told --no-prompts.
   "sam delete"*"--no-prompts"*) touch "{deleted}" ;;
