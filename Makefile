@@ -16,10 +16,10 @@ help:
 	@echo "make demo    copy generated sample media on an embedded S3 and print the report"
 	@echo "make test    run the whole test suite"
 	@echo "make bench   time mediasync against s5cmd, rclone and aws cli on a local SeaweedFS (not part of make test)"
-	@echo "make install deploy to AWS with SAM (settings: deploy/config.env, see deploy/config.example.env)"
+	@echo "make install deploy to AWS with SAM (settings: deploy/config.env, see deploy/config.example.env); with WORKER_SUBNETS also make publish"
 	@echo "make publish build the AWS Batch worker image and push it to the stack's ECR repository"
 	@echo "make outputs print the stack outputs for the S3 Batch console and the policy a source account grants"
-	@echo "make clean   delete the AWS stack and its image repository (never your buckets)"
+	@echo "make clean   delete the AWS stack and its image repository after SAM asks you to confirm (YES=1: without asking); never your buckets"
 
 $(STAMP): pyproject.toml $(wildcard package-lock.json)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

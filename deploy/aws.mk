@@ -87,6 +87,13 @@ stack_output = $(AWS) cloudformation describe-stacks $(REGION_ARG) --stack-name 
 
 need = @command -v $(1) >/dev/null 2>&1 || { echo "$(1) not found: $(2)" >&2; exit 1; }
 
+# With subnets the stack deploys AWS Batch, and any job may ask for worker=batch
+# (WORKER_MODE only sets the default): its job definition names an image that only
+# make publish creates, so install publishes it too.
+DEPLOYS_BATCH = $(strip $(WORKER_SUBNETS))
+# make clean YES=1: delete without SAM's confirmation prompt.
+YES ?=
+
 .PHONY: install publish outputs clean aws-tools
 
 aws-tools:
@@ -97,12 +104,16 @@ install: aws-tools
 	$(call need,$(SAM),install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html))
 	@test -n "$(SOURCE_BUCKETS)" -a -n "$(DESTINATION_BUCKET)" || { \
 		echo "set SOURCE_BUCKETS and DESTINATION_BUCKET (cp deploy/config.example.env $(MEDIASYNC_CONFIG) and edit it)" >&2; exit 1; }
+	@case "$(WORKER_MODE)" in batch|auto) test -n "$(DEPLOYS_BATCH)" || { \
+		echo "WORKER_MODE=$(WORKER_MODE) runs part groups on AWS Batch: set WORKER_SUBNETS and WORKER_SECURITY_GROUPS (README: First deployment), or use WORKER_MODE=lambda" >&2; exit 1; };; esac
+	$(if $(DEPLOYS_BATCH),$(call need,$(DOCKER),WORKER_SUBNETS deploys AWS Batch workers whose image make install builds and pushes (make publish) with Docker and buildx. Install Docker and run make install again - or leave WORKER_SUBNETS empty for Lambda workers only))
 	$(SAM) build --template-file template.yaml $(SAM_BUILD_FLAGS)
 	$(SAM) deploy --stack-name $(STACK_NAME) $(REGION_ARG) --resolve-s3 \
 		--capabilities CAPABILITY_IAM --no-confirm-changeset --no-fail-on-empty-changeset \
 		--tags project=mediasync --parameter-overrides $(PARAMETER_OVERRIDES)
-	@if [ -n "$(WORKER_SUBNETS)" ]; then echo "next: make publish (the Batch worker image), then make outputs"; \
-	else echo "next: make outputs"; fi
+	$(if $(DEPLOYS_BATCH),@$(MAKE) --no-print-directory publish || { \
+		echo "the stack is deployed but its AWS Batch worker image is not: run make publish" >&2; exit 1; })
+	@echo "next: make outputs"
 
 publish: aws-tools
 	$(call need,$(DOCKER),install Docker with buildx (the image is built for linux/amd64))
@@ -118,12 +129,15 @@ outputs: aws-tools
 	@$(AWS) cloudformation describe-stacks $(REGION_ARG) --stack-name $(STACK_NAME) \
 		--query "Stacks[0].Outputs" --output json | $(DEPLOY_PYTHON) deploy/outputs.py
 
+# sam delete asks before it deletes anything; YES=1 answers for you (--no-prompts).
 clean: aws-tools
 	$(call need,$(SAM),install the AWS SAM CLI)
 	@repo=$$($(call stack_output,WorkerImageRepositoryName) 2>/dev/null); \
 	report=$$($(call stack_output,ReportBucketName) 2>/dev/null); \
 	set -e; \
-	$(SAM) delete --stack-name $(STACK_NAME) $(REGION_ARG) --no-prompts; \
+	$(SAM) delete --stack-name $(STACK_NAME) $(REGION_ARG)$(if $(filter 1 y yes true,$(YES)), --no-prompts); \
+	if $(AWS) cloudformation describe-stacks $(REGION_ARG) --stack-name $(STACK_NAME) >/dev/null 2>&1; then \
+		echo "stack $(STACK_NAME) kept (not confirmed): nothing deleted"; exit 0; fi; \
 	if [ -n "$$repo" ] && [ "$$repo" != None ] && \
 		$(AWS) ecr describe-repositories $(REGION_ARG) --repository-names "$$repo" >/dev/null 2>&1; then \
 		$(AWS) ecr delete-repository $(REGION_ARG) --force --repository-name "$$repo" >/dev/null; fi; \

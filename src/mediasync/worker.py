@@ -27,11 +27,13 @@ EXIT_FAILED = 1
 EXIT_INTERRUPTED = 143
 
 # The worker job definition's retryStrategy (the SAM template registers the same):
-# a group stopped by a Spot reclaim is run again; a group that failed for a reason of
-# its own (source changed, access denied) is not, and the state machine aborts.
+# a group whose Fargate task never started or was stopped by a Spot reclaim is run
+# again; a group that failed for a reason of its own (source changed, access denied)
+# is not, and the state machine decides.
 RETRY_STRATEGY: dict[str, Any] = {
     "attempts": 5,
     "evaluateOnExit": [
+        {"onStatusReason": "Task failed to start*", "action": "RETRY"},
         {"onStatusReason": "Host EC2*", "action": "RETRY"},
         {"onStatusReason": "Your Spot Task was interrupted*", "action": "RETRY"},
         {"onExitCode": str(EXIT_INTERRUPTED), "action": "RETRY"},

@@ -93,7 +93,8 @@ def stack(session) -> Iterator[dict[str, str]]:
         report_bucket = outputs["ReportBucketName"]
         yield outputs
     finally:
-        subprocess.run([*make, "clean"], cwd=ROOT, timeout=1800)
+        # YES=1: make clean otherwise waits for an answer to sam delete's prompt.
+        subprocess.run([*make, "clean", "YES=1"], cwd=ROOT, timeout=1800, stdin=subprocess.DEVNULL)
         for bucket in [*buckets, *([report_bucket] if report_bucket else [])]:
             _empty_and_delete(s3, bucket)
 

@@ -152,7 +152,7 @@ def test_state_machine_role_matches_its_definition(resources, logical_id):
         (state.get("ItemProcessor") or {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
         for state in asl_states(definition)
     )
-    assert ("arn:aws:states:::batch:submitJob.sync" in kinds) == (WORKER_QUEUE_AND_DEFINITION in by_sid)
+    assert ("arn:${Partition}:states:::batch:submitJob.sync" in kinds) == (WORKER_QUEUE_AND_DEFINITION in by_sid)
     assert distributed == (STANDARD_MACHINE in by_sid) == (MAP_RUN_EXECUTIONS in by_sid)
     if distributed:
         own_name = machine["Name"]["Fn::Sub"]

@@ -21,7 +21,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from mediasync.local.runtime import FUNCTION_SUBSTITUTIONS, substitute
+from mediasync.local.runtime import FUNCTION_SUBSTITUTIONS, PARTITION_SUBSTITUTION, substitute
 from mediasync.plan import plan_copy
 from mediasync.settings import CopyOptions, MiB
 from tests.deploy.conftest import STATE_MACHINE_DIR
@@ -105,7 +105,8 @@ def stepfunctions_local(tmp_path_factory) -> Iterator[Any]:
 
 
 def fake_substitutions() -> dict[str, str]:
-    return {key: f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}" for key, name in FUNCTION_SUBSTITUTIONS.items()}
+    functions = {key: f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}" for key, name in FUNCTION_SUBSTITUTIONS.items()}
+    return {**functions, PARTITION_SUBSTITUTION: "aws"}
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from mediasync.local.runtime import BATCH_SUBSTITUTIONS, FUNCTION_SUBSTITUTIONS, STATE_MACHINES
-from tests.deploy.conftest import STATE_MACHINE_DIR, of_type, placeholders
+import json
+import re
+
+from mediasync.local.runtime import BATCH_SUBSTITUTIONS, FUNCTION_SUBSTITUTIONS, PARTITION_SUBSTITUTION, STATE_MACHINES
+from tests.deploy.conftest import STATE_MACHINE_DIR, TEMPLATE, of_type, placeholders
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,7 @@ def test_every_placeholder_is_substituted_and_every_substitution_is_used(machine
 
 def test_local_runtime_fills_the_same_keys(machines):
     deployed = set().union(*(set(props["DefinitionSubstitutions"]) for props in machines.values()))
-    local = set(FUNCTION_SUBSTITUTIONS) | set(BATCH_SUBSTITUTIONS)
+    local = set(FUNCTION_SUBSTITUTIONS) | set(BATCH_SUBSTITUTIONS) | {PARTITION_SUBSTITUTION}
     assert deployed == local
     assert {filename for filename, _, _ in STATE_MACHINES.values()} == set(machines)
 
@@ -38,13 +41,54 @@ def test_each_key_names_the_same_resource_in_both(resources, machines):
         name: body["Properties"]["CodeUri"].strip("/").removeprefix("functions/")
         for name, body in of_type(resources, "AWS::Serverless::Function").items()
     }
-    batch_types = {"WorkerJobQueueArn": "AWS::Batch::JobQueue", "WorkerJobDefinitionArn": "AWS::Batch::JobDefinition"}
+    batch_types = {"WorkerJobQueueArn": "AWS::Batch::JobQueue"}
     for props in machines.values():
         for key, value in props["DefinitionSubstitutions"].items():
-            if key in FUNCTION_SUBSTITUTIONS:
+            if key == PARTITION_SUBSTITUTION:
+                assert value == {"Ref": "AWS::Partition"}
+            elif key in FUNCTION_SUBSTITUTIONS:
                 function, attribute = value["Fn::GetAtt"]
                 assert attribute == "Arn" and handler_of[function] == FUNCTION_SUBSTITUTIONS[key], key
+            elif key == "WorkerJobDefinitionName":
+                # By name, so a running execution submits to the latest ACTIVE revision
+                # after an update deregistered the one it started with.
+                condition, deployed, _ = value["Fn::If"]
+                assert condition == "DeployBatch"
+                assert deployed == resources["WorkerJobDefinition"]["Properties"]["JobDefinitionName"]
             else:
                 condition, deployed, _ = value["Fn::If"]
                 assert condition == "DeployBatch"
                 assert resources[deployed["Ref"]]["Type"] == batch_types[key], key
+
+
+# GovCloud is aws-us-gov, China aws-cn: an ARN with a literal partition deploys in one
+# of them only (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+LITERAL_PARTITION = re.compile(r"arn:aws[a-z-]*:")
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, *sorted(STATE_MACHINE_DIR.glob("*.asl.json"))], ids=lambda path: path.name)
+def test_no_arn_names_its_partition(path):
+    found = [line.strip() for line in path.read_text().splitlines() if LITERAL_PARTITION.search(line)]
+    assert not found, found
+
+
+@pytest.mark.parametrize("filename", sorted(path.name for path in STATE_MACHINE_DIR.glob("*.asl.json")))
+def test_service_integrations_take_the_partition_from_the_substitutions(filename):
+    text = (STATE_MACHINE_DIR / filename).read_text()
+    resources = set(re.findall(r'"Resource": "([^"]+)"', text))
+    assert resources and all(resource.startswith("arn:${Partition}:states:::") for resource in resources), resources
+
+
+def test_the_batch_task_submits_the_job_definition_by_name():
+    definition = json.loads((STATE_MACHINE_DIR / "copy_large.asl.json").read_text())
+    states = definition["States"]["CopyPartGroups"]["ItemProcessor"]["States"]
+    submitted = [state["Parameters"]["JobDefinition"] for state in states.values()
+                 if state.get("Resource", "").endswith(":states:::batch:submitJob.sync")]
+    assert submitted == ["${WorkerJobDefinitionName}"]
+
+
+def test_the_state_machine_may_submit_every_revision_of_that_name(resources):
+    role = resources["CopyLargeStateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    submit = next(item["Fn::If"][1] for item in role if "Fn::If" in item and item["Fn::If"][1]["Sid"] == "WorkerJobQueueAndDefinition")
+    name = resources["WorkerJobDefinition"]["Properties"]["JobDefinitionName"]["Fn::Sub"]
+    assert {"Fn::Sub": f"arn:${{AWS::Partition}}:batch:${{AWS::Region}}:${{AWS::AccountId}}:job-definition/{name}:*"} in submit["Resource"]

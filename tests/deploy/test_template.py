@@ -9,6 +9,7 @@ import pytest
 
 from mediasync.local.runtime import STATE_MACHINES
 from mediasync.settings import ACLS, STORAGE_CLASSES, Settings
+from mediasync.worker import EXIT_FAILED, EXIT_INTERRUPTED, batch_retries
 from tests.deploy.conftest import ROOT, TEMPLATE, of_type
 
 
@@ -118,11 +119,35 @@ def test_job_definition_retries_reclaims_and_host_failures_but_not_errors(resour
     strategy = definition["RetryStrategy"]
     rules = strategy["EvaluateOnExit"]
     assert strategy["Attempts"] > 1
+    # AWS Batch takes at most 5 (https://docs.aws.amazon.com/batch/latest/APIReference/API_RetryStrategy.html).
+    assert len(rules) <= 5
     retried = [rule for rule in rules if rule["Action"] == "RETRY"]
+    assert {"OnStatusReason": "Task failed to start*", "Action": "RETRY"} in retried
     assert {"OnStatusReason": "Host EC2*", "Action": "RETRY"} in retried
     assert {"OnExitCode": "143", "Action": "RETRY"} in retried
     # Rules match in order: the catch-all that stops on application errors is last.
     assert rules[-1] == {"OnReason": "*", "Action": "EXIT"}
+
+
+def camel(rule: dict) -> dict:
+    return {key[0].lower() + key[1:]: value for key, value in rule.items()}
+
+
+@pytest.mark.parametrize("exit_code,status_reason,retried", [
+    # A Fargate task that never ran (image pull, secrets, ENI): the job's statusReason;
+    # CannotPullContainerError and the like are in the container's reason
+    # (https://docs.aws.amazon.com/batch/latest/userguide/job_retries.html).
+    (-1, "Task failed to start", True),
+    (-1, "Host EC2 (instance i-0123456789abcdef0) terminated.", True),
+    (-1, "Your Spot Task was interrupted.", True),
+    (EXIT_INTERRUPTED, "Essential container in task exited", True),
+    (EXIT_FAILED, "Essential container in task exited", False),
+])
+def test_job_definition_decides_like_aws_batch(resources, exit_code, status_reason, retried):
+    strategy = resources["WorkerJobDefinition"]["Properties"]["RetryStrategy"]
+    strategy = {"attempts": strategy["Attempts"], "evaluateOnExit": [camel(rule) for rule in strategy["EvaluateOnExit"]]}
+    assert batch_retries(strategy, 1, exit_code, status_reason) is retried
+    assert batch_retries(strategy, strategy["attempts"], exit_code, status_reason) is False
 
 
 def test_s3_batch_operations_role_and_console_outputs(template, resources):
@@ -182,3 +207,70 @@ def test_parameters_allow_exactly_the_values_the_options_accept(template):
     assert parameters["StorageClass"]["AllowedValues"] == ["", *STORAGE_CLASSES]
     assert parameters["DestinationAcl"]["AllowedValues"] == ["", *ACLS]
     assert parameters["DestinationBucketKeyEnabled"]["AllowedValues"] == ["", "true", "false"]
+# -- alarms and the dashboard's address ----------------------------------------------
+METRIC_ID = re.compile(r"\b[a-z][A-Za-z0-9_]*\b")
+FUNCTIONS = {"IF", "FILL", "MAX", "MIN", "SUM", "AVG"}
+
+
+def alarm_queries(resources):
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        yield name, alarm["Properties"]["Metrics"]
+
+
+def test_alarm_math_has_no_constant_inside_a_series_array(resources):
+    # MAX([m, 1]) is an array of time series: CloudWatch refuses a number in it
+    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
+    for name, queries in alarm_queries(resources):
+        for query in queries:
+            expression = query.get("Expression", "")
+            for array in re.findall(r"\[([^\]]*)\]", expression):
+                assert not re.search(r"(^|,)\s*[0-9.]+\s*(,|$)", array), f"{name}: {expression}"
+
+
+def test_alarm_math_refers_to_defined_series_and_returns_one(resources):
+    for name, queries in alarm_queries(resources):
+        ids = {query["Id"] for query in queries}
+        returned = [query["Id"] for query in queries if query.get("ReturnData", True)]
+        assert len(returned) == 1, f"{name} must return exactly one series: {returned}"
+        for query in queries:
+            used = set(METRIC_ID.findall(query.get("Expression", ""))) - {word.lower() for word in FUNCTIONS}
+            assert used <= ids, f"{name}: {query['Id']} uses undefined {used - ids}"
+
+
+def test_sparse_counts_are_filled_and_divisions_guarded(resources):
+    for name, queries in alarm_queries(resources):
+        stats = {query["Id"] for query in queries if "MetricStat" in query}
+        for query in queries:
+            expression = query.get("Expression", "")
+            for metric in stats:
+                bare = re.findall(rf"(?<![A-Za-z0-9_(]){metric}\b", expression)
+                assert not bare, f"{name}: {metric} used without FILL({metric}, 0) in {expression}"
+            if "/" in expression:
+                assert expression.startswith("IF("), f"{name}: a division not guarded by IF: {expression}"
+
+
+def resolve(value, partition: str, conditions: dict):
+    """Just enough of CloudFormation for an output: Fn::If on partition conditions, Fn::Sub."""
+    if isinstance(value, str):
+        return value
+    if "Fn::If" in value:
+        condition, yes, no = value["Fn::If"]
+        left, right = conditions[condition]["Fn::Equals"]
+        chosen = yes if (partition if left == {"Ref": "AWS::Partition"} else left) == right else no
+        return resolve(chosen, partition, conditions)
+    if "Fn::Sub" in value:
+        text, names = value["Fn::Sub"] if isinstance(value["Fn::Sub"], list) else (value["Fn::Sub"], {})
+        for key, inner in names.items():
+            text = text.replace("${" + key + "}", resolve(inner, partition, conditions))
+        return text.replace("${AWS::Region}", "eu-west-1").replace("${Dashboard}", "media-prod-mediasync")
+    raise AssertionError(f"unexpected {value}")
+
+
+@pytest.mark.parametrize("partition,console", [
+    ("aws", "console.aws.amazon.com"),
+    ("aws-us-gov", "console.amazonaws-us-gov.com"),
+    ("aws-cn", "console.amazonaws.cn"),
+])
+def test_dashboard_url_opens_the_console_of_the_stacks_partition(template, partition, console):
+    url = resolve(template["Outputs"]["DashboardUrl"]["Value"], partition, template["Conditions"])
+    assert url == f"https://{console}/cloudwatch/home?region=eu-west-1#dashboards:name=media-prod-mediasync"

@@ -51,7 +51,10 @@ FUNCTION_SUBSTITUTIONS = {
     "VerifyCopyFunctionArn": "verify_copy",
     "AbortUploadFunctionArn": "abort_upload",
 }
-BATCH_SUBSTITUTIONS = ("WorkerJobQueueArn", "WorkerJobDefinitionArn")
+BATCH_SUBSTITUTIONS = ("WorkerJobQueueArn", "WorkerJobDefinitionName")
+# The ARN partition of the service integrations (arn:${Partition}:states:::lambda:invoke).
+PARTITION_SUBSTITUTION = "Partition"
+LOCAL_PARTITION = "aws"
 STATE_MACHINES = {
     # name: (file, type, settings variable naming its ARN)
     "copy_small": ("copy_small.asl.json", "EXPRESS", "MEDIASYNC_EXPRESS_STATE_MACHINE_ARN"),
@@ -257,7 +260,7 @@ class LocalRuntime:
             RoleName="mediasync-local",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
         )["Role"]["Arn"]
-        substitutions: dict[str, str] = {}
+        substitutions: dict[str, str] = {PARTITION_SUBSTITUTION: LOCAL_PARTITION}
         lambda_client = boto3.client("lambda", region_name=self.region)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as bundle:
@@ -290,11 +293,11 @@ class LocalRuntime:
         self._set_env(env)
 
     def _batch_arns(self) -> dict[str, str]:
-        """The ARNs moto gives the worker's queue and job definition, known before they exist."""
+        """The worker queue's ARN (as moto gives it) and job definition's name, known before they exist."""
         prefix = f"arn:aws:batch:{self.region}:{ACCOUNT_ID}"
         return {
             "WorkerJobQueueArn": f"{prefix}:job-queue/mediasync-workers",
-            "WorkerJobDefinitionArn": f"{prefix}:job-definition/mediasync-worker:1",
+            "WorkerJobDefinitionName": "mediasync-worker",
         }
 
     def ensure_batch(self) -> None:
@@ -349,8 +352,8 @@ class LocalRuntime:
                 "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
                 "executionRoleArn": role,
             },
-        )["jobDefinitionArn"]
-        return {"WorkerJobQueueArn": queue, "WorkerJobDefinitionArn": definition}
+        )["jobDefinitionName"]
+        return {"WorkerJobQueueArn": queue, "WorkerJobDefinitionName": definition}
 
     # -- dispatch -------------------------------------------------------------
     def function_name(self, function: str) -> str:
