@@ -121,7 +121,8 @@ def _deploy(engine_endpoint: str) -> dict[str, str]:
     }
     # The Batch worker path is not run on this engine (LocalStack's Batch needs Docker).
     substitutions["WorkerJobQueueArn"] = f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/mediasync-workers"
-    substitutions["WorkerJobDefinitionArn"] = f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/mediasync-worker:1"
+    substitutions["WorkerJobDefinitionName"] = "mediasync-worker"
+    substitutions["Partition"] = "aws"
     sfn = boto3.client("stepfunctions", endpoint_url=engine_endpoint, region_name=REGION,
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     arns = {}
