@@ -326,7 +326,8 @@ def test_checksum_of_a_single_put(s3_server, s3, bucket, algorithm):
     answer = s3.put_object(Bucket=bucket, Key="put", Body=b"media", ChecksumAlgorithm=algorithm)
     value = crc(algorithm, b"media")
     assert checksum_fields(answer) == {f"Checksum{algorithm}": value}
-    # AWS also says ChecksumType FULL_OBJECT on the HEAD; neither server does.
+    # AWS also answers ChecksumType FULL_OBJECT, always so for a PutObject
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html); neither server does.
     assert head_checksum(s3, bucket, "put") == {f"Checksum{algorithm}": value}
 
 
