@@ -6,6 +6,7 @@ and SeaweedFS, where ETags are not MD5s and a copy's ETag differs from its sourc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -35,7 +36,8 @@ def wait_for(condition, what: str, process: subprocess.Popen, timeout: float = 1
     deadline = time.monotonic() + timeout
     while not condition():
         if process.poll() is not None:
-            raise AssertionError(f"the runner ended before {what}: {process.communicate()}")
+            out, err = process.communicate()
+            raise AssertionError(f"the runner ended before {what}:\n{out.decode()}\n{err.decode()[-2000:]}")
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
@@ -87,7 +89,8 @@ def test_runner_killed_mid_job_resumes_skips_verified_objects_and_leaves_no_uplo
             wait_for(lambda: copied(s3, destination, SMALL) and proxy.forwarded["UploadPartCopy"] >= 2,
                      "the small objects to land and the large one to be mid-copy", runner)
         finally:
-            os.killpg(runner.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
+                os.killpg(runner.pid, signal.SIGKILL)
             runner.communicate()
     assert len(s3.list_multipart_uploads(Bucket=destination).get("Uploads", [])) == 1, "killed mid-copy"
     assert not copied(s3, destination, [LARGE])
