@@ -49,7 +49,9 @@ def encryption(answer: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def upload_in_parts(s3: Any, bucket: str, key: str, body: bytes, **extra: Any) -> tuple[dict[str, Any], list[str]]:
-    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **extra)["UploadId"]
+    created = s3.create_multipart_upload(Bucket=bucket, Key=key, **extra)
+    assert encryption(created) == ("aws:kms", KMS_KEY_ARN)
+    upload = created["UploadId"]
     etags = [s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=n, Body=body[start:end])["ETag"]
              for n, (start, end) in enumerate(PARTS, 1)]
     listed = [p["ETag"] for p in s3.list_parts(Bucket=bucket, Key=key, UploadId=upload)["Parts"]]
