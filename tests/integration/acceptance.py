@@ -31,29 +31,48 @@ OBJECTS = [
     SampleObject("single/large.bin", 20 * MiB + 5, None, "application/octet-stream", {"plain": "put"}),
 ]
 
+# Objects with an S3 additional checksum chosen at upload: the content proof that
+# survives SSE-KMS, where ETags prove nothing (tests/faults/kms_proxy.py).
+CHECKSUM_OBJECTS = [
+    SampleObject("checksums/crc64nvme.mov", 3000, None, "video/quicktime", checksum_algorithm="CRC64NVME"),
+    SampleObject("checksums/crc32.mov", 3001, None, "video/quicktime", checksum_algorithm="CRC32"),
+    SampleObject("checksums/crc64nvme-parts.mov", 2 * 5 * MiB + 7, 5 * MiB, "video/mp4",
+                 checksum_algorithm="CRC64NVME", checksum_type="FULL_OBJECT"),
+    SampleObject("checksums/crc32-full-parts.mov", 2 * 5 * MiB + 8, 5 * MiB, "video/mp4",
+                 checksum_algorithm="CRC32", checksum_type="FULL_OBJECT"),
+    SampleObject("checksums/crc32-composite-parts.mov", 2 * 5 * MiB + 9, 5 * MiB, "video/mp4",
+                 checksum_algorithm="CRC32", checksum_type="COMPOSITE"),
+]
 
-def seed(s3: Any, source: str, destination: str) -> str:
+
+def seed(s3: Any, source: str, destination: str, objects: list[SampleObject] = OBJECTS) -> str:
     """Create both buckets, upload the objects; returns the manifest text."""
     s3.create_bucket(Bucket=source)
     s3.create_bucket(Bucket=destination)
-    for obj in OBJECTS:
+    for obj in objects:
         upload_sample(s3, source, obj)
-    return "".join(format_row(source, key) for key in [o.key for o in OBJECTS] + [MISSING_KEY])
+    return "".join(format_row(source, key) for key in [o.key for o in objects] + [MISSING_KEY])
 
 
 def tags(s3: Any, bucket: str, key: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
 
 
-def check_copy(s3: Any, source: str, destination: str, report: list[dict[str, str]], *, etags_reproducible: bool) -> None:
-    """Every existing object byte-exact with its metadata; the missing key failed; nothing left open."""
-    assert len(report) == len(OBJECTS) + 1, "one report row per manifest row"
+def check_copy(s3: Any, source: str, destination: str, report: list[dict[str, str]], *, etags_reproducible: bool,
+               objects: list[SampleObject] = OBJECTS, etags_are_md5s: bool = True) -> None:
+    """Every existing object byte-exact with its metadata; the missing key failed; nothing left open.
+
+    ``etags_reproducible``: a multipart copy with the source's layout has the source's
+    ETag. ``etags_are_md5s``: a single-part copy has the source's ETag (not so for
+    SSE-KMS objects, whose copies get other ETags).
+    """
+    assert len(report) == len(objects) + 1, "one report row per manifest row"
     by_key = {row["Key"]: row for row in report}
     missing = by_key[format_row(source, MISSING_KEY).split(",")[1].strip()]
     assert (missing["TaskStatus"], missing["ErrorCode"], missing["HTTPStatusCode"]) == ("failed", "SourceMissing", "404")
     assert [row for row in report if row["TaskStatus"] != "succeeded"] == [missing], report
 
-    for obj in OBJECTS:
+    for obj in objects:
         src = s3.head_object(Bucket=source, Key=obj.key)
         dst = s3.head_object(Bucket=destination, Key=obj.key)
         assert dst["ContentLength"] == obj.size
@@ -69,6 +88,6 @@ def check_copy(s3: Any, source: str, destination: str, report: list[dict[str, st
             assert part1["ContentLength"] == obj.part_size, obj.key
             if etags_reproducible:
                 assert dst["ETag"] == src["ETag"], obj.key
-        elif obj.size <= THRESHOLD:
+        elif obj.size <= THRESHOLD and etags_are_md5s:
             assert dst["ETag"] == src["ETag"], obj.key
     assert s3.list_multipart_uploads(Bucket=destination).get("Uploads", []) == []

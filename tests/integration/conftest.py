@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from mediasync.testing.servers import S3Server, find_weed, run_moto_server, run_seaweedfs
+from tests.faults.kms_proxy import KmsProxy, KmsS3
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +28,11 @@ def moto_server() -> Iterator[S3Server]:
 @pytest.fixture(params=["moto-server", "seaweedfs"])
 def s3_server(request: pytest.FixtureRequest) -> S3Server:
     return request.getfixturevalue({"moto-server": "moto_server", "seaweedfs": "seaweedfs"}[request.param])
+
+
+@pytest.fixture(params=["moto-server", "seaweedfs"])
+def kms_s3(request: pytest.FixtureRequest) -> Iterator[KmsS3]:
+    """A real server behind a :class:`KmsProxy`: every object looks SSE-KMS encrypted."""
+    upstream = request.getfixturevalue({"moto-server": "moto_server", "seaweedfs": "seaweedfs"}[request.param])
+    with KmsProxy(upstream) as proxy:
+        yield KmsS3(upstream, proxy)

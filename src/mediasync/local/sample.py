@@ -19,6 +19,10 @@ class SampleObject:
     content_type: str = "application/octet-stream"
     metadata: dict[str, str] | None = None
     tags: dict[str, str] | None = None
+    # An S3 additional checksum to upload with ("CRC64NVME", "CRC32", ...), and for a
+    # multipart upload its type ("FULL_OBJECT" or "COMPOSITE"; None: the server's default).
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
 
 
 def sample_media(proxies: int = 300, seed: int = 7) -> list[SampleObject]:
@@ -48,19 +52,25 @@ def sample_media(proxies: int = 300, seed: int = 7) -> list[SampleObject]:
     return objects
 
 
-def upload_sample(s3: Any, bucket: str, obj: SampleObject) -> None:
+def upload_sample(s3: Any, bucket: str, obj: SampleObject) -> dict[str, Any]:
+    """Upload ``obj`` with random bytes; returns the PutObject or CompleteMultipartUpload answer."""
     body = os.urandom(obj.size)
     extra: dict[str, Any] = {"ContentType": obj.content_type, "Metadata": obj.metadata or {}}
     if obj.tags:
         extra["Tagging"] = "&".join(f"{k}={v}" for k, v in obj.tags.items())
+    checksum = {"ChecksumAlgorithm": obj.checksum_algorithm} if obj.checksum_algorithm else {}
     if not obj.part_size:
-        s3.put_object(Bucket=bucket, Key=obj.key, Body=body, **extra)
-        return
-    upload = s3.create_multipart_upload(Bucket=bucket, Key=obj.key, **extra)["UploadId"]
+        return s3.put_object(Bucket=bucket, Key=obj.key, Body=body, **extra, **checksum)  # type: ignore[no-any-return]
+    kind = {"ChecksumType": obj.checksum_type} if obj.checksum_type else {}
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=obj.key, **extra, **checksum, **kind)["UploadId"]
     parts = []
     for number, start in enumerate(range(0, obj.size, obj.part_size), 1):
-        etag = s3.upload_part(
-            Bucket=bucket, Key=obj.key, UploadId=upload, PartNumber=number, Body=body[start : start + obj.part_size]
-        )["ETag"]
-        parts.append({"PartNumber": number, "ETag": etag})
-    s3.complete_multipart_upload(Bucket=bucket, Key=obj.key, UploadId=upload, MultipartUpload={"Parts": parts})
+        answer = s3.upload_part(Bucket=bucket, Key=obj.key, UploadId=upload, PartNumber=number,
+                                Body=body[start : start + obj.part_size], **checksum)
+        part = {"PartNumber": number, "ETag": answer["ETag"]}
+        if obj.checksum_algorithm:  # an upload with a checksum wants each part's back at completion
+            name = f"Checksum{obj.checksum_algorithm}"
+            part[name] = answer[name]
+        parts.append(part)
+    return s3.complete_multipart_upload(  # type: ignore[no-any-return]
+        Bucket=bucket, Key=obj.key, UploadId=upload, MultipartUpload={"Parts": parts})
