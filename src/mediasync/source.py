@@ -125,6 +125,10 @@ class SourceObject:
     checksum_algorithm: str | None = None
     checksum_value: str | None = None
     checksum_type: str | None = None
+    # Whether the source's parts report their own checksums (GetObjectAttributes):
+    # completing a composite copy needs each part's, and where ListParts omits the
+    # copy's, the source's (same parts, same bytes) are the only other place to read them.
+    part_checksums: bool = False
     encryption: str | None = None
 
     @property
@@ -151,7 +155,9 @@ class SourceObject:
             "source_part_size": None if self.layout_unknown else self.part_size,
             "source_part_count": self.part_count,
             "source_part_runs": self.part_runs,
-            "source_checksum_algorithm": self.checksum_algorithm,
+            # A composite checksum is asked of the copy only where the parts' own can be read.
+            "source_checksum_algorithm": None if self.checksum_type == "COMPOSITE" and not self.part_checksums
+            else self.checksum_algorithm,
             "source_checksum_type": self.checksum_type,
         }
 
@@ -219,6 +225,8 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
         raise SourceArchived(archived)
     etag = quoted_etag(head["ETag"])
     size = head["ContentLength"]
+    checksum = Checksum.from_response(head)
+    part_checksums = False
     part_count = etag_part_count(etag)
     part_size = None
     runs = None
@@ -228,12 +236,14 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
         # with the part's ETag (and so fails an IfMatch on the object's ETag);
         # AWS and SeaweedFS with the object's.
         part_size = _part_length(s3, ref, 1, payer)
+        if checksum and checksum.type == "COMPOSITE":
+            parts = object_parts(s3, ref, part_count, payer)
+            part_checksums = bool(parts) and all(part.get(f"Checksum{checksum.algorithm}") for part in parts or [])
         sizes = _uneven_part_sizes(s3, ref, size, part_count, part_size, payer)
         if sizes == []:
             layout_unknown = True
         elif sizes:
             runs = [list(run) for run in part_runs(sizes)]
-    checksum = Checksum.from_response(head)
     return SourceObject(
         bucket=ref.bucket,
         key=ref.key,
@@ -252,6 +262,7 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
         checksum_algorithm=checksum.algorithm if checksum else None,
         checksum_value=checksum.value if checksum else None,
         checksum_type=checksum.type if checksum else None,
+        part_checksums=part_checksums,
         encryption=head.get("ServerSideEncryption"),
     )
 
@@ -259,9 +270,9 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
 def _part_length(s3: Any, ref: ObjectRef, part_number: int, payer: dict[str, str]) -> int:
     try:
         head = s3.head_object(Bucket=ref.bucket, Key=ref.key, PartNumber=part_number, **ref.version_args(), **payer)
-        return head["ContentLength"]
     except ClientError as err:
         raise from_client_error(err, side="source", bucket=ref.bucket, key=ref.key) from err
+    return head["ContentLength"]
 
 
 def _uneven_part_sizes(

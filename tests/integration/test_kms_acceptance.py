@@ -71,7 +71,14 @@ def test_every_object_is_copied_and_verified_without_reproducible_etags(kms_s3, 
     messages = {r["Key"]: r["ResultMessage"] for r in rows if r["TaskStatus"] == "succeeded"}
     assert all(any(method in message for method in METHODS) for message in messages.values()), messages
     for obj in CHECKSUM_OBJECTS:
-        assert "checksum" in messages[raw_key(source, obj.key)], (obj.key, messages[raw_key(source, obj.key)])
+        message = messages[raw_key(source, obj.key)]
+        if obj.checksum_type == "COMPOSITE":
+            # Completing a composite copy needs every part's checksum, and neither moto's nor
+            # SeaweedFS's ListParts or GetObjectAttributes reports them (AWS's do): the copy
+            # asks for none, and the ETag computed from the copied parts is the proof left.
+            assert "verified by composite-etag" in message, (obj.key, message)
+            continue
+        assert f"verified by checksum-{obj.checksum_algorithm}" in message, (obj.key, message)
         assert checksum(s3, destination, obj.key) == checksum(s3, source, obj.key), obj.key
 
 
@@ -91,7 +98,7 @@ def test_a_resumed_run_skips_objects_a_checksum_proves_copied(kms_s3, tmp_path):
     # Where both sides show the same checksum, equality is proven: nothing to copy.
     proven = [obj.key for obj in ALL_OBJECTS
               if checksum(s3, source, obj.key) and checksum(s3, source, obj.key) == checksum(s3, destination, obj.key)]
-    assert {obj.key for obj in CHECKSUM_OBJECTS} <= set(proven)
+    assert {obj.key for obj in CHECKSUM_OBJECTS if obj.checksum_type != "COMPOSITE"} <= set(proven)
     skipped = [key for key in proven if "AlreadyCopied" in messages[raw_key(source, key)]
                or "not copied again" in messages[raw_key(source, key)]]
     assert skipped == proven, {key: messages[raw_key(source, key)] for key in proven}
