@@ -23,6 +23,7 @@ import html
 import io
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,17 @@ def parse_report_lines(lines: Iterable[str]) -> Iterator[TaskResult]:
         yield result
 
 
+# "... verified by checksum-CRC64NVME: ..." in Copied and AlreadyCopied messages (batch.py).
+_VERIFIED_BY = re.compile(r"verified by ([\w-]+)")
+
+
+def verification_method(message: str) -> str:
+    """How a succeeded object was proven, from its message; "unstated" for reports that
+    predate the method (or S3 Batch rows without our message)."""
+    match = _VERIFIED_BY.search(message or "")
+    return match.group(1) if match else "unstated"
+
+
 @dataclass
 class Timing:
     key: str
@@ -112,6 +124,7 @@ class ReportSummary:
     by_code: Counter = field(default_factory=Counter)  # outcome code -> tasks (successes too)
     failures: Counter = field(default_factory=Counter)  # failure code -> tasks
     samples: dict[str, list[str]] = field(default_factory=dict)  # failure code -> a few messages
+    by_method: Counter = field(default_factory=Counter)  # verification method -> succeeded objects
     sizes: list[int] = field(default_factory=lambda: [0] * len(SIZE_BINS))  # succeeded objects by size bin
     # From timings only:
     timed: int = 0
@@ -128,6 +141,7 @@ class ReportSummary:
             self.succeeded += 1
             self.bytes += result.bytes
             self.sizes[size_bin(result.bytes)] += 1
+            self.by_method[verification_method(result.message)] += 1
         else:
             code = result.code or "Unknown"
             self.by_code[code] += 1
@@ -293,6 +307,13 @@ def summary_tables(summary: ReportSummary, source: str = "") -> Any:
     for code, count in summary.by_code.most_common():
         outcomes.add_row(escape(code), f"{count:,}", escape("\n".join(summary.samples.get(code, []))))
     parts.append(outcomes)
+    if summary.by_method:
+        methods = Table(title="succeeded objects by verification", title_justify="left")
+        methods.add_column("method")
+        methods.add_column("objects", justify="right")
+        for method, count in summary.by_method.most_common():
+            methods.add_row(escape(method), f"{count:,}")
+        parts.append(methods)
     if summary.slowest:
         slowest = Table(title="slowest objects", title_justify="left")
         for column in ("object", "size", "time", "outcome"):
@@ -458,6 +479,13 @@ def render_html(summary: ReportSummary, *, title: str = "MediaSync completion re
     sections.append("<h2>Size distribution of copied objects</h2>")
     sections.append(bar_chart("sizes", [label for label, _ in SIZE_BINS], list(summary.sizes),
                               title="objects by size", color=PALETTE[4]))
+
+    if summary.by_method:
+        sections.append("<h2>How the copies were verified</h2>")
+        methods = summary.by_method.most_common()
+        sections.append(bar_chart("methods", [method for method, _ in methods], [count for _, count in methods],
+                                  title="succeeded objects by verification method", horizontal=True,
+                                  color=PALETTE[2]))
 
     sections.append("<h2>Outcomes and failures by cause</h2>")
     outcomes = summary.by_code.most_common()

@@ -73,7 +73,7 @@ def test_html_has_a_chart_per_view_with_marks_for_the_data(tmp_path):
     page = render_html(summarize(str(report)), source=str(report))
 
     charts = {m.group(1): m.group(0) for m in re.finditer(r'<svg class="chart" data-chart="([^"]+)".*?</svg>', page, re.S)}
-    assert set(charts) == {"throughput", "objects-rate", "sizes", "outcomes"}
+    assert set(charts) == {"throughput", "objects-rate", "sizes", "methods", "outcomes"}
     assert all('class="mark"' in svg for svg in charts.values())
     assert "SourceArchived" in charts["outcomes"] and "master 1.mov" in page  # keys shown decoded
     assert "<script src" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
@@ -114,3 +114,26 @@ def test_successes_are_drawn_green_and_each_failure_cause_in_a_warning_colour(tm
     assert fills["succeeded"] == SUCCESS_COLOR
     assert SUCCESS_COLOR not in (fills["SourceMissing"], fills["SourceArchived"])
     assert fills["SourceMissing"] != fills["SourceArchived"]
+
+
+def test_succeeded_objects_are_counted_by_how_they_were_verified(tmp_path):
+    from mediasync.report_view import render_html, summarize, summary_tables
+    from rich.console import Console
+
+    report = tmp_path / "report.csv"
+    report.write_text(
+        'src,a,,succeeded,Copied,200,"s3://dst/a ETag ""e"", 10 bytes; verified by checksum-CRC64NVME: full-object '
+        'CRC64NVME checksum equals the source\'s"\n'
+        'src,b,,succeeded,Copied,200,"s3://dst/b ETag ""e"", 10 bytes; verified by checksum-CRC64NVME: same"\n'
+        'src,c,,succeeded,AlreadyCopied,200,"s3://dst/c already holds this object (10 bytes, same metadata); '
+        'verified by etag: ETag equals the source\'s; not copied again"\n'
+        'src,d,,succeeded,Copied,200,"s3://dst/d ETag ""e"", 10 bytes; verified by size-and-layout: content not '
+        'provable"\n'
+        'src,e,,failed,SourceMissing,404,"gone"\n', encoding="utf-8")
+    summary = summarize(str(report))
+    assert summary.by_method == {"checksum-CRC64NVME": 2, "etag": 1, "size-and-layout": 1}
+    console = Console(record=True, width=120)
+    console.print(summary_tables(summary))
+    text = console.export_text()
+    assert "checksum-CRC64NVME │       2" in text and "size-and-layout    │       1" in text
+    assert 'data-chart="methods"' in render_html(summary)
