@@ -8,6 +8,7 @@ documentation, README's "Step Functions engines differ" table says so.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 # https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html:
@@ -46,3 +47,16 @@ def tolerance_probe(**tolerance: Any) -> str:
 
 
 PROBE_INPUT = json.dumps({"items": [1, 2, 3]})
+
+
+def run_to_end(sfn: Any, definition: str, role_arn: str) -> tuple[str, dict[str, Any]]:
+    """Deploy a probe, run it on PROBE_INPUT, and wait (30 s at most) for it to end:
+    the execution's ARN and its final description."""
+    arn = sfn.create_state_machine(name=f"probe-{time.monotonic_ns()}", definition=definition,
+                                   roleArn=role_arn)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input=PROBE_INPUT)["executionArn"]
+    deadline = time.monotonic() + 30
+    while (description := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the probe execution did not end"
+        time.sleep(0.05)
+    return execution, description

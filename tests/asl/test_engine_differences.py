@@ -5,25 +5,17 @@ See README, "Step Functions engines differ"; tests/localstack pins LocalStack's 
 
 from __future__ import annotations
 
-import time
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.engine_probes import EXCEEDED, PROBE_INPUT, tolerance_probe
+from tests.engine_probes import EXCEEDED, run_to_end, tolerance_probe
 
 
 def run_probe(runtime, definition: str) -> dict:
     sfn = boto3.client("stepfunctions", region_name=runtime.region)
-    arn = sfn.create_state_machine(name=f"probe-{time.monotonic_ns()}", definition=definition,
-                                   roleArn="arn:aws:iam::123456789012:role/mediasync-local")["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=arn, input=PROBE_INPUT)["executionArn"]
-    deadline = time.monotonic() + 30
-    while (description := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the probe execution did not end"
-        time.sleep(0.05)
-    return description
+    return run_to_end(sfn, definition, "arn:aws:iam::123456789012:role/mediasync-local")[1]
 
 
 def test_one_failed_map_item_fails_the_map_run_as_on_aws(runtime):

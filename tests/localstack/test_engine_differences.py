@@ -7,27 +7,20 @@ these fails here: then move the row and the test.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
 from mediasync.settings import MiB, reset_settings
 from tests.conftest import put_multipart
-from tests.engine_probes import PROBE_INPUT, tolerance_probe
+from tests.engine_probes import run_to_end, tolerance_probe
 from tests.localstack.test_state_machines import code_of, open_uploads, run_task
 
 
 def run_probe(engine, definition: str) -> tuple[dict, dict]:
     """The ended execution's description and its Map Run's."""
     sfn = engine.sfn()
-    arn = sfn.create_state_machine(name=f"probe-{time.monotonic_ns()}", definition=definition,
-                                   roleArn="arn:aws:iam::000000000000:role/mediasync")["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=arn, input=PROBE_INPUT)["executionArn"]
-    deadline = time.monotonic() + 30
-    while (description := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the probe execution did not end"
-        time.sleep(0.05)
+    execution, description = run_to_end(sfn, definition, "arn:aws:iam::000000000000:role/mediasync")
     (map_run,) = sfn.list_map_runs(executionArn=execution)["mapRuns"]
     return description, sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
 
