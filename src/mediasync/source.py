@@ -182,6 +182,13 @@ def _archived_message(head: dict[str, Any], ref: ObjectRef) -> str | None:
     return None
 
 
+def _needs_customer_key(ref: ObjectRef, evidence: str) -> SourceNeedsCustomerKey:
+    return SourceNeedsCustomerKey(
+        f"{ref.url} {evidence}: server-side copy needs the customer-provided key (SSE-C), which MediaSync "
+        "never holds; copy it with the key, or re-encrypt it with SSE-S3 or SSE-KMS first"
+    )
+
+
 def _head_failure(s3: Any, err: ClientError, ref: ObjectRef) -> Exception:
     """Name why HeadObject on the source failed; HEAD answers carry no error body."""
     response = err.response
@@ -191,11 +198,7 @@ def _head_failure(s3: Any, err: ClientError, ref: ObjectRef) -> Exception:
     code = str(response.get("Error", {}).get("Code", ""))
     if status == 400 and code in ("400", "BadRequest", "InvalidRequest", ""):
         # S3 answers a HEAD without the customer key of an SSE-C object with a bare 400.
-        return SourceNeedsCustomerKey(
-            f"{ref.url} answered 400 Bad Request to HeadObject, as S3 does for objects encrypted with a "
-            "customer-provided key (SSE-C): server-side copy needs that key, which MediaSync never holds; "
-            "copy it with the key, or re-encrypt it with SSE-S3 or SSE-KMS first"
-        )
+        return _needs_customer_key(ref, "answered 400 Bad Request to HeadObject, as S3 does for SSE-C objects")
     if status == 404 and code in ("404", "NotFound"):
         # A missing bucket and a missing key both answer a bare 404 to HEAD.
         try:
@@ -216,10 +219,7 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
     if head.get("DeleteMarker"):
         raise SourceMissing(f"{ref.url} is a delete marker")
     if head.get("SSECustomerAlgorithm"):
-        raise SourceNeedsCustomerKey(
-            f"{ref.url} is encrypted with a customer-provided key (SSE-C): server-side copy needs that key, "
-            "which MediaSync never holds; copy it with the key, or re-encrypt it with SSE-S3 or SSE-KMS first"
-        )
+        raise _needs_customer_key(ref, "is encrypted with a customer-provided key")
     archived = _archived_message(head, ref)
     if archived:
         raise SourceArchived(archived)
@@ -238,7 +238,7 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
         part_size = _part_length(s3, ref, 1, payer)
         if checksum and checksum.type == "COMPOSITE":
             parts = object_parts(s3, ref, part_count, payer)
-            part_checksums = bool(parts) and all(part.get(f"Checksum{checksum.algorithm}") for part in parts or [])
+            part_checksums = parts is not None and all(part.get(f"Checksum{checksum.algorithm}") for part in parts)
         sizes = _uneven_part_sizes(s3, ref, size, part_count, part_size, payer)
         if sizes == []:
             layout_unknown = True
@@ -299,7 +299,9 @@ def _uneven_part_sizes(
     return sizes
 
 
-def object_parts(s3: Any, ref: ObjectRef, part_count: int, payer: dict[str, str] | None = None) -> list[dict[str, Any]] | None:
+def object_parts(
+    s3: Any, ref: ObjectRef, part_count: int, payer: dict[str, str] | None = None
+) -> list[dict[str, Any]] | None:
     """Every part as GetObjectAttributes ObjectParts reports it (1,000 a page), in part
     order; None where the server (moto) or the object does not report them all."""
     parts: dict[int, dict[str, Any]] = {}

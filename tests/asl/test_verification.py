@@ -4,7 +4,6 @@ exact part layout of sources whose parts differ in size (S3 does not require equ
 from __future__ import annotations
 
 import os
-import urllib.parse
 from unittest import mock
 
 import pytest
@@ -13,6 +12,7 @@ from mediasync import clients
 
 from mediasync.settings import MiB
 from tests.asl.test_per_object_failures import ARGS, code_of, run_task
+from tests.faults.aws_rules import bare_head_errors, refuse_heads_without_customer_key
 
 UNEVEN = [8 * MiB, 5 * MiB, 8 * MiB, 3 * MiB]
 
@@ -70,51 +70,36 @@ def test_a_destination_with_another_checksum_is_copied_again(runtime, buckets):
     assert buckets.get_object(Bucket="dst", Key="a.mov")["Body"].read() == b"x" * 1000
 
 
-def test_a_missing_source_bucket_is_named(runtime, buckets):
+def test_a_missing_source_bucket_is_named(runtime, buckets, aws_head_rules):
+    # With AWS's bare 404, which a missing key answers too: HeadBucket tells them apart.
     result = run_task(runtime, "a.mov", bucket="no-such-bucket")
     assert (result["resultCode"], code_of(result)) == ("PermanentFailure", "BucketMissing")
     assert "source bucket 'no-such-bucket' does not exist" in result["resultString"]
 
 
-class _Answer:
-    def __init__(self, status: int) -> None:
-        self.status_code = status
-        self.headers: dict[str, str] = {}
-
-
 @pytest.fixture
-def sse_c_keys():
-    """AWS's rule for SSE-C objects, which moto ignores: a HeadObject without the
-    customer key answers a bare 400 Bad Request (HEAD answers carry no body).
-    https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
+def aws_head_rules():
+    """AWS's HeadObject rules, which moto does not follow, on the clients the handlers
+    use: errors without a body, and SSE-C objects refused without their key."""
     keys: set[tuple[str, str]] = set()
-
-    def refuse(params, **_):
-        url = urllib.parse.unquote(params["url"].split("?")[0])
-        customer_key = "x-amz-server-side-encryption-customer-key" in params["headers"]
-        if not customer_key and any(bucket in url and url.endswith("/" + key) for bucket, key in keys):
-            return _Answer(400), {"Error": {"Code": "400", "Message": "Bad Request"},
-                                  "ResponseMetadata": {"HTTPStatusCode": 400, "HTTPHeaders": {}}}
-        return None
-
     create = clients.Clients._create
 
-    def create_with_rule(self, service):
+    def create_with_rules(self, service):
         client = create(self, service)
         if service == "s3":
-            client.meta.events.register("before-call.s3.HeadObject", refuse)
+            refuse_heads_without_customer_key(bare_head_errors(client), keys)
         return client
 
-    with mock.patch.object(clients.Clients, "_create", create_with_rule):
+    with mock.patch.object(clients.Clients, "_create", create_with_rules):
         clients.CLIENTS._clients.pop("s3", None)
         yield keys
     clients.CLIENTS._clients.pop("s3", None)
 
 
-def test_an_sse_c_source_is_refused_with_its_cause(runtime, buckets, sse_c_keys):
+def test_an_sse_c_source_is_refused_with_its_cause(runtime, buckets, aws_head_rules):
     key = b"k" * 32
     buckets.put_object(Bucket="src", Key="secret.mov", Body=b"x" * 10, SSECustomerAlgorithm="AES256", SSECustomerKey=key)
-    sse_c_keys.add(("src", "secret.mov"))
+    aws_head_rules.add(("src", "secret.mov"))  # an SSE-C object
     result = run_task(runtime, "secret.mov")
     assert (result["resultCode"], code_of(result)) == ("PermanentFailure", "SourceNeedsCustomerKey"), result
     assert "customer-provided key (SSE-C)" in result["resultString"]
