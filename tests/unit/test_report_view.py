@@ -14,8 +14,8 @@ from mediasync.report_view import SUCCESS_COLOR, parse_report_row, render_html, 
 MiB = 1024 * 1024
 
 
-def ok(key: str, size: int, started: float, seconds: float) -> ReportRow:
-    message = f's3://dst/{key} ETag "e", {size} bytes; verified by etag: ETag equals the source\'s'
+def ok(key: str, size: int, started: float, seconds: float, method: str = "etag") -> ReportRow:
+    message = f's3://dst/{key} ETag "e", {size} bytes; verified by {method}: the proof'
     return ReportRow("src", key, "", "succeeded", "", 200, message, size, started, started + seconds)
 
 
@@ -34,8 +34,9 @@ def write_local_report(path, rows: list[ReportRow]) -> None:
 
 def job_rows() -> list[ReportRow]:
     start = 1_764_000_000.0
-    rows = [ok(f"proxy+{n}.mp4", 100 * 1024, start + n * 0.05, 0.2) for n in range(40)]
-    rows.append(ok("master%201.mov", 300 * MiB, start, 9.5))
+    rows = [ok(f"proxy+{n}.mp4", 100 * 1024, start + n * 0.05, 0.2, "checksum-CRC64NVME" if n % 4 else "etag")
+            for n in range(40)]
+    rows.append(ok("master%201.mov", 300 * MiB, start, 9.5, "composite-etag"))
     rows += [failed("gone.txt", "SourceMissing", start + 1), failed("gone2.txt", "SourceMissing", start + 2),
              failed("cold.mov", "SourceArchived", start + 3)]
     return rows
