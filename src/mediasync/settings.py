@@ -202,11 +202,11 @@ class Settings:
     stepfunctions_endpoint_url: str | None = None
     express_state_machine_arn: str = ""
     standard_state_machine_arn: str = ""
-    # Seconds batch_invoke keeps in reserve before its own Lambda timeout.
     # Buckets a job's destinationBucket may name: the deployed stack's IAM grants
     # exactly these (DestinationBucket + AllowedDestinationBuckets). Empty: any
     # (the local runtime, where no IAM says no).
     allowed_destination_buckets: tuple[str, ...] = ()
+    # Seconds batch_invoke keeps in reserve before its own Lambda timeout.
     invoke_time_margin: float = 10.0
     max_execution_attempts: int = 3
     s3_max_attempts: int = 10
