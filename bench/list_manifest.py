@@ -10,7 +10,7 @@ import sys
 import boto3
 from botocore.config import Config
 
-from mediasync.manifest import format_row
+from mediasync.manifests.s3batch_csv import format_row
 
 
 def main(endpoint_url: str, bucket: str, output: str) -> None:

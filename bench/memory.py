@@ -26,8 +26,9 @@ import boto3
 
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.runtime import LocalRuntime
-from mediasync.manifest import format_row, read_manifest
-from mediasync.settings import CopyOptions
+from mediasync.manifests.s3batch_csv import format_row
+from mediasync.manifests.reader import read_manifest
+from mediasync.core.settings import CopyOptions
 
 MiB = 1024 * 1024
 

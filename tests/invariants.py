@@ -17,10 +17,11 @@ from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
 
-from mediasync.batch import destination_key
-from mediasync.errors import InvalidTask
+from mediasync.core.s3batch_task import destination_key
+from mediasync.core.errors import InvalidTask
 from mediasync.local.s3batch import read_report
-from mediasync.manifest import ManifestRow, read_manifest
+from mediasync.manifests.s3batch_csv import ManifestRow
+from mediasync.manifests.reader import read_manifest
 
 
 def _md5(s3: Any, bucket: str, key: str, version_id: str | None = None) -> str:

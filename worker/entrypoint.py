@@ -1,6 +1,6 @@
-"""AWS Batch container entrypoint: copy one part group (see mediasync.worker)."""
+"""AWS Batch container entrypoint: copy one part group (see mediasync.core.awsbatch_worker)."""
 
-from mediasync.worker import main
+from mediasync.core.awsbatch_worker import main
 
 if __name__ == "__main__":
     main()

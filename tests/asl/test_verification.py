@@ -9,9 +9,9 @@ from unittest import mock
 
 import pytest
 
-from mediasync import clients
+from mediasync.core import clients
 
-from mediasync.settings import MiB
+from mediasync.core.settings import MiB
 from tests.asl.test_per_object_failures import ARGS, code_of, run_task
 
 UNEVEN = [8 * MiB, 5 * MiB, 8 * MiB, 3 * MiB]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mediasync.report_view import PALETTE, render_html, summarize
+from mediasync.reports.html import PALETTE, render_html
+from mediasync.reports.summary import summarize
 from tests.unit.test_report_view import job_rows, write_local_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

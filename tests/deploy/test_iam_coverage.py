@@ -1,4 +1,4 @@
-"""IAM in template.yaml is exactly src/mediasync/permissions.py, and that table is
+"""IAM in template.yaml is exactly src/mediasync/stack/permissions.py, and that table is
 exactly what the code calls.
 
 Two directions: each role's statements grant precisely the (resource, action)
@@ -21,27 +21,13 @@ from unittest import mock
 import boto3
 import pytest
 
-from mediasync import clients
-from mediasync import copy as copy_module
-from mediasync import source as source_module
+from mediasync.core import clients
+from mediasync.core import copy as copy_module
+from mediasync.core import source as source_module
 from mediasync.local import runtime as runtime_module
 from mediasync.local.runtime import FUNCTION_SUBSTITUTIONS, LocalRuntime
-from mediasync.permissions import (
-    BATCH_JOB_STATUS,
-    COPY_FUNCTIONS,
-    DESTINATION_OBJECTS,
-    DESTINATION_KEY,
-    ECR_AUTHORIZATION,
-    FUNCTION_ROLES,
-    LOG_DELIVERY,
-    MAP_RUN_EXECUTIONS,
-    ROLES,
-    SCOPED_BY,
-    STANDARD_MACHINE,
-    WORKER_JOB_ROLE,
-    WORKER_QUEUE_AND_DEFINITION,
-)
-from mediasync.settings import CopyOptions, MiB
+from mediasync.stack.permissions import BATCH_JOB_STATUS, COPY_FUNCTIONS, DESTINATION_OBJECTS, DESTINATION_KEY, ECR_AUTHORIZATION, FUNCTION_ROLES, LOG_DELIVERY, MAP_RUN_EXECUTIONS, ROLES, SCOPED_BY, STANDARD_MACHINE, WORKER_JOB_ROLE, WORKER_QUEUE_AND_DEFINITION
+from mediasync.core.settings import CopyOptions, MiB
 from tests.conftest import batch_event, put_multipart
 from tests.faults.aws_rules import bare_head_errors
 from tests.deploy.conftest import ROOT, as_list, asl_states, load_asl, of_type, references, statements
@@ -323,8 +309,8 @@ def _complete_a_composite_copy_without_listed_checksums(runtime: LocalRuntime, s
     """A copy of a source with a composite checksum, on a server whose ListParts lacks
     the parts' checksums (SeaweedFS): Complete reads the source's (GetObjectAttributes).
     moto never labels a source composite, so the step is called as the machine would."""
-    from mediasync.plan import plan_copy
-    from mediasync.source import ObjectRef, inspect_source
+    from mediasync.core.plan import plan_copy
+    from mediasync.core.source import ObjectRef, inspect_source
 
     source = inspect_source(s3, ObjectRef("src", "big.mov"))
     plan = plan_copy(source.size, CopyOptions.from_event(ARGS), **source.plan_args())

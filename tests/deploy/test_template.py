@@ -8,8 +8,8 @@ import re
 import pytest
 
 from mediasync.local.runtime import STATE_MACHINES
-from mediasync.settings import ACLS, STORAGE_CLASSES, Settings
-from mediasync.worker import EXIT_FAILED, EXIT_INTERRUPTED, batch_retries
+from mediasync.core.settings import ACLS, STORAGE_CLASSES, Settings
+from mediasync.core.awsbatch_worker import EXIT_FAILED, EXIT_INTERRUPTED, batch_retries
 from tests.deploy.conftest import ROOT, TEMPLATE, of_type
 
 
@@ -115,7 +115,7 @@ def test_batch_runs_on_fargate_spot_with_on_demand_fargate_after_it(resources):
 
 def test_job_definition_retries_reclaims_and_host_failures_but_not_errors(resources):
     definition = resources["WorkerJobDefinition"]["Properties"]
-    assert definition["ContainerProperties"]["Command"] == ["python", "-m", "mediasync.worker"]
+    assert definition["ContainerProperties"]["Command"] == ["python", "-m", "mediasync.core.awsbatch_worker"]
     strategy = definition["RetryStrategy"]
     rules = strategy["EvaluateOnExit"]
     assert strategy["Attempts"] > 1

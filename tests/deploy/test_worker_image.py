@@ -6,7 +6,7 @@ import json
 import re
 from fnmatch import fnmatch
 
-from mediasync import worker
+from mediasync.core import awsbatch_worker as worker
 from tests.deploy.conftest import ROOT
 
 DOCKERFILE = (ROOT / "worker" / "Dockerfile").read_text()

@@ -6,8 +6,8 @@ import unicodedata
 from typing import Any
 
 from mediasync.local.sample import SampleObject, upload_sample
-from mediasync.manifest import format_row
-from mediasync.settings import MiB
+from mediasync.manifests.s3batch_csv import format_row
+from mediasync.core.settings import MiB
 from tests.conftest import md5_of
 
 THRESHOLD = 16 * MiB

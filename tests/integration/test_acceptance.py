@@ -12,8 +12,8 @@ import boto3
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.runtime import LocalRuntime
 from mediasync.local.s3batch import read_report
-from mediasync.manifest import read_manifest
-from mediasync.settings import CopyOptions
+from mediasync.manifests.reader import read_manifest
+from mediasync.core.settings import CopyOptions
 from tests.integration.acceptance import PART_SIZE, THRESHOLD, check_copy, seed
 
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from mediasync.manifest import format_row
-from mediasync.settings import MiB
+from mediasync.manifests.s3batch_csv import format_row
+from mediasync.core.settings import MiB
 from tests.conftest import put_multipart
 from mediasync.testing.servers import S3Server
 from tests.faults.cli import cli_env, mediasync_run, run_args

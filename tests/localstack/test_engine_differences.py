@@ -12,7 +12,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from mediasync.settings import MiB, reset_settings
+from mediasync.core.settings import MiB, reset_settings
 from tests.conftest import put_multipart
 from tests.engine_probes import PROBE_INPUT, tolerance_probe
 from tests.localstack.test_state_machines import code_of, open_uploads, run_task

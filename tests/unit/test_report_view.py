@@ -9,7 +9,9 @@ from click.testing import CliRunner
 
 from mediasync.cli import main
 from mediasync.local.s3batch import ReportRow, ReportWriter
-from mediasync.report_view import SUCCESS_COLOR, parse_report_row, render_html, summarize, timing_record, timings_path
+from mediasync.reports.html import SUCCESS_COLOR, render_html
+from mediasync.reports.rows import parse_report_row, timing_record, timings_path
+from mediasync.reports.summary import summarize
 
 MiB = 1024 * 1024
 
@@ -117,7 +119,9 @@ def test_successes_are_drawn_green_and_each_failure_cause_in_a_warning_colour(tm
 
 
 def test_succeeded_objects_are_counted_by_how_they_were_verified(tmp_path):
-    from mediasync.report_view import render_html, summarize, summary_tables
+    from mediasync.reports.html import render_html
+    from mediasync.reports.summary import summarize
+    from mediasync.reports.terminal import summary_tables
     from rich.console import Console
 
     report = tmp_path / "report.csv"

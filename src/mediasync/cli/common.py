@@ -1,3 +1,11 @@
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.markup import escape
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_STACK = "mediasync"
 # A sandbox process costs about 2 s of CPU to start and 200 MiB; a small object about
@@ -16,16 +24,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
-def _use_s3_endpoint(endpoint_url: str | None) -> Any:
+def use_s3_endpoint(endpoint_url: str | None) -> Any:
     """The process's S3 client, pointed at ``endpoint_url`` when one is given."""
-    from . import clients
+    from mediasync.core import clients
 
     if endpoint_url:
         clients.CLIENTS.configure_s3(endpoint_url, None)
     return clients.s3()
 
 
-def _s3_error(err: Exception) -> tuple[str, int]:
+def s3_error(err: Exception) -> tuple[str, int]:
     """A message and exit code for an S3 error that stopped a whole command."""
     from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
 

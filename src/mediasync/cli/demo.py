@@ -1,4 +1,17 @@
-@main.command(short_help="Run a whole sample job on the embedded S3.")
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mediasync.cli.common import EXIT_FAILED, console
+from mediasync.cli.local_job import run_job
+from mediasync.core.settings import CopyOptions, format_size
+from mediasync.manifests.s3batch_csv import format_row
+
+
+@click.command(short_help="Run a whole sample job on the embedded S3.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"),
               show_default=True, help="Where the manifest and the report are written.")
 @click.option("--proxies", type=click.IntRange(0, 100_000), default=300, show_default=True,
@@ -14,8 +27,8 @@ def demo(output_dir: Path, proxies: int, concurrency: int) -> None:
     """
     import boto3
 
-    from .local.runtime import LocalRuntime
-    from .local.sample import sample_media, upload_sample
+    from mediasync.local.runtime import LocalRuntime
+    from mediasync.local.sample import sample_media, upload_sample
 
     output_dir.mkdir(parents=True, exist_ok=True)
     manifest = output_dir / "manifest.csv"
@@ -34,7 +47,7 @@ def demo(output_dir: Path, proxies: int, concurrency: int) -> None:
             f"sample media: {len(samples)} objects, {format_size(sum(s.size for s in samples))}; "
             f"multipart threshold {format_size(options.multipart_threshold)}; manifest {manifest}"
         )
-        code = _run_job(runtime, manifest, options, output_dir / "report.csv", concurrency)
+        code = run_job(runtime, manifest, options, output_dir / "report.csv", concurrency)
         leftover = s3.list_multipart_uploads(Bucket=options.destination_bucket).get("Uploads", [])
         if leftover:
             console.print(f"[red]{len(leftover)} multipart uploads left open[/red]")

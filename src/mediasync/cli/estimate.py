@@ -2,7 +2,7 @@
 
 Sizes come from HeadObject on every manifest row (in parallel, through the same
 ``inspect_source`` the copy uses, so multipart layouts are read the same way), or from
-an S3 Inventory's Size and ETag columns. The model is :mod:`mediasync.estimate`.
+an S3 Inventory's Size and ETag columns. The model is :mod:`mediasync.model`.
 """
 
 from __future__ import annotations
@@ -21,37 +21,21 @@ from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.table import Table
 
-from . import clients
-from .batch import destination_key
-from .cli_options import task_options
-from .errors import MediaSyncError
-from .estimate import (
-    INVOKE_CONCURRENCY,
-    PATH_LABELS,
-    PRICES_AS_OF,
-    PRICES_REGION,
-    QUOTA_NAMES,
-    QUOTAS_READ,
-    SIZE_BINS,
-    STANDARD_BATCH,
-    STANDARD_LAMBDA,
-    Estimate,
-    ObjectSpec,
-    Quotas,
-    Resources,
-    Workload,
-    format_duration,
-    infer_part_size,
-    prefix_of,
-    raise_quota,
-    scale_markdown,
-    with_quota,
-)
-from .estimate import estimate as model_estimate
-from .inventory_manifest import is_inventory_manifest, read_inventory_entries
-from .manifest import ManifestError, ManifestRow, probe_manifest, read_manifest
-from .settings import CopyOptions, format_size
-from .source import ObjectRef, etag_part_count, inspect_source
+from mediasync.cli.options import task_options
+from mediasync.core import clients
+from mediasync.core.errors import MediaSyncError
+from mediasync.core.s3batch_task import destination_key
+from mediasync.core.settings import CopyOptions, format_size
+from mediasync.core.source import ObjectRef, etag_part_count, inspect_source
+from mediasync.core.timing import INVOKE_CONCURRENCY, PATH_LABELS, QUOTA_NAMES, QUOTAS_READ, STANDARD_BATCH, STANDARD_LAMBDA, Quotas, Resources, with_quota
+from mediasync.manifests.inventory_report import is_inventory_manifest, read_inventory_entries
+from mediasync.manifests.reader import probe_manifest, read_manifest
+from mediasync.manifests.s3batch_csv import ManifestError, ManifestRow
+from mediasync.model.cost import PRICES_AS_OF, PRICES_REGION
+from mediasync.model.estimate import Estimate, raise_quota
+from mediasync.model.estimate import estimate as model_estimate
+from mediasync.model.scale import format_duration, scale_markdown
+from mediasync.model.workload import SIZE_BINS, ObjectSpec, Workload, infer_part_size, prefix_of
 
 EXIT_OK, EXIT_UNSIZED, EXIT_USAGE = 0, 1, 2
 UNSIZED_SHOWN = 20
@@ -377,6 +361,3 @@ def print_estimate(result: Estimate, sizing: Sizing) -> None:
         if len(sizing.unsized) > UNSIZED_SHOWN:
             out.print(f"... and {len(sizing.unsized) - UNSIZED_SHOWN:,} more (--json lists them all)")
 
-
-if __name__ == "__main__":
-    estimate()

@@ -1,7 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from mediasync.cli.common import ENDPOINT_HELP, console, fail, out, s3_error, use_s3_endpoint
+from mediasync.core.settings import format_size
+
 # -- inventory ---------------------------------------------------------------------------
 
 
-@main.command(short_help="List a bucket into a manifest (parallel, streamed).")
+@click.command(short_help="List a bucket into a manifest (parallel, streamed).")
 @click.option("--bucket", required=True, help="Bucket to list.")
 @click.option("--prefix", default="", help="List only keys starting with this.")
 @click.option("--versions", is_flag=True,
@@ -31,16 +42,16 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
       mediasync inventory --bucket media --versions --output s3://jobs/manifest.csv
       mediasync inventory --bucket media --output m.csv --endpoint-url http://127.0.0.1:8333
     """
-    _list_into_manifest(_use_s3_endpoint(endpoint_url), bucket, prefix, output, versions=versions, workers=workers,
+    list_into_manifest(use_s3_endpoint(endpoint_url), bucket, prefix, output, versions=versions, workers=workers,
                         requester_pays=requester_pays)
 
 
-def _list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versions: bool = False,
+def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versions: bool = False,
                         workers: int = 16, requester_pays: bool = False) -> None:
     """List ``s3://bucket/prefix`` into a manifest at ``output``, with a progress line."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .inventory import open_sink, write_inventory
+    from mediasync.manifests.listing import open_sink, write_inventory
 
     try:
         sink = open_sink(output, s3)
@@ -59,7 +70,7 @@ def _list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versi
             listed = write_inventory(s3, bucket, sink, prefix, versions=versions, latest_only=versions,
                                      workers=workers, on_progress=on_progress, requester_pays=requester_pays)
         except (ClientError, BotoCoreError) as err:
-            message, code = _s3_error(err)
+            message, code = s3_error(err)
             fail(f"listing s3://{bucket}/{prefix} failed, no manifest written: {message}", code)
     skipped = ""
     if versions and (listed.delete_markers_skipped or listed.older_versions_skipped):

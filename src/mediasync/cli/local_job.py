@@ -1,4 +1,20 @@
-def _options(destination_bucket: str, values: dict) -> CopyOptions:
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mediasync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, console, out
+from mediasync.core.settings import CopyOptions, format_size
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import ManifestError
+
+
+def options_for(destination_bucket: str, values: dict) -> CopyOptions:
     try:
         return CopyOptions().merged({"destination_bucket": destination_bucket, **values})
     except ValueError as err:
@@ -8,15 +24,15 @@ def _options(destination_bucket: str, values: dict) -> CopyOptions:
 # Counted once per command: the sandbox count and the progress bar both need it, and an
 # S3 Inventory manifest's data files are read from S3 each time.
 @functools.lru_cache(maxsize=4)
-def _count_rows(manifest: str | Path) -> int:
+def count_rows(manifest: str | Path) -> int:
     return sum(1 for _ in read_manifest(manifest))
 
 
-def _run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int) -> int:  # type: ignore[no-untyped-def]
-    from .local.runner import JobRequest, run_job
+def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int) -> int:  # type: ignore[no-untyped-def]
+    from mediasync.local.runner import JobRequest, run_job
 
     try:
-        total = _count_rows(manifest)
+        total = count_rows(manifest)
     except ManifestError as err:
         console.print(f"[red]error:[/red] {escape(str(err))}")
         return EXIT_USAGE
@@ -41,11 +57,11 @@ def _run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, 
         except ManifestError as err:
             console.print(f"[red]error:[/red] {escape(str(err))}")
             return EXIT_USAGE
-    _print_summary(summary, report)
+    print_summary(summary, report)
     return EXIT_OK if summary.failed == 0 else EXIT_FAILED
 
 
-def _print_summary(summary, report: Path) -> None:  # type: ignore[no-untyped-def]
+def print_summary(summary, report: Path) -> None:  # type: ignore[no-untyped-def]
     table = Table(title=f"MediaSync job {summary.job_id}", show_header=False)
     table.add_row("objects", str(summary.tasks))
     table.add_row("succeeded", str(summary.succeeded))

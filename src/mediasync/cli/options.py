@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .settings import ACLS, STORAGE_CLASSES, WORKER_MODES, CopyOptions, parse_size
+from mediasync.core.settings import ACLS, STORAGE_CLASSES, WORKER_MODES, CopyOptions, parse_size
 
 
 class SizeParam(click.ParamType):

@@ -1,7 +1,19 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from mediasync.cli.common import ENDPOINT_HELP, EXIT_FAILED, EXIT_OK, fail, out, s3_error, use_s3_endpoint
+from mediasync.manifests.locations import is_s3_url
+from mediasync.manifests.s3batch_csv import ManifestError
+
 # -- report ------------------------------------------------------------------------------
 
 
-@main.command(short_help="Summarize a completion report; --html for charts.")
+@click.command(short_help="Summarize a completion report; --html for charts.")
 @click.option("--report", "source", required=True, metavar="FILE|s3://BUCKET/KEY",
               help="A completion report: the CSV that run writes, an S3 Batch Operations result CSV, or "
                    "the manifest.json S3 Batch writes beside its results.")
@@ -26,15 +38,17 @@ def report(source: str, html: Path | None, timings: Path | None, endpoint_url: s
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .report_view import render_html, summarize, summary_tables
+    from mediasync.reports.html import render_html
+    from mediasync.reports.summary import summarize
+    from mediasync.reports.terminal import summary_tables
 
-    s3 = _use_s3_endpoint(endpoint_url) if is_s3_url(source) else None
+    s3 = use_s3_endpoint(endpoint_url) if is_s3_url(source) else None
     try:
         summary = summarize(source, s3, timings)
     except ManifestError as err:
         fail(str(err))
     except (ClientError, BotoCoreError) as err:
-        fail(*_s3_error(err))
+        fail(*s3_error(err))
     if summary.tasks == 0:
         fail(f"{source} has no task rows")
     out.print(summary_tables(summary, source))

@@ -1,8 +1,30 @@
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+from rich.markup import escape
+
+from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, use_s3_endpoint
+from mediasync.cli.inventory import list_into_manifest
+from mediasync.cli.local_job import count_rows, options_for, run_job
+from mediasync.cli.options import copy_options
+from mediasync.core.settings import CopyOptions
+from mediasync.manifests.inventory_report import is_inventory_manifest
+from mediasync.manifests.locations import is_s3_url, split_s3_url
+from mediasync.manifests.reader import probe_manifest, read_manifest
+from mediasync.manifests.s3batch_csv import ManifestError
 
 # -- run ---------------------------------------------------------------------------------
 
 
-@main.command(short_help="Copy a manifest's objects (or a prefix) on this machine; write the report.")
+@click.command(short_help="Copy a manifest's objects (or a prefix) on this machine; write the report.")
 @click.option("--manifest", default=None, metavar="FILE|s3://BUCKET/manifest.json",
               help="S3 Batch CSV manifest (bucket,url-encoded-key[,version-id] per line), or an S3 Inventory "
                    "report's manifest.json (local, or s3:// with --endpoint-url).")
@@ -38,7 +60,7 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     report = report or Path(f"mediasync-report-{time.strftime('%Y%m%d-%H%M%S')}.csv")
     if (manifest is None) == (source is None):
         raise click.UsageError("give the objects to copy: --manifest FILE or --source s3://BUCKET/PREFIX (one of them)")
-    options = _options(destination_bucket, option_values)
+    options = options_for(destination_bucket, option_values)
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
     if manifest is None:
@@ -57,7 +79,7 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
         if in_s3:
             _probe_or_exit(manifest)
         _abort_interrupted_uploads(manifest, options, started)
-        code = _run_job(runtime, manifest, options, report, concurrency)
+        code = run_job(runtime, manifest, options, report, concurrency)
     sys.exit(code)
 
 
@@ -72,20 +94,20 @@ def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, *, 
     except ValueError:
         raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
     manifest = str(report.with_name(report.stem + ".manifest.csv"))
-    _list_into_manifest(_use_s3_endpoint(endpoint_url), bucket, prefix, manifest, requester_pays=requester_pays)
+    list_into_manifest(use_s3_endpoint(endpoint_url), bucket, prefix, manifest, requester_pays=requester_pays)
     return manifest
 
 
 @contextlib.contextmanager
 def _local_runtime(manifest: str, endpoint_url: str | None, processes: int, concurrency: int) -> Iterator[Any]:
     """One LocalRuntime in this process, or sandbox processes each running one (with an endpoint)."""
-    from .local.runtime import LocalRuntime, resolve_credentials
+    from mediasync.local.runtime import LocalRuntime, resolve_credentials
 
     if endpoint_url and processes == 0:
         if is_s3_url(manifest):
-            _use_s3_endpoint(endpoint_url)
+            use_s3_endpoint(endpoint_url)
         try:
-            rows = _count_rows(manifest)
+            rows = count_rows(manifest)
         except ManifestError:
             rows = 0  # the job's own read of the manifest says what is wrong
         processes = min(os.cpu_count() or 1, max(1, rows // ROWS_PER_SANDBOX))
@@ -93,10 +115,10 @@ def _local_runtime(manifest: str, endpoint_url: str | None, processes: int, conc
         with LocalRuntime(s3_endpoint_url=endpoint_url) as runtime:
             yield runtime
         return
-    from .local.sandboxes import SandboxFailed, Sandboxes
+    from mediasync.local.sandboxes import Sandboxes, SandboxFailed
 
     credentials = resolve_credentials()
-    _use_s3_endpoint(endpoint_url)  # this process still reads the manifest and looks for lost uploads
+    use_s3_endpoint(endpoint_url)  # this process still reads the manifest and looks for lost uploads
     if credentials is None:
         fail(f"no AWS credentials found for {endpoint_url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
              "(or a profile) for that server")
@@ -125,8 +147,8 @@ def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: dat
     """A run killed mid-job leaves multipart uploads open: abort this manifest's."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from . import clients
-    from .local.recovery import abort_interrupted_uploads
+    from mediasync.core import clients
+    from mediasync.local.recovery import abort_interrupted_uploads
 
     try:
         aborted = abort_interrupted_uploads(

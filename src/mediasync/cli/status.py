@@ -1,4 +1,15 @@
-@main.command(short_help="Follow an S3 Batch job and its large objects.")
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from rich.live import Live
+
+from mediasync.cli.common import DEFAULT_STACK, fail, out, s3_error
+
+
+@click.command(short_help="Follow an S3 Batch job and its large objects.")
 @click.argument("job_id")
 @click.option("--watch", is_flag=True, help="Redraw until the job is complete, failed or cancelled.")
 @click.option("--interval", type=click.FloatRange(1, 3600), default=10, show_default=True,
@@ -29,9 +40,8 @@ def status(job_id: str, watch: bool, interval: float, account_id: str | None, re
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .status import (describe, exit_code, reconcile_report, render, render_reconciliation, report_manifest,
-                         running_copies, state_machine_from_outputs)
-    from .submit import SubmitError, aws_client, caller_account, stack_outputs
+    from mediasync.stack.status import describe, exit_code, reconcile_report, render, render_reconciliation, report_manifest, running_copies, state_machine_from_outputs
+    from mediasync.stack.submit import SubmitError, aws_client, caller_account, stack_outputs
 
     try:
         account_id = account_id or caller_account(aws_client("sts", region))
@@ -71,10 +81,7 @@ def status(job_id: str, watch: bool, interval: float, account_id: str | None, re
     except SubmitError as err:
         fail(str(err))
     except (ClientError, BotoCoreError) as err:
-        message, code = _s3_error(err)
+        message, code = s3_error(err)
         fail(f"cannot read job {job_id}: {message}", code)
     sys.exit(exit_code(progress, reconciliation))
 
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,17 @@
+from __future__ import annotations
+
+import json
+
+import click
+
+from mediasync.cli.common import DEFAULT_STACK, console, fail, s3_error
+from mediasync.cli.local_job import options_for
+from mediasync.cli.options import task_options
+
 # -- submit and status (AWS) -------------------------------------------------------------
 
 
-@main.command(short_help="Create the S3 Batch Operations job on AWS; print its id.")
+@click.command(short_help="Create the S3 Batch Operations job on AWS; print its id.")
 @click.option("--manifest", required=True, metavar="s3://BUCKET/KEY",
               help="The manifest in S3: an S3 Batch CSV, or an S3 Inventory manifest.json.")
 @click.option("--destination-bucket", required=True, help="Bucket to copy into.")
@@ -43,10 +53,9 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
     """
     from botocore.exceptions import BotoCoreError
 
-    from .submit import (SubmitError, account_of, aws_client, caller_account, create_job_request, locate_manifest,
-                         resolve_arns, stack_outputs, submit_job)
+    from mediasync.stack.submit import SubmitError, account_of, aws_client, caller_account, create_job_request, locate_manifest, resolve_arns, stack_outputs, submit_job
 
-    options = _options(destination_bucket, option_values)
+    options = options_for(destination_bucket, option_values)
     context = click.get_current_context()
     # Options left at their defaults are not sent: the stack's own settings apply.
     given = [name for name in option_values
@@ -70,7 +79,7 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
     except SubmitError as err:
         fail(str(err))
     except BotoCoreError as err:
-        fail(*_s3_error(err))
+        fail(*s3_error(err))
     console.print(f"created S3 Batch Operations job; follow it with: mediasync status {job_id}"
                   + (" (confirm it in the S3 console first)" if confirmation_required else ""))
     click.echo(job_id)

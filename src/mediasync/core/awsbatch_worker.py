@@ -15,9 +15,9 @@ import sys
 import threading
 from typing import Any, Mapping
 
-from . import steps
-from .errors import MediaSyncError, WorkerInterrupted
-from .observability import logger
+from mediasync.core import steps
+from mediasync.core.errors import MediaSyncError, WorkerInterrupted
+from mediasync.core.observability import logger
 
 GROUP_STATE_ENV = "MEDIASYNC_GROUP_STATE"
 EXIT_OK = 0

@@ -6,7 +6,7 @@ The exception is StartSyncExecution, on a client of its own: a synchronous
 Express execution is at-most-once, so an SDK retry after a timeout would start a
 second copy while the first may still run. That client waits the EXPRESS
 maximum of 5 minutes and never retries; batch_invoke decides what a lost answer
-means (see :class:`mediasync.errors.CopyOutcomeUnknown`).
+means (see :class:`mediasync.core.errors.CopyOutcomeUnknown`).
 https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html
 """
 
@@ -20,7 +20,7 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config
 
-from .settings import get_settings
+from mediasync.core.settings import get_settings
 
 # UploadPartCopy runs on a thread pool: the connection pool must not be the bottleneck.
 MAX_POOL_CONNECTIONS = 64

@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 
 from botocore.exceptions import ClientError
 
-from .errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error
-from .observability import logger
-from .plan import Grouping, PartLayout
-from .request_args import destination_write_args, source_request_args
-from .settings import CopyOptions
-from .source import ObjectRef, SourceObject, etag_part_count, object_parts, quoted_etag
+from mediasync.core.errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error
+from mediasync.core.observability import logger
+from mediasync.core.plan import Grouping, PartLayout
+from mediasync.core.request_args import destination_write_args, source_request_args
+from mediasync.core.settings import CopyOptions
+from mediasync.core.source import ObjectRef, SourceObject, etag_part_count, object_parts, quoted_etag
 
 # HeadObject fields carried into CreateMultipartUpload, by allowlist (as s3transfer
 # does): anything else HeadObject returns is about the source object, not its content.

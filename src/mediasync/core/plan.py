@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .errors import ObjectTooLarge
-from .settings import GiB, MiB, CopyOptions
+from mediasync.core.errors import ObjectTooLarge
+from mediasync.core.settings import CopyOptions, GiB, MiB
 
 MIN_PART_SIZE = 5 * MiB
 MAX_PART_SIZE = 5 * GiB

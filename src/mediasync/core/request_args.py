@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .settings import CopyOptions
+from mediasync.core.settings import CopyOptions
 
 if TYPE_CHECKING:
-    from .source import SourceObject
+    from mediasync.core.source import SourceObject
 
 # Not sent: every server applies it when no class is named, and some S3-compatible
 # servers accept only a few class names.

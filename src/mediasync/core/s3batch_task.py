@@ -18,22 +18,14 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from . import clients
-from .errors import (
-    TRANSPORT_ERRORS,
-    CopyOutcomeUnknown,
-    InvalidTask,
-    MediaSyncError,
-    from_transport_error,
-    http_status_for,
-    is_retryable,
-)
-from .estimate import expected_execution_seconds, shape_of
-from .plan import plan_copy
-from .polling import poll_delays
-from .settings import Settings
-from .source import ObjectRef, inspect_source
-from .verify import already_copied
+from mediasync.core import clients
+from mediasync.core.errors import TRANSPORT_ERRORS, CopyOutcomeUnknown, InvalidTask, MediaSyncError, from_transport_error, http_status_for, is_retryable
+from mediasync.core.plan import plan_copy
+from mediasync.core.polling import poll_delays
+from mediasync.core.settings import Settings
+from mediasync.core.source import ObjectRef, inspect_source
+from mediasync.core.timing import expected_execution_seconds, shape_of
+from mediasync.core.verify import already_copied
 
 SUCCEEDED = "Succeeded"
 TEMPORARY_FAILURE = "TemporaryFailure"

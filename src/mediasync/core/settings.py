@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import Collection, Mapping
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -259,3 +259,37 @@ def reset_settings() -> None:
     """Forget the cached settings (the local runtime changes the environment)."""
     global _settings
     _settings = None
+
+
+# Copy options a job sends only when they differ from the defaults: S3 Batch takes
+# at most 10 user arguments, and the ones above already fill 9.
+OPTIONAL_ARGUMENTS = ("strip_prefix", "storage_class", "sse_kms_key_id", "bucket_key_enabled", "acl", "requester_pays")
+
+
+def argument_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def user_arguments(options: CopyOptions, *, include: Collection[str] = ()) -> dict[str, str]:
+    """S3 Batch userArguments are strings; camelCase as the console shows them.
+
+    The options of OPTIONAL_ARGUMENTS appear when set away from their defaults, or
+    when named in ``include`` (a job that turns one off against the stack's setting).
+    """
+    arguments = {
+        "destinationBucket": options.destination_bucket,
+        "destinationPrefix": options.destination_prefix,
+        "multipartThreshold": str(options.multipart_threshold),
+        "partSize": str(options.part_size),
+        "partsPerGroup": str(options.parts_per_group),
+        "worker": options.worker,
+        "batchPartsPerGroup": str(options.batch_parts_per_group),
+        "maxConcurrency": str(options.max_concurrency),
+        "skipExisting": str(options.skip_existing).lower(),
+    }
+    defaults = CopyOptions()
+    for name in OPTIONAL_ARGUMENTS:
+        value = getattr(options, name)
+        if value is not None and (value != getattr(defaults, name) or name in include):
+            arguments[camel_case(name)] = argument_text(value)
+    return arguments

@@ -9,10 +9,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .errors import BucketMissing, SourceArchived, SourceMissing, SourceNeedsCustomerKey, from_client_error
-from .plan import layout_fits, part_runs
-from .request_args import source_request_args
-from .settings import CopyOptions
+from mediasync.core.errors import BucketMissing, SourceArchived, SourceMissing, SourceNeedsCustomerKey, from_client_error
+from mediasync.core.plan import layout_fits, part_runs
+from mediasync.core.request_args import source_request_args
+from mediasync.core.settings import CopyOptions
 
 _MULTIPART_ETAG = re.compile(r'^"?[0-9a-fA-F]+-(\d+)"?$')
 _COMPOSITE_CHECKSUM = re.compile(r"-\d+$")

@@ -14,24 +14,13 @@ from typing import Any, Callable, TypeVar
 
 from botocore.exceptions import ClientError
 
-from . import clients
-from .copy import CopyResult, abort_upload, complete_upload, copy_part_group, copy_single, create_upload
-from .errors import (
-    ERRORS,
-    TRANSPORT_ERRORS,
-    InvalidTask,
-    MediaSyncError,
-    SourceChanged,
-    UploadGone,
-    VerificationFailed,
-    from_client_error,
-    from_transport_error,
-)
-from .plan import Plan, plan_copy
-from .settings import CopyOptions
-from .source import ObjectRef, SourceObject, inspect_source
-from .verify import check_copy, discard
-
+from mediasync.core import clients
+from mediasync.core.copy import CopyResult, abort_upload, complete_upload, copy_part_group, copy_single, create_upload
+from mediasync.core.errors import ERRORS, TRANSPORT_ERRORS, InvalidTask, MediaSyncError, SourceChanged, UploadGone, VerificationFailed, from_client_error, from_transport_error
+from mediasync.core.plan import Plan, plan_copy
+from mediasync.core.settings import CopyOptions
+from mediasync.core.source import ObjectRef, SourceObject, inspect_source
+from mediasync.core.verify import check_copy, discard
 
 Step = TypeVar("Step", bound=Callable[..., dict[str, Any]])
 

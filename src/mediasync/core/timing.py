@@ -1,3 +1,11 @@
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from mediasync.core.plan import Plan
+from mediasync.core.settings import CopyOptions, MiB, Settings
+
 # How an object is copied: the paths of the design.
 COPY_OBJECT = "express-copy"  # EXPRESS machine, one CopyObject
 EXPRESS_PARTS = "express-parts"  # EXPRESS machine, inline Map of UploadPartCopy (small multipart sources)

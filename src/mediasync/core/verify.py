@@ -7,9 +7,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .errors import VerificationFailed, from_client_error
-from .plan import Plan
-from .source import Checksum, ObjectRef, SourceObject, etag_is_md5, etag_part_count, quoted_etag
+from mediasync.core.errors import VerificationFailed, from_client_error
+from mediasync.core.plan import Plan
+from mediasync.core.source import Checksum, ObjectRef, SourceObject, etag_is_md5, etag_part_count, quoted_etag
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,20 @@
-def _notify_on_termination(runtime: LocalRuntime) -> Callable[[Any], None]:
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mediasync.local.runtime import LocalRuntime
+
+
+import functools
+import io
+import sys
+import threading
+from typing import Any, Callable
+from unittest import mock
+
+
+def notify_on_termination(runtime: LocalRuntime) -> Callable[[Any], None]:
     """Tell StartSyncExecution waiters the moment an execution ends.
 
     Also forget finished interpreter threads: moto appends every thread it starts
@@ -23,7 +39,7 @@ def _notify_on_termination(runtime: LocalRuntime) -> Callable[[Any], None]:
     return terminated
 
 
-def _lambda_integration_in_process(runtime: LocalRuntime) -> list[Any]:
+def lambda_integration_in_process(runtime: LocalRuntime) -> list[Any]:
     """Step Functions' Lambda integration calls our handlers directly.
 
     moto's integration builds a Lambda client request (serialise, sign), routes it
@@ -55,7 +71,7 @@ def _lambda_integration_in_process(runtime: LocalRuntime) -> list[Any]:
     return [mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke)]
 
 
-def _map_run_with_tolerated_failures() -> Callable[..., None]:
+def map_run_with_tolerated_failures() -> Callable[..., None]:
     """moto records a failed Distributed Map item and carries on with a null result;
     AWS fails the Map Run once failures exceed the tolerated threshold (0 by default).
     Give the local Map the AWS behaviour, or a failed part group would go unnoticed
@@ -102,7 +118,7 @@ def _map_run_with_tolerated_failures() -> Callable[..., None]:
     return map_run
 
 
-def _batch_task_with_api_names(runtime: LocalRuntime) -> Callable[..., None]:
+def batch_task_with_api_names(runtime: LocalRuntime) -> Callable[..., None]:
     """Step Functions' Batch integration takes PascalCase fields (JobName,
     ContainerOverrides.Environment[].Name) as on AWS; moto hands them to its Batch
     API unchanged, which wants jobName/containerOverrides/environment/name.
@@ -129,14 +145,13 @@ def _batch_task_with_api_names(runtime: LocalRuntime) -> Callable[..., None]:
     return eval_service_task
 
 
-def _interpreter_caches() -> list[Any]:
+def interpreter_caches() -> list[Any]:
     """moto re-parses the whole ASL definition (ANTLR) for every execution and every
     JSONPath (a fresh yacc parser) for every evaluation: over a third of the CPU of a
     small-object copy. Parse each once. The parsed program is immutable, as moto's
     own Map already shares one program across concurrent iterations."""
     import jsonpath_ng
     import jsonpath_ng.ext
-
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.utils import json_path
@@ -176,7 +191,7 @@ def _interpreter_caches() -> list[Any]:
     ]
 
 
-def _backend_lookup_fast_path() -> Callable[..., None]:
+def backend_lookup_fast_path() -> Callable[..., None]:
     """moto runs this on every request: a global lock plus a linear scan of all
     backends. Once an account's backend exists, skip both (a profile of small-object
     copies showed it as the largest single cost)."""

@@ -14,13 +14,11 @@ a shorter way to the same state: see docs/benchmarks.md.
 from __future__ import annotations
 
 import datetime
-import functools
 import importlib.util
 import io
 import json
 import logging
 import os
-import sys
 import threading
 import time
 import uuid
@@ -33,10 +31,12 @@ from unittest import mock
 
 import boto3
 
-from .. import batch, clients, polling
-from ..observability import logger, metrics
-from ..settings import reset_settings
-from ..worker import RETRY_STRATEGY, batch_retries, run_group
+from mediasync.core import clients, polling
+from mediasync.core import s3batch_task as batch
+from mediasync.core.awsbatch_worker import RETRY_STRATEGY, batch_retries, run_group
+from mediasync.core.observability import logger, metrics
+from mediasync.core.settings import reset_settings
+from mediasync.local.moto_patches import backend_lookup_fast_path, batch_task_with_api_names, interpreter_caches, lambda_integration_in_process, map_run_with_tolerated_failures, notify_on_termination
 
 ACCOUNT_ID = "123456789012"
 
@@ -193,14 +193,14 @@ class LocalRuntime:
 
             self._patches = [
                 mock.patch.object(LambdaSimpleBackend, "invoke", invoke),
-                *_lambda_integration_in_process(self),
-                mock.patch.object(BaseExecutionWorkerCommunication, "terminated", _notify_on_termination(self)),
+                *lambda_integration_in_process(self),
+                mock.patch.object(BaseExecutionWorkerCommunication, "terminated", notify_on_termination(self)),
                 # No CloudWatch here; and Powertools' metric set is per process, not
                 # per concurrent in-process invocation, so it would only pile up.
-                mock.patch.object(DistributedIterationComponent, "_map_run", _map_run_with_tolerated_failures()),
-                mock.patch.object(StateTaskServiceBatch, "_eval_service_task", _batch_task_with_api_names(self)),
-                mock.patch.object(BackendDict, "_create_account_specific_backend", _backend_lookup_fast_path()),
-                *_interpreter_caches(),
+                mock.patch.object(DistributedIterationComponent, "_map_run", map_run_with_tolerated_failures()),
+                mock.patch.object(StateTaskServiceBatch, "_eval_service_task", batch_task_with_api_names(self)),
+                mock.patch.object(BackendDict, "_create_account_specific_backend", backend_lookup_fast_path()),
+                *interpreter_caches(),
                 mock.patch.object(polling, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
                 mock.patch.object(batch, "expected_execution_seconds", lambda *_: LOCAL_EXPECTED_SECONDS),
                 mock.patch.object(metrics.provider, "add_metric", _discard),
@@ -348,7 +348,7 @@ class LocalRuntime:
             retryStrategy=RETRY_STRATEGY,
             containerProperties={
                 "image": "mediasync-worker:local",
-                "command": ["python", "-m", "mediasync.worker"],
+                "command": ["python", "-m", "mediasync.core.awsbatch_worker"],
                 "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
                 "executionRoleArn": role,
             },

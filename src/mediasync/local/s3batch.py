@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TextIO
 
-from ..batch import IN_PROGRESS, PERMANENT_FAILURE, SUCCEEDED, TEMPORARY_FAILURE, copied_bytes, parse_result_string
-from ..errors import http_status_for
-from ..manifest import ManifestRow
+from mediasync.core.errors import http_status_for
+from mediasync.core.s3batch_task import IN_PROGRESS, PERMANENT_FAILURE, SUCCEEDED, TEMPORARY_FAILURE, copied_bytes, parse_result_string
+from mediasync.manifests.s3batch_csv import ManifestRow
 
 REPORT_COLUMNS = ("Bucket", "Key", "VersionId", "TaskStatus", "ErrorCode", "HTTPStatusCode", "ResultMessage")
 

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from ..settings import KiB, MiB
+from mediasync.core.settings import KiB, MiB
 
 
 @dataclass(frozen=True)

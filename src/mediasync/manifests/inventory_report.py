@@ -3,7 +3,7 @@
 An inventory report is a ``manifest.json`` naming its data files (keys in the
 inventory's destination bucket, with their MD5) and the CSV columns
 (``fileSchema``). Keys in the data files are URL-encoded, as in an S3 Batch CSV
-manifest, so each row becomes the same :class:`~mediasync.manifest.ManifestRow`
+manifest, so each row becomes the same :class:`~mediasync.manifests.s3batch_csv.ManifestRow`
 (the report repeats the key as the inventory has it).
 
 Data files are read from disk when the report was downloaded next to its
@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from .manifest import ManifestError, ManifestRow, parse_row
+from mediasync.manifests.locations import file_beside, is_s3_url, open_s3_object, split_s3_url
+from mediasync.manifests.s3batch_csv import ManifestError, ManifestRow, parse_row
 
 REQUIRED_COLUMNS = ("Bucket", "Key")
 
@@ -138,6 +139,11 @@ class _Md5Reader(io.RawIOBase):
         self.md5.update(data)
         buffer[: len(data)] = data
         return len(data)
+
+
+def local_data_file(manifest: InventoryManifest, item: InventoryFile) -> Path | None:
+    """The data file on disk, if the report was downloaded beside its manifest.json."""
+    return file_beside(manifest.location, item.key, "data", "../data")
 
 
 def _open_data_file(manifest: InventoryManifest, item: InventoryFile, s3: Any) -> tuple[IO[bytes], str]:

@@ -5,7 +5,7 @@ prefix found is listed by its own worker, so a bucket laid out in folders is
 listed by many threads at once. Rows go to the output as each page arrives; what
 is held in memory is the prefixes not yet listed, never the listing.
 
-Keys are written URL-encoded (:func:`mediasync.manifest.format_row`) exactly as
+Keys are written URL-encoded (:func:`mediasync.manifests.s3batch_csv.format_row`) exactly as
 S3 returned them: spaces, ``+``, ``=``, ``%``, NFC and NFD forms all survive.
 botocore asks S3 for ``EncodingType=url`` and decodes, so even keys with
 characters XML cannot carry come back intact.
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from .inventory_manifest import is_s3_url, split_s3_url
-from .manifest import format_row
-from .request_args import REQUESTER
+from mediasync.core.request_args import REQUESTER
+from mediasync.manifests.locations import is_s3_url, split_s3_url
+from mediasync.manifests.s3batch_csv import format_row
 
 DELIMITER = "/"
 # An S3 output is uploaded in parts of this size as rows accumulate.

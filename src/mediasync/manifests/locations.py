@@ -1,3 +1,13 @@
+"""Where manifests and reports live: ``s3://`` URLs, S3 objects, files beside a ``manifest.json``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mediasync.manifests.s3batch_csv import ManifestError
+
+
 def split_s3_url(url: str, *, key_required: bool = True) -> tuple[str, str]:
     """``s3://bucket/key`` (or ``s3:/bucket/key`` after a trip through Path) -> (bucket, key).
 
@@ -14,14 +24,21 @@ def is_s3_url(path: str | Path) -> bool:
     return str(path).startswith("s3:/")
 
 
-def local_data_file(manifest: InventoryManifest, item: InventoryFile) -> Path | None:
-    """The data file on disk, if the report was downloaded beside its manifest.json."""
-    if is_s3_url(manifest.location):
+def file_beside(manifest_location: str, key: str, *folders: str) -> Path | None:
+    """An object a ``manifest.json`` names, found on disk when the prefix was downloaded
+    beside it (``aws s3 cp --recursive`` keeps the key layout): the key under the
+    manifest's folder or any folder above it, else its file name in the manifest's
+    folder or in one of ``folders`` (relative to the manifest's folder).
+
+    S3 Inventory reports name their gzip data files, S3 Batch completion reports their
+    result CSVs; both are read from disk this way before S3 is asked.
+    """
+    if is_s3_url(manifest_location):
         return None
-    here = Path(manifest.location).resolve().parent
-    name = item.key.rsplit("/", 1)[-1]
-    candidates = [ancestor / item.key for ancestor in (here, *here.parents)]
-    candidates += [here / name, here / "data" / name, here.parent / "data" / name]
+    here = Path(manifest_location).resolve().parent
+    name = key.rsplit("/", 1)[-1]
+    candidates = [ancestor / key for ancestor in (here, *here.parents)]
+    candidates += [here / name, *((here / folder / name) for folder in folders)]
     return next((path for path in candidates if path.is_file()), None)
 
 
@@ -29,7 +46,7 @@ def open_s3_object(s3: Any, bucket: str, key: str) -> Any:
     """The streaming body of an object (``s3`` None: the process's client), or ManifestError."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from . import clients
+    from mediasync.core import clients
 
     try:
         return (s3 or clients.s3()).get_object(Bucket=bucket, Key=key)["Body"]

@@ -1,6 +1,17 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from mediasync.manifests.s3batch_csv import NOT_UTF8, ManifestError, ManifestRow, read_rows
+
+# How many leading rows may be unreadable before the file is judged not a manifest.
+_PROBE_ROWS = 20
+
+
 def read_manifest(path: str | Path) -> Iterator[ManifestRow]:
     if str(path).lower().endswith(".json"):  # an S3 Inventory report's manifest.json
-        from .inventory_manifest import read_inventory_manifest
+        from mediasync.manifests.inventory_report import read_inventory_manifest
 
         yield from read_inventory_manifest(path)
         return
@@ -11,7 +22,7 @@ def read_manifest(path: str | Path) -> Iterator[ManifestRow]:
         raise ManifestError(f"cannot read manifest {path}: {err.strerror}") from err
     with handle:
         try:
-            yield from _read_rows(handle)
+            yield from read_rows(handle)
         except OSError as err:  # e.g. a directory, or a read error
             raise ManifestError(f"cannot read manifest {path}: {err.strerror}") from err
 
@@ -19,7 +30,7 @@ def read_manifest(path: str | Path) -> Iterator[ManifestRow]:
 def probe_manifest(path: str | Path) -> None:
     """Raise ManifestError unless the first rows show an S3 Batch CSV manifest."""
     if str(path).lower().endswith(".json"):  # an S3 Inventory report's manifest.json
-        from .inventory_manifest import probe_inventory_manifest
+        from mediasync.manifests.inventory_report import probe_inventory_manifest
 
         probe_inventory_manifest(path)
         return
@@ -30,7 +41,7 @@ def probe_manifest(path: str | Path) -> None:
         if row.error is None:
             return
         # A binary file is best described by its bytes, not by the columns they happen to make.
-        if not cited_error or (_NOT_UTF8 in row.error and _NOT_UTF8 not in cited_error):
+        if not cited_error or (NOT_UTF8 in row.error and NOT_UTF8 not in cited_error):
             cited_error = row.error
         if rows >= _PROBE_ROWS:
             break

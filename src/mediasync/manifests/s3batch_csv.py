@@ -11,19 +11,16 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 from urllib.parse import quote_plus, unquote_plus
 
 # Legacy us-east-1 names allowed upper case and underscores; anything else cannot exist.
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-# How many leading rows may be unreadable before the file is judged not a manifest.
-_PROBE_ROWS = 20
 # A row is a bucket, a URL-encoded key of at most 1,024 bytes and a version id: a
 # longer line is not a row (and a binary file without newlines is not read whole).
 _MAX_LINE = 64 * 1024
-_NOT_UTF8 = "not a UTF-8 text line"
+NOT_UTF8 = "not a UTF-8 text line"
 
 
 class ManifestError(Exception):
@@ -97,7 +94,7 @@ def _unreadable(line_number: int, reason: str) -> ManifestRow:
     return ManifestRow(line_number, "", "", "", None, f"manifest line {line_number}: {reason}")
 
 
-def _read_rows(handle: BinaryIO) -> Iterator[ManifestRow]:
+def read_rows(handle: BinaryIO) -> Iterator[ManifestRow]:
     """Lines decoded one at a time: a bad byte or an endless line spoils its own row, not the job."""
     for line_number, line in enumerate(iter(lambda: handle.readline(_MAX_LINE), b""), 1):
         if len(line) == _MAX_LINE and not line.endswith(b"\n"):
@@ -108,7 +105,7 @@ def _read_rows(handle: BinaryIO) -> Iterator[ManifestRow]:
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as err:
-            yield _unreadable(line_number, f"{_NOT_UTF8} ({err.reason} at byte {err.start})")
+            yield _unreadable(line_number, f"{NOT_UTF8} ({err.reason} at byte {err.start})")
             continue
         row = _parse_text(line_number, text)
         if row is not None:

@@ -1,3 +1,11 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from mediasync.model.usage import Usage
+
+
 @dataclass(frozen=True)
 class Price:
     amount: float  # US dollars per unit

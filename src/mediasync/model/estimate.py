@@ -3,7 +3,7 @@
 Four layers, each a pure function of the one before, so each can be tested alone:
 
 1. :func:`tally` -- the workload: objects, bytes, size histogram, and how each object
-   is routed by :func:`mediasync.plan.plan_copy`, the very function the copy uses.
+   is routed by :func:`mediasync.core.plan.plan_copy`, the very function the copy uses.
 2. :func:`usage` -- what the workload consumes: S3 requests by API, Lambda
    invocations and GB-seconds, EXPRESS executions, STANDARD state transitions, Map
    Runs, Batch jobs and Fargate hours, DescribeExecution polls. Durations come from
@@ -14,7 +14,7 @@ Four layers, each a pure function of the one before, so each can be tested alone
    critical path) is one of the constraints. :func:`raise_quota` answers "what does
    raising the binding quota buy" by running the model again.
 
-Request counts per object follow the code (``batch.py``, ``source.py``, ``copy.py``,
+Request counts per object follow the code (``core/s3batch_task.py``, ``source.py``, ``copy.py``,
 ``verify.py``) and are checked by a test that counts the S3 calls of real copies;
 state counts follow ``statemachine/*.asl.json`` and are checked by a test that walks
 the ASL files; the DescribeExecution poll schedule is ``polling.poll_delays``, as
@@ -23,15 +23,14 @@ the ASL files; the DescribeExecution poll schedule is ``polling.poll_delays``, a
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
-from typing import Iterable
+from dataclasses import asdict, dataclass, replace
 
-from .errors import ObjectTooLarge
-from .plan import MAX_OBJECT_SIZE, MIN_PART_SIZE, Plan, plan_copy
-from .polling import poll_delays
-from .settings import GiB, MiB, TiB, CopyOptions, Settings
+from mediasync.core.settings import CopyOptions
+from mediasync.core.timing import QUOTA_NAMES, QUOTAS_READ, Quotas, Rates, Resources, fargate_workers, with_quota
+from mediasync.model.cost import PRICES, PRICES_AS_OF, PRICES_REGION, CostLine, Price, cost, total_dollars
+from mediasync.model.usage import Usage, usage
+from mediasync.model.wall_time import WallTime, wall_time
+from mediasync.model.workload import SIZE_BINS, Workload
 
 # -- the whole estimate -------------------------------------------------------------------------
 

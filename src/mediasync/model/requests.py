@@ -1,3 +1,12 @@
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from mediasync.core.polling import poll_delays
+from mediasync.core.settings import CopyOptions
+from mediasync.core.timing import EXPRESS_COPY_STATES, LIST_PARTS_PAGE, Rates, Resources
+
 TIER1_REQUESTS = ("CopyObject", "UploadPartCopy", "CreateMultipartUpload", "CompleteMultipartUpload", "ListParts")
 
 
@@ -34,7 +43,7 @@ def describe_polls(execution_seconds: float, expected_seconds: float, rates: Rat
 
     Returns (DescribeExecution calls, batch_invoke invocations, seconds until it sees
     the end). The invocation that starts the execution sleeps to its expected end,
-    then polls on :func:`~mediasync.polling.poll_delays`; each returns before its own
+    then polls on :func:`~mediasync.core.polling.poll_delays`; each returns before its own
     timeout, and S3 Batch invokes it again (assumed at once): that invocation attaches
     to the same execution and polls at once before it sleeps.
     """

@@ -1,3 +1,28 @@
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from mediasync.core.settings import CopyOptions, MiB
+from mediasync.core.timing import (
+    COPY_OBJECT,
+    EXPRESS_COPY_STATES,
+    EXPRESS_PARTS,
+    FARGATE_MINIMUM_SECONDS,
+    MAP_CHILD_STATES,
+    PATH_LABELS,
+    STANDARD_BATCH,
+    STANDARD_PARENT_STATES,
+    TOO_LARGE,
+    Quotas,
+    Rates,
+    Resources,
+    expected_execution_seconds,
+    multipart_timing,
+)
+from mediasync.model.requests import TIER1_REQUESTS, copy_object_requests, copy_object_seconds, describe_polls, express_billed_seconds, inspect_requests, inspect_seconds, multipart_requests
+from mediasync.model.workload import Workload
+
 # -- usage -------------------------------------------------------------------------------
 
 

@@ -1,3 +1,15 @@
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from mediasync.core.errors import ObjectTooLarge
+from mediasync.core.plan import MAX_OBJECT_SIZE, MIN_PART_SIZE, plan_copy
+from mediasync.core.settings import CopyOptions, GiB, MiB, TiB
+from mediasync.core.timing import PATHS, TOO_LARGE, path_of, shape_of
+
 # -- the workload ---------------------------------------------------------------------
 
 # Upper bounds (inclusive) of the size histogram's bins; the last bin is open.

@@ -1,3 +1,13 @@
+from __future__ import annotations
+
+import html
+import math
+
+from mediasync.core.settings import format_size
+from mediasync.model.workload import SIZE_BINS
+from mediasync.reports.rows import display_key
+from mediasync.reports.summary import ReportSummary
+
 # -- HTML ------------------------------------------------------------------------------
 
 PALETTE = ("#2563eb", "#16a34a", "#dc2626", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563")

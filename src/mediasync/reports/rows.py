@@ -18,22 +18,15 @@ a per-second timeline and the slowest objects, never the rows themselves.
 from __future__ import annotations
 
 import csv
-import heapq
-import html
 import io
 import json
-import math
-import re
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .batch import copied_bytes, parse_result_string
-from .estimate import SIZE_BINS, size_bin
-from .inventory_manifest import is_s3_url, open_s3_object, split_s3_url
-from .manifest import ManifestError, decode_key
-from .settings import format_size
+from mediasync.core.s3batch_task import copied_bytes, parse_result_string
+from mediasync.manifests.locations import file_beside, is_s3_url, open_s3_object, split_s3_url
+from mediasync.manifests.s3batch_csv import ManifestError, decode_key
 
 TIMINGS_SUFFIX = ".timings.jsonl"
 GENERIC_CODES = {"", "PermanentFailure", "TemporaryFailure", "Succeeded"}
@@ -117,12 +110,7 @@ def _result_files(document: dict[str, Any], location: str, s3: Any) -> Iterator[
         raise ManifestError(f"{location} is not an S3 Batch Operations report manifest (no Results list)")
     for item in results:
         key = str(item["Key"])
-        local = None
-        if not is_s3_url(location):
-            here = Path(location).resolve().parent
-            candidates = [ancestor / key for ancestor in (here, *here.parents)]
-            candidates += [here / "results" / key.rsplit("/", 1)[-1], here / key.rsplit("/", 1)[-1]]
-            local = next((path for path in candidates if path.is_file()), None)
+        local = file_beside(location, key, "results")
         if local is not None:
             yield local.open("r", encoding="utf-8", newline="")
         else:

@@ -1,3 +1,11 @@
+from __future__ import annotations
+
+from typing import Any
+
+from mediasync.core.settings import format_size
+from mediasync.reports.rows import display_key
+from mediasync.reports.summary import ReportSummary
+
 # -- terminal --------------------------------------------------------------------------
 
 

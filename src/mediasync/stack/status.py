@@ -1,7 +1,7 @@
 """Progress of an S3 Batch Operations job and of its large-object copies.
 
 ``describe_job`` gives the task counts; the STANDARD state machine's running
-executions whose names carry the job id (see :func:`mediasync.batch.execution_name`)
+executions whose names carry the job id (see :func:`mediasync.core.s3batch_task.execution_name`)
 are the large objects in flight, and each one's Distributed Map Run tells how many
 part groups are done.
 
@@ -23,10 +23,10 @@ from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
 
-from .batch import execution_arn_in, outcome_of_execution
-from .manifest import ManifestError
-from .report_view import TaskResult, display_key, read_report
-from .settings import format_size
+from mediasync.core.s3batch_task import execution_arn_in, outcome_of_execution
+from mediasync.core.settings import format_size
+from mediasync.manifests.s3batch_csv import ManifestError
+from mediasync.reports.rows import TaskResult, display_key, read_report
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 # Stack outputs that may name the STANDARD (large-object) state machine.

@@ -16,8 +16,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Collection
 
-from .inventory_manifest import is_inventory_manifest, split_s3_url
-from .settings import CopyOptions, camel_case
+from mediasync.core.settings import CopyOptions, camel_case
+from mediasync.core.settings import user_arguments as job_arguments
+from mediasync.manifests.inventory_report import is_inventory_manifest
+from mediasync.manifests.locations import split_s3_url
 
 STACK_OUTPUT_FUNCTION = "BatchInvokeFunctionArn"
 STACK_OUTPUT_ROLE = "BatchOperationsRoleArn"
@@ -129,9 +131,7 @@ def user_arguments(options: CopyOptions, given: Collection[str] | None = None) -
     With ``given`` (option names the user set), only those and the destination: the
     rest falls back to what the stack was deployed with, not to this CLI's defaults.
     """
-    from .local.runner import user_arguments as runner_arguments
-
-    arguments = runner_arguments(options, include=given or ())
+    arguments = job_arguments(options, include=given or ())
     if given is not None:
         keep = {"destinationBucket", *(camel_case(name) for name in given)}
         arguments = {name: value for name, value in arguments.items() if name in keep}

@@ -31,16 +31,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from mediasync import clients, errors
-from mediasync.local.runtime import (
-    BATCH_INVOKE_FUNCTION,
-    FUNCTION_PREFIX,
-    FUNCTION_SUBSTITUTIONS,
-    LocalLambdaContext,
-    load_handler,
-    project_root,
-)
-from mediasync.observability import logger
+from mediasync.core import clients, errors
+from mediasync.core.observability import logger
+from mediasync.local.runtime import BATCH_INVOKE_FUNCTION, FUNCTION_PREFIX, FUNCTION_SUBSTITUTIONS, LocalLambdaContext, load_handler, project_root
 
 # localstack modules are imported inside functions: localstack.config reads the
 # environment at import, which main() sets first.
@@ -51,7 +44,7 @@ CONTROL_PREFIX = "/_mediasync/"
 class Fault:
     """Before ``function`` runs on an event containing ``match``: do ``action`` to the
     event's source object (``overwrite_source``, ``delete_source``), then raise the named
-    ``mediasync.errors`` error, or without ``error`` let the handler meet what S3 answers."""
+    ``mediasync.core.errors`` error, or without ``error`` let the handler meet what S3 answers."""
 
     function: str
     error: str | None = None

@@ -16,28 +16,16 @@ and ``report`` without ``--endpoint-url`` read that runtime's embedded S3.)
 
 from __future__ import annotations
 
-import contextlib
-import datetime
-import functools
-import json
-import os
-import sys
-import time
-from pathlib import Path
-from typing import Any, Iterator, NoReturn
-
 import click
-from rich.console import Console
-from rich.live import Live
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from .cli_options import copy_options, task_options
-from .estimate_command import estimate
-from .inventory_manifest import is_inventory_manifest, is_s3_url, split_s3_url
-from .manifest import ManifestError, format_row, probe_manifest, read_manifest
-from .settings import CopyOptions, format_size
+from mediasync.cli.demo import demo
+from mediasync.cli.estimate import estimate
+from mediasync.cli.inventory import inventory
+from mediasync.cli.report import report
+from mediasync.cli.run import run
+from mediasync.cli.status import status
+from mediasync.cli.submit import submit
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="mediasync")
@@ -62,7 +50,8 @@ def main() -> None:
     """
 
 
-# The cost model's command lives beside the model (estimate.py, estimate_command.py).
-main.add_command(estimate)
+# One module per command; `mediasync --help` lists them in alphabetical order.
+for command in (inventory, estimate, run, submit, status, report, demo):
+    main.add_command(command)
 
 
