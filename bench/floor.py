@@ -101,7 +101,7 @@ def copy_bucket(s3: Any, source_bucket: str, destination_bucket: str, prefix: st
         for key, future in futures:
             try:
                 counts[future.result()] += 1
-            except Exception as error:  # noqa: BLE001 - every failure is reported, none stops the others
+            except Exception as error:
                 problems.append(f"{key}: {type(error).__name__}: {error}")
     return counts, problems
 

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import boto3
 
+from mediasync.core.settings import CopyOptions
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.runtime import LocalRuntime
-from mediasync.manifests.s3batch_csv import format_row
 from mediasync.manifests.reader import read_manifest
-from mediasync.core.settings import CopyOptions
+from mediasync.manifests.s3batch_csv import format_row
 
 MiB = 1024 * 1024
 

@@ -17,11 +17,11 @@ from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
 
-from mediasync.core.s3batch_task import destination_key
 from mediasync.core.errors import InvalidTask
+from mediasync.core.s3batch_task import destination_key
 from mediasync.local.s3batch import read_report
-from mediasync.manifests.s3batch_csv import ManifestRow
 from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import ManifestRow
 
 
 def _md5(s3: Any, bucket: str, key: str, version_id: str | None = None) -> str:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from mediasync.core import clients
-from mediasync.local.runner import JobRequest, run_job
-from mediasync.manifests.s3batch_csv import format_row
-from mediasync.manifests.reader import read_manifest
 from mediasync.core.settings import CopyOptions, MiB
+from mediasync.local.runner import JobRequest, run_job
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import format_row
 from tests.conftest import batch_event, put_multipart
 from tests.invariants import assert_invariants
 

@@ -10,7 +10,6 @@ from unittest import mock
 import pytest
 
 from mediasync.core import clients
-
 from mediasync.core.settings import MiB
 from tests.asl.test_per_object_failures import ARGS, code_of, run_task
 

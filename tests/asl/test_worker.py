@@ -8,11 +8,11 @@ import threading
 import pytest
 
 from mediasync.core import steps
+from mediasync.core.awsbatch_worker import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, GROUP_STATE_ENV, run_group
 from mediasync.core.errors import WorkerInterrupted
 from mediasync.core.plan import plan_copy
 from mediasync.core.settings import CopyOptions, MiB
 from mediasync.core.source import ObjectRef, inspect_source
-from mediasync.core.awsbatch_worker import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, GROUP_STATE_ENV, run_group
 from tests.conftest import put_multipart
 
 

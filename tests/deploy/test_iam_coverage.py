@@ -24,13 +24,27 @@ import pytest
 from mediasync.core import clients
 from mediasync.core import copy as copy_module
 from mediasync.core import source as source_module
+from mediasync.core.settings import CopyOptions, MiB
 from mediasync.local import runtime as runtime_module
 from mediasync.local.runtime import FUNCTION_SUBSTITUTIONS, LocalRuntime
-from mediasync.stack.permissions import BATCH_JOB_STATUS, COPY_FUNCTIONS, DESTINATION_OBJECTS, DESTINATION_KEY, ECR_AUTHORIZATION, FUNCTION_ROLES, LOG_DELIVERY, MAP_RUN_EXECUTIONS, ROLES, SCOPED_BY, STANDARD_MACHINE, WORKER_JOB_ROLE, WORKER_QUEUE_AND_DEFINITION
-from mediasync.core.settings import CopyOptions, MiB
+from mediasync.stack.permissions import (
+    BATCH_JOB_STATUS,
+    COPY_FUNCTIONS,
+    DESTINATION_KEY,
+    DESTINATION_OBJECTS,
+    ECR_AUTHORIZATION,
+    FUNCTION_ROLES,
+    LOG_DELIVERY,
+    MAP_RUN_EXECUTIONS,
+    ROLES,
+    SCOPED_BY,
+    STANDARD_MACHINE,
+    WORKER_JOB_ROLE,
+    WORKER_QUEUE_AND_DEFINITION,
+)
 from tests.conftest import batch_event, put_multipart
-from tests.faults.aws_rules import bare_head_errors
 from tests.deploy.conftest import ROOT, as_list, asl_states, load_asl, of_type, references, statements
+from tests.faults.aws_rules import bare_head_errors
 
 UNSCOPED = {LOG_DELIVERY, BATCH_JOB_STATUS, ECR_AUTHORIZATION}
 
@@ -155,7 +169,7 @@ class _ContextThreadPool(ThreadPoolExecutor):
     """Part threads (copy_parts' copies, inspection's part heads) belong to the role of
     the handler that started them."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+    def submit(self, fn, /, *args, **kwargs):
         return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 

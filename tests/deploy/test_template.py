@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from mediasync.local.runtime import STATE_MACHINES
-from mediasync.core.settings import ACLS, STORAGE_CLASSES, Settings
 from mediasync.core.awsbatch_worker import EXIT_FAILED, EXIT_INTERRUPTED, batch_retries
+from mediasync.core.settings import ACLS, STORAGE_CLASSES, Settings
+from mediasync.local.runtime import STATE_MACHINES
 from tests.deploy.conftest import ROOT, TEMPLATE, of_type
 
 

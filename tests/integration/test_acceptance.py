@@ -9,11 +9,11 @@ from pathlib import Path
 
 import boto3
 
+from mediasync.core.settings import CopyOptions
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.runtime import LocalRuntime
 from mediasync.local.s3batch import read_report
 from mediasync.manifests.reader import read_manifest
-from mediasync.core.settings import CopyOptions
 from tests.integration.acceptance import PART_SIZE, THRESHOLD, check_copy, seed
 
 

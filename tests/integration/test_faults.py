@@ -13,14 +13,14 @@ import pytest
 
 import mediasync.core.copy
 import mediasync.local.runtime
+from mediasync.core.awsbatch_worker import EXIT_INTERRUPTED, EXIT_OK, run_group
 from mediasync.core.copy import complete_upload, create_upload
-from mediasync.local.runner import JobRequest, run_job
-from mediasync.local.runtime import LocalRuntime
-from mediasync.manifests.s3batch_csv import format_row, parse_lines
 from mediasync.core.plan import plan_copy
 from mediasync.core.settings import CopyOptions, MiB, reset_settings
 from mediasync.core.source import ObjectRef, inspect_source
-from mediasync.core.awsbatch_worker import EXIT_INTERRUPTED, EXIT_OK, run_group
+from mediasync.local.runner import JobRequest, run_job
+from mediasync.local.runtime import LocalRuntime
+from mediasync.manifests.s3batch_csv import format_row, parse_lines
 from tests.conftest import batch_event, md5_of, put_multipart
 from tests.faults.cli import cli_env, mediasync_run
 from tests.faults.proxy import FaultProxy, FaultRules

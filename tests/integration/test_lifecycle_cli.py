@@ -24,11 +24,11 @@ import pytest
 from botocore.stub import ANY, Stubber
 from click.testing import CliRunner
 
-from mediasync.core import clients
 from mediasync.cli import main
+from mediasync.core import clients
 from mediasync.local.s3batch import read_report
-from mediasync.manifests.s3batch_csv import encode_key
 from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import encode_key
 
 # Every character class that broke the tool we replace, in prefixes and in names.
 AWKWARD_PREFIXES = ["plain/", "with space/", "a+b=c/", "100% done/", "café/", unicodedata.normalize("NFD", "café") + "/",
@@ -367,9 +367,9 @@ def test_embedded_s3_inventory_then_run_of_an_inventory_report_on_disk_then_repo
     """Inside a LocalRuntime, the commands without --endpoint-url see its embedded S3."""
     import boto3
 
+    from mediasync.core.settings import CopyOptions
     from mediasync.local.runner import JobRequest, run_job
     from mediasync.local.runtime import LocalRuntime
-    from mediasync.core.settings import CopyOptions
 
     keys = awkward_keys(len(AWKWARD_PREFIXES) * len(AWKWARD_NAMES))
     with LocalRuntime() as runtime:

@@ -25,9 +25,18 @@ from typing import Any
 import boto3
 import pytest
 
-from mediasync.core import s3batch_task as batch, clients, polling
-from mediasync.local.runtime import FUNCTION_PREFIX, FUNCTION_SUBSTITUTIONS, STATE_MACHINES, LocalLambdaContext, load_handler, project_root, substitute
+from mediasync.core import clients, polling
+from mediasync.core import s3batch_task as batch
 from mediasync.core.settings import reset_settings
+from mediasync.local.runtime import (
+    FUNCTION_PREFIX,
+    FUNCTION_SUBSTITUTIONS,
+    STATE_MACHINES,
+    LocalLambdaContext,
+    load_handler,
+    project_root,
+    substitute,
+)
 from mediasync.testing.servers import S3Server, free_port, run_moto_server
 
 ROOT = project_root()

@@ -2,7 +2,16 @@
 
 import json
 
-from mediasync.core.s3batch_task import PERMANENT_FAILURE, SUCCEEDED, TEMPORARY_FAILURE, copied_bytes, execution_arn, execution_name, outcome_of_execution, parse_result_string
+from mediasync.core.s3batch_task import (
+    PERMANENT_FAILURE,
+    SUCCEEDED,
+    TEMPORARY_FAILURE,
+    copied_bytes,
+    execution_arn,
+    execution_name,
+    outcome_of_execution,
+    parse_result_string,
+)
 
 
 def test_execution_names_are_deterministic_valid_and_distinct():

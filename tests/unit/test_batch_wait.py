@@ -18,7 +18,16 @@ from botocore.exceptions import EndpointConnectionError
 from botocore.stub import ANY, Stubber
 
 from mediasync.core import s3batch_task as batch
-from mediasync.core.s3batch_task import IN_PROGRESS, SUCCEEDED, TEMPORARY_FAILURE, BatchTask, TaskRunner, execution_arn, execution_arn_in, execution_name
+from mediasync.core.s3batch_task import (
+    IN_PROGRESS,
+    SUCCEEDED,
+    TEMPORARY_FAILURE,
+    BatchTask,
+    TaskRunner,
+    execution_arn,
+    execution_arn_in,
+    execution_name,
+)
 from mediasync.core.settings import Settings
 
 MACHINE = "arn:aws:states:us-east-1:111122223333:stateMachine:mediasync-copy-large"

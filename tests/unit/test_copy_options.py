@@ -9,14 +9,14 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mediasync.core.s3batch_task import destination_key
 from mediasync.cli import main
 from mediasync.core.errors import InvalidTask
-from mediasync.manifests.listing import FileSink, write_inventory
-from mediasync.local.runner import user_arguments
 from mediasync.core.request_args import destination_write_args, source_request_args
+from mediasync.core.s3batch_task import destination_key
 from mediasync.core.settings import CopyOptions, Settings
 from mediasync.core.source import SourceObject
+from mediasync.local.runner import user_arguments
+from mediasync.manifests.listing import FileSink, write_inventory
 from mediasync.stack.submit import ManifestLocation
 from tests.unit.test_inventory import KEYS, FolderS3
 
@@ -170,7 +170,7 @@ class RecordingFolderS3(FolderS3):
         super().__init__(keys)
         self.extra: list[dict] = []
 
-    def paginate(self, Bucket: str, Prefix: str, Delimiter: str, **extra):  # type: ignore[override]
+    def paginate(self, Bucket: str, Prefix: str, Delimiter: str, **extra):
         self.extra.append(extra)
         return super().paginate(Bucket, Prefix, Delimiter)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from mediasync.core import s3batch_task as batch
-from mediasync.core.s3batch_task import PERMANENT_FAILURE, BatchTask, TaskRunner
 from mediasync.core.errors import SourceMissing
+from mediasync.core.s3batch_task import PERMANENT_FAILURE, BatchTask, TaskRunner
 from mediasync.core.settings import Settings
 
 

@@ -13,17 +13,38 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mediasync.core import s3batch_task as batch
-from mediasync.core.s3batch_task import TaskRunner
-from mediasync.core.timing import COPY_OBJECT, EXPRESS_COPY_STATES, EXPRESS_MAP_ITEM_STATES, EXPRESS_PARTS, EXPRESS_PARTS_STATES, FARGATE_MINIMUM_SECONDS, MAP_CHILD_STATES, PATHS, QUOTA_NAMES, STANDARD_BATCH, STANDARD_LAMBDA, STANDARD_PARENT_STATES, TOO_LARGE, Quotas, Rates, Resources, expected_execution_seconds, multipart_timing, path_of, with_quota
-from mediasync.model.cost import PRICES
-from mediasync.model.scale import SCALE_BEGIN, SCALE_END, scale_markdown
-from mediasync.model.workload import ObjectSpec, infer_part_size, prefix_of, tally
-from mediasync.model.requests import describe_polls
-from mediasync.model.estimate import estimate, raise_quota
-from mediasync.model.wall_time import lambda_ramp_seconds, wall_time
-from mediasync.model.usage import usage
 from mediasync.core.plan import MAX_OBJECT_SIZE, layout_fits, plan_copy
-from mediasync.core.settings import GiB, KiB, MiB, TiB, CopyOptions, Settings
+from mediasync.core.s3batch_task import TaskRunner
+from mediasync.core.settings import CopyOptions, GiB, KiB, MiB, Settings, TiB
+from mediasync.core.timing import (
+    COPY_OBJECT,
+    EXPRESS_COPY_STATES,
+    EXPRESS_MAP_ITEM_STATES,
+    EXPRESS_PARTS,
+    EXPRESS_PARTS_STATES,
+    FARGATE_MINIMUM_SECONDS,
+    MAP_CHILD_STATES,
+    PATHS,
+    QUOTA_NAMES,
+    STANDARD_BATCH,
+    STANDARD_LAMBDA,
+    STANDARD_PARENT_STATES,
+    TOO_LARGE,
+    Quotas,
+    Rates,
+    Resources,
+    expected_execution_seconds,
+    multipart_timing,
+    path_of,
+    with_quota,
+)
+from mediasync.model.cost import PRICES
+from mediasync.model.estimate import estimate, raise_quota
+from mediasync.model.requests import describe_polls
+from mediasync.model.scale import SCALE_BEGIN, SCALE_END, scale_markdown
+from mediasync.model.usage import usage
+from mediasync.model.wall_time import lambda_ramp_seconds, wall_time
+from mediasync.model.workload import ObjectSpec, infer_part_size, prefix_of, tally
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = CopyOptions()

@@ -11,14 +11,22 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from mediasync.core import clients, steps
-from mediasync.core.s3batch_task import TEMPORARY_FAILURE, BatchTask, TaskRunner
+from mediasync.core.awsbatch_worker import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    GROUP_STATE_ENV,
+    RETRY_STRATEGY,
+    batch_retries,
+    run_group,
+)
 from mediasync.core.copy import copy_single, create_upload
 from mediasync.core.errors import AccessDenied, BucketMissing, S3ServiceError, is_retryable
 from mediasync.core.plan import plan_copy
+from mediasync.core.s3batch_task import TEMPORARY_FAILURE, BatchTask, TaskRunner
 from mediasync.core.settings import CopyOptions, Settings, reset_settings
 from mediasync.core.source import ObjectRef, SourceObject
 from mediasync.testing.servers import free_port
-from mediasync.core.awsbatch_worker import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, GROUP_STATE_ENV, RETRY_STRATEGY, batch_retries, run_group
 
 SOURCE = SourceObject("src", "a.mov", None, 10, '"0123456789abcdef0123456789abcdef"')
 DEST = ObjectRef("dst", "a.mov")

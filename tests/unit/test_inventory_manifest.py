@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from mediasync.manifests.inventory_report import read_inventory_entries
-from mediasync.manifests.s3batch_csv import ManifestError, encode_key
 from mediasync.manifests.reader import probe_manifest, read_manifest
+from mediasync.manifests.s3batch_csv import ManifestError, encode_key
 
 SCHEMA = "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass"
 

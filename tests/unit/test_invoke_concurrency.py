@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from mediasync.cli import estimate as estimate_command
+from mediasync.core.settings import CopyOptions, GiB, MiB
 from mediasync.core.timing import INVOKE_CONCURRENCY, Resources
-from mediasync.model.workload import ObjectSpec, tally
 from mediasync.model.estimate import estimate
-from mediasync.core.settings import GiB, MiB, CopyOptions
+from mediasync.model.workload import ObjectSpec, tally
 
 OPTIONS = CopyOptions()
 SMALL = [ObjectSpec(100 * MiB, count=10_000, prefix="p/")]

@@ -119,10 +119,11 @@ def test_successes_are_drawn_green_and_each_failure_cause_in_a_warning_colour(tm
 
 
 def test_succeeded_objects_are_counted_by_how_they_were_verified(tmp_path):
+    from rich.console import Console
+
     from mediasync.reports.html import render_html
     from mediasync.reports.summary import summarize
     from mediasync.reports.terminal import summary_tables
-    from rich.console import Console
 
     report = tmp_path / "report.csv"
     report.write_text(

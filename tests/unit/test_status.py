@@ -13,8 +13,8 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from click.testing import CliRunner
 
-from mediasync.core.s3batch_task import execution_name
 from mediasync.cli import main
+from mediasync.core.s3batch_task import execution_name
 from mediasync.stack.status import job_progress, running_copies
 
 ACCOUNT = "111122223333"

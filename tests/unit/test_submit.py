@@ -10,8 +10,8 @@ from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from mediasync.cli import main
-from mediasync.local.runner import user_arguments as runner_arguments
 from mediasync.core.settings import CopyOptions
+from mediasync.local.runner import user_arguments as runner_arguments
 from mediasync.stack.submit import ManifestLocation, SubmitError, create_job_request, resolve_arns
 
 FUNCTION = "arn:aws:lambda:eu-west-1:111122223333:function:mediasync-batch-invoke"

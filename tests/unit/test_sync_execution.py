@@ -48,7 +48,7 @@ class SlowStepFunctions(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: SlowStepFunctions
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.requests.append({"target": self.headers.get("X-Amz-Target", ""),
                                      "host": self.headers.get("Host", ""), "name": json.loads(body).get("name", "")})

@@ -31,7 +31,7 @@ class Heads:
 
 
 def source(**fields):
-    base = dict(bucket="src", key="a.mov", version_id=None, size=1000, etag='"' + "a" * 32 + '"')
+    base = {"bucket": "src", "key": "a.mov", "version_id": None, "size": 1000, "etag": '"' + "a" * 32 + '"'}
     return SourceObject(**{**base, **fields})
 
 

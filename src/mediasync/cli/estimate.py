@@ -27,7 +27,17 @@ from mediasync.core.errors import MediaSyncError
 from mediasync.core.s3batch_task import destination_key
 from mediasync.core.settings import CopyOptions, format_size
 from mediasync.core.source import ObjectRef, etag_part_count, inspect_source
-from mediasync.core.timing import INVOKE_CONCURRENCY, PATH_LABELS, QUOTA_NAMES, QUOTAS_READ, STANDARD_BATCH, STANDARD_LAMBDA, Quotas, Resources, with_quota
+from mediasync.core.timing import (
+    INVOKE_CONCURRENCY,
+    PATH_LABELS,
+    QUOTA_NAMES,
+    QUOTAS_READ,
+    STANDARD_BATCH,
+    STANDARD_LAMBDA,
+    Quotas,
+    Resources,
+    with_quota,
+)
 from mediasync.manifests.inventory_report import is_inventory_manifest, read_inventory_entries
 from mediasync.manifests.reader import probe_manifest, read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError, ManifestRow

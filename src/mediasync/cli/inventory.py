@@ -62,7 +62,7 @@ def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versio
     with progress:
         task = progress.add_task(f"s3://{bucket}/{prefix}", total=None, detail="")
 
-        def on_progress(state) -> None:  # type: ignore[no-untyped-def]
+        def on_progress(state) -> None:
             progress.update(task, detail=f"{state.objects:,} objects, {format_size(state.bytes)}, "
                                          f"{state.prefixes_pending:,} prefixes to list")
 

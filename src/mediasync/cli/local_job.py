@@ -28,7 +28,7 @@ def count_rows(manifest: str | Path) -> int:
     return sum(1 for _ in read_manifest(manifest))
 
 
-def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int) -> int:  # type: ignore[no-untyped-def]
+def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int) -> int:
     from mediasync.local.runner import JobRequest, run_job
 
     try:
@@ -46,7 +46,7 @@ def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, c
     with progress:
         task = progress.add_task("copy", total=total, detail="")
 
-        def on_row(row) -> None:  # type: ignore[no-untyped-def]
+        def on_row(row) -> None:
             nonlocal failed, copied
             failed += row.task_status == "failed"
             copied += row.bytes_copied
@@ -61,7 +61,7 @@ def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, c
     return EXIT_OK if summary.failed == 0 else EXIT_FAILED
 
 
-def print_summary(summary, report: Path) -> None:  # type: ignore[no-untyped-def]
+def print_summary(summary, report: Path) -> None:
     table = Table(title=f"MediaSync job {summary.job_id}", show_header=False)
     table.add_row("objects", str(summary.tasks))
     table.add_row("succeeded", str(summary.succeeded))

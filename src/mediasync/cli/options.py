@@ -18,7 +18,7 @@ class SizeParam(click.ParamType):
 
     name = "size"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value, param, ctx):
         if isinstance(value, int):
             return value
         try:
@@ -38,7 +38,7 @@ def size_text(size: int) -> str:
     return str(size)
 
 
-def task_options(func):  # type: ignore[no-untyped-def]
+def task_options(func):
     """Options that shape each object's copy: what a job passes as S3 Batch userArguments."""
     defaults = CopyOptions()
     for option in reversed(
@@ -83,7 +83,7 @@ def task_options(func):  # type: ignore[no-untyped-def]
     return func
 
 
-def copy_options(func):  # type: ignore[no-untyped-def]
+def copy_options(func):
     """Options shared by every command that copies on this machine: the task options plus the job's."""
     func = click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
                         help="Completion report CSV [default: mediasync-report-<time>.csv].")(func)

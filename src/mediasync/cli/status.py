@@ -40,7 +40,16 @@ def status(job_id: str, watch: bool, interval: float, account_id: str | None, re
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from mediasync.stack.status import describe, exit_code, reconcile_report, render, render_reconciliation, report_manifest, running_copies, state_machine_from_outputs
+    from mediasync.stack.status import (
+        describe,
+        exit_code,
+        reconcile_report,
+        render,
+        render_reconciliation,
+        report_manifest,
+        running_copies,
+        state_machine_from_outputs,
+    )
     from mediasync.stack.submit import SubmitError, aws_client, caller_account, stack_outputs
 
     try:
@@ -57,7 +66,7 @@ def status(job_id: str, watch: bool, interval: float, account_id: str | None, re
         s3control = aws_client("s3control", region)
         sfn = aws_client("stepfunctions", region) if state_machine_arn else None
 
-        def snapshot():  # type: ignore[no-untyped-def]
+        def snapshot():
             progress = describe(s3control, account_id, job_id)
             copies, running = (running_copies(sfn, state_machine_arn, job_id)
                                if sfn is not None and not progress.done else ([], 0))

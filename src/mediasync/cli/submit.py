@@ -53,7 +53,17 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
     """
     from botocore.exceptions import BotoCoreError
 
-    from mediasync.stack.submit import SubmitError, account_of, aws_client, caller_account, create_job_request, locate_manifest, resolve_arns, stack_outputs, submit_job
+    from mediasync.stack.submit import (
+        SubmitError,
+        account_of,
+        aws_client,
+        caller_account,
+        create_job_request,
+        locate_manifest,
+        resolve_arns,
+        stack_outputs,
+        submit_job,
+    )
 
     options = options_for(destination_bucket, option_values)
     context = click.get_current_context()

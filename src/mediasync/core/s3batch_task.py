@@ -19,7 +19,15 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from mediasync.core import clients
-from mediasync.core.errors import TRANSPORT_ERRORS, CopyOutcomeUnknown, InvalidTask, MediaSyncError, from_transport_error, http_status_for, is_retryable
+from mediasync.core.errors import (
+    TRANSPORT_ERRORS,
+    CopyOutcomeUnknown,
+    InvalidTask,
+    MediaSyncError,
+    from_transport_error,
+    http_status_for,
+    is_retryable,
+)
 from mediasync.core.plan import plan_copy
 from mediasync.core.polling import poll_delays
 from mediasync.core.settings import Settings

@@ -9,7 +9,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from mediasync.core.errors import BucketMissing, SourceArchived, SourceMissing, SourceNeedsCustomerKey, from_client_error
+from mediasync.core.errors import (
+    BucketMissing,
+    SourceArchived,
+    SourceMissing,
+    SourceNeedsCustomerKey,
+    from_client_error,
+)
 from mediasync.core.plan import layout_fits, part_runs
 from mediasync.core.request_args import source_request_args
 from mediasync.core.settings import CopyOptions

@@ -16,7 +16,17 @@ from botocore.exceptions import ClientError
 
 from mediasync.core import clients
 from mediasync.core.copy import CopyResult, abort_upload, complete_upload, copy_part_group, copy_single, create_upload
-from mediasync.core.errors import ERRORS, TRANSPORT_ERRORS, InvalidTask, MediaSyncError, SourceChanged, UploadGone, VerificationFailed, from_client_error, from_transport_error
+from mediasync.core.errors import (
+    ERRORS,
+    TRANSPORT_ERRORS,
+    InvalidTask,
+    MediaSyncError,
+    SourceChanged,
+    UploadGone,
+    VerificationFailed,
+    from_client_error,
+    from_transport_error,
+)
 from mediasync.core.plan import Plan, plan_copy
 from mediasync.core.settings import CopyOptions
 from mediasync.core.source import ObjectRef, SourceObject, inspect_source
@@ -36,7 +46,7 @@ def _named_failures(step: Step) -> Step:
         except TRANSPORT_ERRORS as err:
             raise from_transport_error(err) from err
 
-    return run  # type: ignore[return-value]
+    return run
 
 
 def _source(state: dict[str, Any]) -> SourceObject:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Collection, Iterable
+from typing import Callable, Iterable
 
 from mediasync.core.settings import CopyOptions, user_arguments
 from mediasync.local.runtime import BATCH_INVOKE_FUNCTION, LocalRuntime

@@ -36,7 +36,14 @@ from mediasync.core import s3batch_task as batch
 from mediasync.core.awsbatch_worker import RETRY_STRATEGY, batch_retries, run_group
 from mediasync.core.observability import logger, metrics
 from mediasync.core.settings import reset_settings
-from mediasync.local.moto_patches import backend_lookup_fast_path, batch_task_with_api_names, interpreter_caches, lambda_integration_in_process, map_run_with_tolerated_failures, notify_on_termination
+from mediasync.local.moto_patches import (
+    backend_lookup_fast_path,
+    batch_task_with_api_names,
+    interpreter_caches,
+    lambda_integration_in_process,
+    map_run_with_tolerated_failures,
+    notify_on_termination,
+)
 
 ACCOUNT_ID = "123456789012"
 
@@ -434,7 +441,7 @@ class LocalRuntime:
 
         client.meta.events.register("before-call.sfn.StartSyncExecution", start_sync_execution)
 
-    def _start_execution(self, stateMachineArn: str, name: str, input: str) -> str:  # noqa: A002, N803 - API names
+    def _start_execution(self, stateMachineArn: str, name: str, input: str) -> str:
         """StartExecution on moto's backend, refusals raised as the API client would.
 
         Called in-process like the Lambda integration: the request and response
@@ -449,7 +456,7 @@ class LocalRuntime:
         except JsonRESTError as err:
             error = {"Error": {"Code": err.error_type, "Message": err.message},
                      "ResponseMetadata": {"HTTPStatusCode": err.code}}
-            raise ClientError(error, "StartSyncExecution") from err  # type: ignore[arg-type]
+            raise ClientError(error, "StartSyncExecution") from err
 
     def _termination_event(self, arn: str) -> "_Termination":
         with self._finished_lock:

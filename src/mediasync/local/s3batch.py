@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TextIO
 
 from mediasync.core.errors import http_status_for
-from mediasync.core.s3batch_task import IN_PROGRESS, PERMANENT_FAILURE, SUCCEEDED, TEMPORARY_FAILURE, copied_bytes, parse_result_string
+from mediasync.core.s3batch_task import (
+    IN_PROGRESS,
+    PERMANENT_FAILURE,
+    SUCCEEDED,
+    TEMPORARY_FAILURE,
+    copied_bytes,
+    parse_result_string,
+)
 from mediasync.manifests.s3batch_csv import ManifestRow
 
 REPORT_COLUMNS = ("Bucket", "Key", "VersionId", "TaskStatus", "ErrorCode", "HTTPStatusCode", "ResultMessage")

@@ -3,7 +3,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from mediasync.core.settings import CopyOptions, MiB
-from mediasync.core.timing import COPY_OBJECT, EXPRESS_PARTS, PATH_LABELS, QUOTA_NAMES, QUOTAS_READ, RATE_BASIS, STANDARD_BATCH, STANDARD_LAMBDA, Quotas, Rates
+from mediasync.core.timing import (
+    COPY_OBJECT,
+    EXPRESS_PARTS,
+    PATH_LABELS,
+    QUOTA_NAMES,
+    QUOTAS_READ,
+    RATE_BASIS,
+    STANDARD_BATCH,
+    STANDARD_LAMBDA,
+    Quotas,
+    Rates,
+)
 from mediasync.model.cost import PRICES, PRICES_AS_OF, PRICES_REGION
 from mediasync.model.estimate import Estimate, Raise, estimate, raise_quota
 from mediasync.model.requests import copy_object_requests, inspect_requests, multipart_requests

@@ -20,7 +20,16 @@ from mediasync.core.timing import (
     expected_execution_seconds,
     multipart_timing,
 )
-from mediasync.model.requests import TIER1_REQUESTS, copy_object_requests, copy_object_seconds, describe_polls, express_billed_seconds, inspect_requests, inspect_seconds, multipart_requests
+from mediasync.model.requests import (
+    TIER1_REQUESTS,
+    copy_object_requests,
+    copy_object_seconds,
+    describe_polls,
+    express_billed_seconds,
+    inspect_requests,
+    inspect_seconds,
+    multipart_requests,
+)
 from mediasync.model.workload import Workload
 
 # -- usage -------------------------------------------------------------------------------

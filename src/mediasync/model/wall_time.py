@@ -3,7 +3,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mediasync.core.timing import INVOKE_CONCURRENCY, LAMBDA_UNRESERVED_MINIMUM, Quota, Quotas, Rates, Resources, fargate_workers
+from mediasync.core.timing import (
+    INVOKE_CONCURRENCY,
+    LAMBDA_UNRESERVED_MINIMUM,
+    Quota,
+    Quotas,
+    Rates,
+    Resources,
+    fargate_workers,
+)
 from mediasync.model.usage import Usage
 from mediasync.model.workload import Workload
 

@@ -100,7 +100,7 @@ def display_key(raw: str) -> str:
 
 def _s3_text(s3: Any, bucket: str, key: str) -> io.TextIOBase:
     body = open_s3_object(s3, bucket, key)
-    return io.TextIOWrapper(io.BufferedReader(body), encoding="utf-8", newline="")  # type: ignore[arg-type]
+    return io.TextIOWrapper(io.BufferedReader(body), encoding="utf-8", newline="")
 
 
 def _result_files(document: dict[str, Any], location: str, s3: Any) -> Iterator[io.TextIOBase]:
@@ -127,7 +127,7 @@ def read_report(source: str, s3: Any = None) -> Iterator[TaskResult]:
         handle: io.TextIOBase = _s3_text(s3, bucket, key)
     else:
         try:
-            handle = open(source, "r", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+            handle = open(source, "r", encoding="utf-8", newline="")
         except OSError as err:
             raise ManifestError(f"cannot read report {source}: {err.strerror}") from err
     try:

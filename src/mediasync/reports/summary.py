@@ -10,7 +10,15 @@ from typing import Any
 
 from mediasync.manifests.locations import is_s3_url
 from mediasync.model.workload import SIZE_BINS, size_bin
-from mediasync.reports.rows import SAMPLES_PER_CODE, SLOWEST, TaskResult, display_key, read_report, read_timings, timings_path
+from mediasync.reports.rows import (
+    SAMPLES_PER_CODE,
+    SLOWEST,
+    TaskResult,
+    display_key,
+    read_report,
+    read_timings,
+    timings_path,
+)
 
 # "... verified by checksum-CRC64NVME: ..." in Copied and AlreadyCopied messages (core/s3batch_task.py).
 _VERIFIED_BY = re.compile(r"verified by ([\w-]+)")

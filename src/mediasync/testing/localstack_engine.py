@@ -33,7 +33,14 @@ from typing import Any
 
 from mediasync.core import clients, errors
 from mediasync.core.observability import logger
-from mediasync.local.runtime import BATCH_INVOKE_FUNCTION, FUNCTION_PREFIX, FUNCTION_SUBSTITUTIONS, LocalLambdaContext, load_handler, project_root
+from mediasync.local.runtime import (
+    BATCH_INVOKE_FUNCTION,
+    FUNCTION_PREFIX,
+    FUNCTION_SUBSTITUTIONS,
+    LocalLambdaContext,
+    load_handler,
+    project_root,
+)
 
 # localstack modules are imported inside functions: localstack.config reads the
 # environment at import, which main() sets first.
