@@ -1,20 +1,61 @@
+"""Every change the local runtime makes to moto's internals, in two labelled lists.
+
+``FIDELITY`` makes moto behave as AWS does where MediaSync depends on it (or runs
+our code where AWS would): Lambda invocations reach our handlers, an ended
+execution wakes StartSyncExecution (which moto lacks), a Map Run fails past its
+tolerated failures, the Batch integration's PascalCase fields reach moto's Batch
+API, and a Batch job runs the worker in-process. Turning these off breaks the
+runtime.
+
+``SPEED`` only removes work that cost more than the copy itself (re-parsing the
+ASL and JSONPaths for every state, a lock and a scan over every backend on every
+request, an in-process Lambda call serialised through moto's API). The state
+reached is the same: ``MEDIASYNC_LOCAL_SPEED_PATCHES=0`` (or
+``LocalRuntime(speed_patches=False)``) runs without them, to tell a moto
+difference from a shortcut of ours. docs/benchmarks.md has the measurements.
+
+All of it reaches into private moto attributes, which is why pyproject pins
+``moto<5.3``; tests/unit/test_moto_patches.py checks that every attribute named
+in ``MotoPatch.targets`` and ``INTERNALS_USED`` still exists.
+"""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+import io
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+from unittest import mock
 
 if TYPE_CHECKING:
     from mediasync.local.runtime import LocalRuntime
 
-
-import functools
-import io
-import sys
-import threading
-from typing import Any, Callable
-from unittest import mock
+SPEED_PATCHES_VARIABLE = "MEDIASYNC_LOCAL_SPEED_PATCHES"
 
 
-def notify_on_termination(runtime: LocalRuntime) -> Callable[[Any], None]:
+@dataclass(frozen=True)
+class MotoPatch:
+    name: str
+    # "module:Attribute.path" of every moto attribute the patch replaces or reads.
+    targets: tuple[str, ...]
+    # The patches for one runtime, not yet started.
+    make: Callable[[LocalRuntime], list[Any]]
+
+
+def lambda_invoke_in_process(runtime: LocalRuntime) -> list[Any]:
+    """moto's Lambda without Docker has nothing to run: its invoke runs our handler."""
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
+        return runtime._invoke(function_name, body, response_headers)
+
+    return [mock.patch.object(LambdaSimpleBackend, "invoke", invoke)]
+
+
+def notify_on_termination(runtime: LocalRuntime) -> list[Any]:
     """Tell StartSyncExecution waiters the moment an execution ends.
 
     Also forget finished interpreter threads: moto appends every thread it starts
@@ -36,7 +77,7 @@ def notify_on_termination(runtime: LocalRuntime) -> Callable[[Any], None]:
             waiter.execution = communication.execution
             waiter.ended.set()
 
-    return terminated
+    return [mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminated)]
 
 
 def lambda_integration_in_process(runtime: LocalRuntime) -> list[Any]:
@@ -71,7 +112,7 @@ def lambda_integration_in_process(runtime: LocalRuntime) -> list[Any]:
     return [mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke)]
 
 
-def map_run_with_tolerated_failures() -> Callable[..., None]:
+def map_run_with_tolerated_failures(runtime: LocalRuntime) -> list[Any]:
     """moto records a failed Distributed Map item and carries on with a null result;
     AWS fails the Map Run once failures exceed the tolerated threshold (0 by default).
     Give the local Map the AWS behaviour, or a failed part group would go unnoticed
@@ -115,10 +156,10 @@ def map_run_with_tolerated_failures() -> Callable[..., None]:
                 )
             )
 
-    return map_run
+    return [mock.patch.object(DistributedIterationComponent, "_map_run", map_run)]
 
 
-def batch_task_with_api_names(runtime: LocalRuntime) -> Callable[..., None]:
+def batch_task_with_api_names(runtime: LocalRuntime) -> list[Any]:
     """Step Functions' Batch integration takes PascalCase fields (JobName,
     ContainerOverrides.Environment[].Name) as on AWS; moto hands them to its Batch
     API unchanged, which wants jobName/containerOverrides/environment/name.
@@ -142,10 +183,10 @@ def batch_task_with_api_names(runtime: LocalRuntime) -> Callable[..., None]:
         # ...and the SubmitJob answer back in the integration's PascalCase (JobId).
         env.stack.append(recase(env.stack.pop(), str.upper))
 
-    return eval_service_task
+    return [mock.patch.object(StateTaskServiceBatch, "_eval_service_task", eval_service_task)]
 
 
-def interpreter_caches() -> list[Any]:
+def interpreter_caches(runtime: LocalRuntime) -> list[Any]:
     """moto re-parses the whole ASL definition (ANTLR) for every execution and every
     JSONPath (a fresh yacc parser) for every evaluation: over a third of the CPU of a
     small-object copy. Parse each once. The parsed program is immutable, as moto's
@@ -191,7 +232,7 @@ def interpreter_caches() -> list[Any]:
     ]
 
 
-def backend_lookup_fast_path() -> Callable[..., None]:
+def backend_lookup_fast_path(runtime: LocalRuntime) -> list[Any]:
     """moto runs this on every request: a global lock plus a linear scan of all
     backends. Once an account's backend exists, skip both (a profile of small-object
     copies showed it as the largest single cost)."""
@@ -206,6 +247,61 @@ def backend_lookup_fast_path() -> Callable[..., None]:
         original(backends, account_id)
         ready.add((id(backends), account_id))
 
-    return create
+    return [mock.patch.object(BackendDict, "_create_account_specific_backend", create)]
 
 
+_PARSER = "moto.stepfunctions.parser"
+_MAP = f"{_PARSER}.asl.component.state.exec.state_map.iteration.distributed_iteration_component"
+_BATCH_TASK = f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_batch"
+
+FIDELITY: tuple[MotoPatch, ...] = (
+    MotoPatch("Lambda invoke runs our handler",
+              ("moto.awslambda_simple.models:LambdaSimpleBackend.invoke",), lambda_invoke_in_process),
+    MotoPatch("an ended execution wakes StartSyncExecution",
+              (f"{_PARSER}.backend.execution:BaseExecutionWorkerCommunication.terminated",
+               f"{_PARSER}.utils:TMP_THREADS"), notify_on_termination),
+    MotoPatch("Map Run fails past ToleratedFailure",
+              (f"{_MAP}:DistributedIterationComponent._map_run",), map_run_with_tolerated_failures),
+    MotoPatch("Batch integration fields in the Batch API's casing",
+              (f"{_BATCH_TASK}:StateTaskServiceBatch._eval_service_task",), batch_task_with_api_names),
+)
+
+SPEED: tuple[MotoPatch, ...] = (
+    MotoPatch("Lambda integration calls the handler directly",
+              (f"{_PARSER}.asl.component.state.exec.state_task.lambda_eval_utils:_invoke_lambda_function",
+               f"{_PARSER}.asl.component.state.exec.state_task.lambda_eval_utils:to_payload_type",
+               f"{_PARSER}.asl.component.state.exec.state_task.lambda_eval_utils:_from_payload"),
+              lambda_integration_in_process),
+    MotoPatch("ASL, JSONPaths and service clients made once",
+              (f"{_PARSER}.asl.parse.asl_parser:AmazonStateLanguageParser.parse",
+               f"{_PARSER}.backend.execution_worker:ExecutionWorker._get_evaluation_entrypoint",
+               f"{_PARSER}.asl.utils.json_path:parse",
+               f"{_PARSER}.asl.component.common.path.result_path:parse",
+               f"{_PARSER}.asl.utils.boto_client:boto_client_for"), interpreter_caches),
+    MotoPatch("a backend, once made, found without the global lock",
+              ("moto.core.base_backend:BackendDict._create_account_specific_backend",), backend_lookup_fast_path),
+)
+
+# Private moto attributes the runtime uses without patching them: the Batch job's
+# life cycle (run by the worker in-process, patched on first use) and the Step
+# Functions backend that StartSyncExecution starts and drops executions on.
+INTERNALS_USED: tuple[str, ...] = (
+    "moto.batch_simple.models:BatchSimpleBackend._mark_job_as_finished",
+    "moto.batch.models:Job._start_attempt",
+    "moto.batch.models:Job._mark_stopped",
+    "moto.stepfunctions.responses:get_backend",
+    "moto.core.exceptions:JsonRESTError",
+)
+
+
+def speed_patches_enabled(requested: bool | None = None) -> bool:
+    """``requested`` if given, else the environment (on unless set to 0/false/no)."""
+    if requested is not None:
+        return requested
+    return os.environ.get(SPEED_PATCHES_VARIABLE, "1").strip().lower() not in ("0", "false", "no")
+
+
+def moto_patches(runtime: LocalRuntime, *, speed: bool | None = None) -> list[Any]:
+    """The fidelity patches, and the speed patches unless switched off; none started."""
+    chosen = FIDELITY + (SPEED if speed_patches_enabled(speed) else ())
+    return [patch for item in chosen for patch in item.make(runtime)]

@@ -36,14 +36,7 @@ from mediasync.core import s3batch_task as batch
 from mediasync.core.awsbatch_worker import RETRY_STRATEGY, batch_retries, run_group
 from mediasync.core.observability import logger, metrics
 from mediasync.core.settings import reset_settings
-from mediasync.local.moto_patches import (
-    backend_lookup_fast_path,
-    batch_task_with_api_names,
-    interpreter_caches,
-    lambda_integration_in_process,
-    map_run_with_tolerated_failures,
-    notify_on_termination,
-)
+from mediasync.local.moto_patches import moto_patches
 
 ACCOUNT_ID = "123456789012"
 
@@ -143,12 +136,15 @@ class LocalRuntime:
         region: str = "us-east-1",
         lambda_timeout: float = 900.0,
         log_level: str = "ERROR",
+        speed_patches: bool | None = None,
     ) -> None:
         self.s3_endpoint_url = s3_endpoint_url
         self.s3_credentials = s3_credentials
         self.region = region
         self.lambda_timeout = lambda_timeout
         self.log_level = log_level
+        # None: MEDIASYNC_LOCAL_SPEED_PATCHES decides (local/moto_patches.py).
+        self.speed_patches = speed_patches
         self.root = project_root()
         self.handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self.state_machine_arns: dict[str, str] = {}
@@ -174,15 +170,6 @@ class LocalRuntime:
                     "AWS_SECRET_ACCESS_KEY (or a profile) for that server"
                 )
         from moto import mock_aws
-        from moto.awslambda_simple.models import LambdaSimpleBackend
-        from moto.core.base_backend import BackendDict
-        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
-            DistributedIterationComponent,
-        )
-        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
-            StateTaskServiceBatch,
-        )
-        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
         self._mock = mock_aws(
             config={
@@ -193,23 +180,13 @@ class LocalRuntime:
         )
         self._mock.start()
         try:
-            runtime = self
-
-            def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
-                return runtime._invoke(function_name, body, response_headers)
-
             self._patches = [
-                mock.patch.object(LambdaSimpleBackend, "invoke", invoke),
-                *lambda_integration_in_process(self),
-                mock.patch.object(BaseExecutionWorkerCommunication, "terminated", notify_on_termination(self)),
-                # No CloudWatch here; and Powertools' metric set is per process, not
-                # per concurrent in-process invocation, so it would only pile up.
-                mock.patch.object(DistributedIterationComponent, "_map_run", map_run_with_tolerated_failures()),
-                mock.patch.object(StateTaskServiceBatch, "_eval_service_task", batch_task_with_api_names(self)),
-                mock.patch.object(BackendDict, "_create_account_specific_backend", backend_lookup_fast_path()),
-                *interpreter_caches(),
+                *moto_patches(self, speed=self.speed_patches),
+                # Local timing: no API quota to spare, and the copy is as fast as the disk.
                 mock.patch.object(polling, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
                 mock.patch.object(batch, "expected_execution_seconds", lambda *_: LOCAL_EXPECTED_SECONDS),
+                # No CloudWatch here; and Powertools' metric set is per process, not
+                # per concurrent in-process invocation, so it would only pile up.
                 mock.patch.object(metrics.provider, "add_metric", _discard),
                 mock.patch.object(metrics.provider, "flush_metrics", _discard),
             ]
