@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from botocore.exceptions import ClientError
 
-from mediasync.core.errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error
+from mediasync.core.errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error, s3_errors
 from mediasync.core.observability import logger
 from mediasync.core.plan import Grouping, PartLayout
 from mediasync.core.request_args import destination_write_args, source_request_args
@@ -94,11 +94,9 @@ def _copy_error(err: ClientError, source: SourceObject, dest: ObjectRef) -> Medi
 
 
 def _tagging(s3: Any, source: SourceObject, options: CopyOptions | None = None) -> str | None:
-    try:
+    with s3_errors("source", source):
         tags = s3.get_object_tagging(Bucket=source.bucket, Key=source.key, **source.ref.version_args(),
                                      **source_request_args(options))["TagSet"]
-    except ClientError as err:
-        raise from_client_error(err, side="source", bucket=source.bucket, key=source.key) from err
     return urlencode([(tag["Key"], tag["Value"]) for tag in tags]) or None
 
 
@@ -106,11 +104,9 @@ def create_upload(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyO
                   checksum_algorithm: str | None = None, checksum_type: str | None = None) -> str:
     """CreateMultipartUpload carrying the source's content headers, metadata, tags and class,
     and asking for the checksum (algorithm and type) that can equal the source's."""
-    try:
+    with s3_errors("source", source):
         head = s3.head_object(Bucket=source.bucket, Key=source.key, IfMatch=source.etag, **source.ref.version_args(),
                               **source_request_args(options))
-    except ClientError as err:
-        raise from_client_error(err, side="source", bucket=source.bucket, key=source.key) from err
     args = {name: head[name] for name in HEAD_TO_CREATE_FIELDS if head.get(name) is not None}
     tagging = _tagging(s3, source, options)
     if tagging:
@@ -236,11 +232,9 @@ def copy_part_group(
 def list_parts(s3: Any, dest: ObjectRef, upload_id: str) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     paginator = s3.get_paginator("list_parts")
-    try:
+    with s3_errors("destination", dest):
         for page in paginator.paginate(Bucket=dest.bucket, Key=dest.key, UploadId=upload_id):
             parts.extend(page.get("Parts", []))
-    except ClientError as err:
-        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
     return parts
 
 
@@ -297,15 +291,13 @@ def complete_upload(s3: Any, dest: ObjectRef, upload_id: str, layout: PartLayout
         {"PartNumber": n, "ETag": etag, **({f"Checksum{checksum_algorithm}": checksums[n]} if checksums else {})}
         for n, etag in enumerate(etags, 1)
     ]
-    try:
+    with s3_errors("destination", dest):
         response = s3.complete_multipart_upload(
             Bucket=dest.bucket,
             Key=dest.key,
             UploadId=upload_id,
             MultipartUpload={"Parts": parts},
         )
-    except ClientError as err:
-        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
     return CopyResult(etag=response["ETag"], version_id=response.get("VersionId"), expected_etag=composite_etag(etags))
 
 

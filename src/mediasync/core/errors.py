@@ -7,6 +7,9 @@ it as the error code. ``retryable`` decides TemporaryFailure vs PermanentFailure
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any, Iterator
+
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
@@ -198,6 +201,21 @@ def from_client_error(err: ClientError, *, side: str, bucket: str, key: str) -> 
     if code in _SERVICE_CODES or (status or 0) >= 500:
         return S3ServiceError(f"S3 failed on {where}: {code} {message}")
     return InvalidTask(f"S3 rejected the request for {where}: {code} {message}")
+
+
+@contextlib.contextmanager
+def s3_errors(side: str, obj: Any) -> Iterator[None]:
+    """S3 calls inside raise the named failure for ``side`` ("source" or
+    "destination") of ``obj`` (anything with ``bucket`` and ``key``), not a ClientError.
+
+    One place for the translation every S3 call needs; a call that must look at
+    the error first (an upload already gone, say) catches ClientError itself and
+    ends in :func:`from_client_error`.
+    """
+    try:
+        yield
+    except ClientError as err:
+        raise from_client_error(err, side=side, bucket=obj.bucket, key=obj.key) from err
 
 
 # The network failed (connection refused or reset, timeouts, an answer cut short)

@@ -15,6 +15,7 @@ from mediasync.core.errors import (
     SourceMissing,
     SourceNeedsCustomerKey,
     from_client_error,
+    s3_errors,
 )
 from mediasync.core.plan import layout_fits, part_runs
 from mediasync.core.request_args import source_request_args
@@ -274,10 +275,8 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
 
 
 def _part_length(s3: Any, ref: ObjectRef, part_number: int, payer: dict[str, str]) -> int:
-    try:
+    with s3_errors("source", ref):
         head = s3.head_object(Bucket=ref.bucket, Key=ref.key, PartNumber=part_number, **ref.version_args(), **payer)
-    except ClientError as err:
-        raise from_client_error(err, side="source", bucket=ref.bucket, key=ref.key) from err
     return head["ContentLength"]
 
 

@@ -12,8 +12,6 @@ import functools
 import threading
 from typing import Any, Callable, TypeVar
 
-from botocore.exceptions import ClientError
-
 from mediasync.core import clients
 from mediasync.core.copy import CopyResult, abort_upload, complete_upload, copy_part_group, copy_single, create_upload
 from mediasync.core.errors import (
@@ -24,8 +22,8 @@ from mediasync.core.errors import (
     SourceChanged,
     UploadGone,
     VerificationFailed,
-    from_client_error,
     from_transport_error,
+    s3_errors,
 )
 from mediasync.core.plan import Plan, plan_copy
 from mediasync.core.settings import CopyOptions
@@ -132,10 +130,8 @@ def complete_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
     except UploadGone:
         # A retried completion whose first attempt did finish finds no upload.
         # Hand over what is at the destination; Verify judges it.
-        try:
+        with s3_errors("destination", dest):
             head = s3.head_object(Bucket=dest.bucket, Key=dest.key)
-        except ClientError as err:
-            raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
         return CopyResult(etag=head["ETag"], version_id=head.get("VersionId")).to_state()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from mediasync.core.errors import VerificationFailed, from_client_error
+from mediasync.core.errors import VerificationFailed, s3_errors
 from mediasync.core.plan import Plan
 from mediasync.core.source import Checksum, ObjectRef, SourceObject, etag_is_md5, etag_part_count, quoted_etag
 
@@ -23,10 +23,8 @@ class Verification:
 
 
 def _head(s3: Any, dest: ObjectRef, **extra: Any) -> dict[str, Any]:
-    try:
+    with s3_errors("destination", dest):
         return s3.head_object(Bucket=dest.bucket, Key=dest.key, **dest.version_args(), **extra)
-    except ClientError as err:
-        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
 
 
 def _same_attributes(head: dict[str, Any], source: SourceObject) -> list[str]:
@@ -133,10 +131,8 @@ def _unprovable(source: SourceObject, head: dict[str, Any], plan: Plan) -> str:
 
 def discard(s3: Any, dest: ObjectRef) -> None:
     """Remove a destination that failed verification: absent beats wrong."""
-    try:
+    with s3_errors("destination", dest):
         s3.delete_object(Bucket=dest.bucket, Key=dest.key, **dest.version_args())
-    except ClientError as err:
-        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
 
 
 def already_copied(s3: Any, source: SourceObject, dest: ObjectRef) -> Verification | None:
