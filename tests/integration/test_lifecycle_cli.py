@@ -26,9 +26,9 @@ from click.testing import CliRunner
 
 from mediasync.cli import main
 from mediasync.core import clients
-from mediasync.local.s3batch import read_report
 from mediasync.manifests.reader import read_manifest
 from mediasync.manifests.s3batch_csv import encode_key
+from tests.invariants import read_report
 
 # Every character class that broke the tool we replace, in prefixes and in names.
 AWKWARD_PREFIXES = ["plain/", "with space/", "a+b=c/", "100% done/", "café/", unicodedata.normalize("NFD", "café") + "/",

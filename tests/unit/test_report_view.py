@@ -8,9 +8,9 @@ import re
 from click.testing import CliRunner
 
 from mediasync.cli import main
-from mediasync.local.s3batch import ReportRow, ReportWriter
+from mediasync.local.s3batch import ReportWriter
 from mediasync.reports.html import SUCCESS_COLOR, render_html
-from mediasync.reports.rows import parse_report_row, timing_record, timings_path
+from mediasync.reports.rows import ReportRow, parse_report_row, timing_record, timings_path
 from mediasync.reports.summary import summarize
 
 MiB = 1024 * 1024
@@ -18,11 +18,11 @@ MiB = 1024 * 1024
 
 def ok(key: str, size: int, started: float, seconds: float) -> ReportRow:
     message = f's3://dst/{key} ETag "e", {size} bytes; verified by etag: ETag equals the source\'s'
-    return ReportRow("src", key, "", "succeeded", "", 200, message, size, started, started + seconds)
+    return ReportRow("src", key, "", "succeeded", "", "200", message, size, started, started + seconds)
 
 
 def failed(key: str, code: str, started: float) -> ReportRow:
-    return ReportRow("src", key, "", "failed", code, 404, f"s3://src/{key} does not exist", 0, started, started + 0.1)
+    return ReportRow("src", key, "", "failed", code, "404", f"s3://src/{key} does not exist", 0, started, started + 0.1)
 
 
 def write_local_report(path, rows: list[ReportRow]) -> None:

@@ -48,8 +48,8 @@ def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, c
 
         def on_row(row) -> None:
             nonlocal failed, copied
-            failed += row.task_status == "failed"
-            copied += row.bytes_copied
+            failed += row.status == "failed"
+            copied += row.bytes
             progress.update(task, advance=1, detail=f"{format_size(copied)} copied, {failed} failed")
 
         try:

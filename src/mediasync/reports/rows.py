@@ -40,16 +40,24 @@ def timings_path(report_path: Path) -> Path:
 
 
 def timing_record(row: Any) -> dict[str, Any]:
-    """One sidecar line from a :class:`mediasync.local.s3batch.ReportRow`."""
+    """One sidecar line from a :class:`ReportRow` the local runner wrote."""
     return {
-        "bucket": row.bucket, "key": row.key, "version_id": row.version_id, "status": row.task_status,
-        "code": row.error_code, "bytes": row.bytes_copied, "started": round(row.started, 6),
+        "bucket": row.bucket, "key": row.key, "version_id": row.version_id, "status": row.status,
+        "code": row.code, "bytes": row.bytes, "started": round(row.started, 6),
         "finished": round(row.finished, 6), "attempts": row.attempts,
     }
 
 
+# S3 Batch Operations' completion report columns; ours has the same layout.
+REPORT_COLUMNS = ("Bucket", "Key", "VersionId", "TaskStatus", "ErrorCode", "HTTPStatusCode", "ResultMessage")
+
+
 @dataclass(frozen=True)
-class TaskResult:
+class ReportRow:
+    """One task of a completion report: written by the local S3 Batch emulation, read
+    back (ours or S3 Batch's) by ``report`` and ``status``. The timing fields exist
+    only for rows this process ran; a report read from a file has none."""
+
     bucket: str
     key: str  # as in the manifest (URL-encoded)
     version_id: str
@@ -58,9 +66,15 @@ class TaskResult:
     http_status: str
     message: str
     bytes: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+    attempts: int = 1
+
+    def as_csv(self) -> list[str]:
+        return [self.bucket, self.key, self.version_id, self.status, self.code, str(self.http_status), self.message]
 
 
-def parse_report_row(fields: list[str]) -> TaskResult | None:
+def parse_report_row(fields: list[str]) -> ReportRow | None:
     if len(fields) < 4:
         return None
     fields = fields + [""] * (7 - len(fields))
@@ -75,10 +89,10 @@ def parse_report_row(fields: list[str]) -> TaskResult | None:
         code, message = carried, text
     status = status.strip().lower()
     size = copied_bytes(message) if status == "succeeded" else 0
-    return TaskResult(bucket, key, version, status, code, http_status, message, size)
+    return ReportRow(bucket, key, version, status, code, http_status, message, size)
 
 
-def parse_report_lines(lines: Iterable[str]) -> Iterator[TaskResult]:
+def parse_report_lines(lines: Iterable[str]) -> Iterator[ReportRow]:
     for number, fields in enumerate(csv.reader(lines), 1):
         if not fields or (number == 1 and fields[:2] == ["Bucket", "Key"]):
             continue
@@ -117,7 +131,7 @@ def _result_files(document: dict[str, Any], location: str, s3: Any) -> Iterator[
             yield _s3_text(s3, item["Bucket"], key)
 
 
-def read_report(source: str, s3: Any = None) -> Iterator[TaskResult]:
+def read_report(source: str, s3: Any = None) -> Iterator[ReportRow]:
     """Rows of a report: a CSV or an S3 Batch ``manifest.json``, a local path or ``s3://bucket/key``."""
     if is_s3_url(source):
         try:

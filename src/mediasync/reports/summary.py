@@ -13,7 +13,7 @@ from mediasync.model.workload import SIZE_BINS, size_bin
 from mediasync.reports.rows import (
     SAMPLES_PER_CODE,
     SLOWEST,
-    TaskResult,
+    ReportRow,
     display_key,
     read_report,
     read_timings,
@@ -59,7 +59,7 @@ class ReportSummary:
     timeline_objects: Counter = field(default_factory=Counter)
     slowest_heap: list[tuple[float, int, Timing]] = field(default_factory=list)
 
-    def add(self, result: TaskResult) -> None:
+    def add(self, result: ReportRow) -> None:
         self.tasks += 1
         if result.status == "succeeded":
             self.by_code[result.code or result.status] += 1

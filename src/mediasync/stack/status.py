@@ -26,7 +26,7 @@ from rich.table import Table
 from mediasync.core.s3batch_task import execution_arn_in, outcome_of_execution
 from mediasync.core.settings import format_size
 from mediasync.manifests.s3batch_csv import ManifestError
-from mediasync.reports.rows import TaskResult, display_key, read_report
+from mediasync.reports.rows import ReportRow, display_key, read_report
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 # Stack outputs that may name the STANDARD (large-object) state machine.
@@ -155,7 +155,7 @@ def running_copies(sfn: Any, state_machine_arn: str, job_id: str, limit: int = 1
     return copies, len(running)
 
 
-def reconcile(sfn: Any, results: Iterable[TaskResult], limit: int = 200) -> Reconciliation:
+def reconcile(sfn: Any, results: Iterable[ReportRow], limit: int = 200) -> Reconciliation:
     """DescribeExecution for up to ``limit`` failed report rows that name an execution."""
     rows: list[Reconciled] = []
     unchecked = 0
