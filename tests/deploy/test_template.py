@@ -63,7 +63,7 @@ def test_functions_run_a_current_python_on_arm64_with_powertools(template, resou
     layers = str(defaults["Layers"])
     assert "AWSLambdaPowertoolsPythonV3-python312-arm64" in layers and "MediaSyncLayer" in layers
     layer = resources["MediaSyncLayer"]
-    assert layer["Properties"]["ContentUri"] == "src/" and (ROOT / "src" / "mediasync" / "steps.py").exists()
+    assert layer["Properties"]["ContentUri"] == "src/" and (ROOT / "src" / "mediasync" / "core" / "steps.py").exists()
     assert layer["Metadata"]["BuildMethod"] == defaults["Runtime"]
     for name, function in of_type(resources, "AWS::Serverless::Function").items():
         assert "Runtime" not in function["Properties"] and "Architectures" not in function["Properties"], name

@@ -29,8 +29,8 @@ from mediasync.manifests.s3batch_csv import ManifestError
 from mediasync.reports.rows import ReportRow, display_key, read_report
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
-# Stack outputs that may name the STANDARD (large-object) state machine.
-STATE_MACHINE_OUTPUTS = ("CopyLargeStateMachineArn", "StandardStateMachineArn", "LargeCopyStateMachineArn")
+# The stack output naming the STANDARD (large-object) state machine (template.yaml Outputs).
+STATE_MACHINE_OUTPUT = "CopyLargeStateMachineArn"
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,7 @@ def execution_prefix(job_id: str) -> str:
 
 
 def state_machine_from_outputs(outputs: dict[str, str]) -> str | None:
-    for name in STATE_MACHINE_OUTPUTS:
-        if outputs.get(name):
-            return outputs[name]
-    return None
+    return outputs.get(STATE_MACHINE_OUTPUT) or None
 
 
 def running_copies(sfn: Any, state_machine_arn: str, job_id: str, limit: int = 10) -> tuple[list[LargeCopy], int]:
