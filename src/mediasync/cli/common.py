@@ -1,3 +1,5 @@
+"""What every command shares: exit codes, the consoles, `fail`, and how an S3 error that stops a whole command becomes one line and an exit code."""
+
 from __future__ import annotations
 
 import sys

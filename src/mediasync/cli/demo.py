@@ -1,3 +1,5 @@
+"""`mediasync demo`: the sample job of `make demo` on the embedded S3 (sample media, manifest, run, report)."""
+
 from __future__ import annotations
 
 import sys

@@ -1,3 +1,5 @@
+"""`mediasync inventory`: list a bucket into a manifest (manifests.listing), to a file or to S3."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,7 @@
+"""A local job as `run` and `demo` show it: options from flags, the progress bar around
+local.runner.run_job, and the summary table.
+"""
+
 from __future__ import annotations
 
 import functools

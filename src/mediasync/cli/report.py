@@ -1,3 +1,5 @@
+"""`mediasync report`: summarize a completion report in the terminal; --html for the page with charts."""
+
 from __future__ import annotations
 
 import sys

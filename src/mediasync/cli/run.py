@@ -1,3 +1,7 @@
+"""`mediasync run`: copy a manifest (or a listed prefix) on this machine through the real
+state machines and handlers: embedded S3, or sandbox processes against --endpoint-url.
+"""
+
 from __future__ import annotations
 
 import contextlib

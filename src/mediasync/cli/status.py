@@ -1,3 +1,5 @@
+"""`mediasync status`: follow an S3 Batch Operations job on AWS and its large objects (stack.status)."""
+
 from __future__ import annotations
 
 import sys

@@ -1,3 +1,5 @@
+"""`mediasync submit`: create the S3 Batch Operations job on AWS (stack.submit) and print its id."""
+
 from __future__ import annotations
 
 import json

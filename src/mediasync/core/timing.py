@@ -1,3 +1,13 @@
+"""How long one copy takes on AWS, and the rates, deployment sizes and quotas that say so.
+
+batch_invoke (core.s3batch_task) sleeps until a STANDARD execution's expected end
+before its first DescribeExecution (core.polling): :func:`expected_execution_seconds`,
+the critical path of :func:`multipart_timing` at the default :class:`Rates` and
+:class:`Quotas`. The cost and time model (mediasync.model) builds on the same
+functions, so the Lambda and ``mediasync estimate`` never disagree about a copy's
+duration; they live here because the Lambda layer ships core only.
+"""
+
 from __future__ import annotations
 
 import math

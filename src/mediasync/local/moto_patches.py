@@ -85,8 +85,8 @@ def lambda_integration_in_process(runtime: LocalRuntime) -> list[Any]:
 
     moto's integration builds a Lambda client request (serialise, sign), routes it
     through its Lambda API (parse, dispatch, serialise) to the invoke hook, and
-    parses the answer: about a third of a small object's CPU, for a call that ends
-    in-process anyway. The Task state keeps moto's Retry, Catch, TimeoutSeconds and
+    parses the answer, for a call that ends in-process anyway; for small objects that
+    round trip costs more than the copy (docs/benchmarks.md). The Task state keeps moto's Retry, Catch, TimeoutSeconds and
     error mapping: only the transport is shorter. Anything but a plain synchronous
     invoke of one of our functions still takes moto's way.
     """
@@ -188,8 +188,8 @@ def batch_task_with_api_names(runtime: LocalRuntime) -> list[Any]:
 
 def interpreter_caches(runtime: LocalRuntime) -> list[Any]:
     """moto re-parses the whole ASL definition (ANTLR) for every execution and every
-    JSONPath (a fresh yacc parser) for every evaluation: over a third of the CPU of a
-    small-object copy. Parse each once. The parsed program is immutable, as moto's
+    JSONPath (a fresh yacc parser) for every evaluation, though both are fixed for a
+    deployment. Parse each once. The parsed program is immutable, as moto's
     own Map already shares one program across concurrent iterations."""
     import jsonpath_ng
     import jsonpath_ng.ext
@@ -234,8 +234,8 @@ def interpreter_caches(runtime: LocalRuntime) -> list[Any]:
 
 def backend_lookup_fast_path(runtime: LocalRuntime) -> list[Any]:
     """moto runs this on every request: a global lock plus a linear scan of all
-    backends. Once an account's backend exists, skip both (a profile of small-object
-    copies showed it as the largest single cost)."""
+    backends, though an account's backend, once made, never goes away: skip both
+    then."""
     from moto.core.base_backend import BackendDict
 
     original = BackendDict._create_account_specific_backend

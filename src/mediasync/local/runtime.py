@@ -9,6 +9,11 @@ is supplied on the client the handlers already use. S3 is moto's in-process S3 o
 any endpoint by URL. Where moto's machinery cost more than the copy itself (parsing,
 API round trips inside one process, scans over every execution) the runtime takes
 a shorter way to the same state: see docs/benchmarks.md.
+
+This module is over 400 lines on purpose: it is one class, the life cycle of one
+emulated deployment (deploy into moto, dispatch invocations, run Batch jobs,
+answer StartSyncExecution), whose parts share its state and locks. What it changes
+inside moto is in moto_patches.py.
 """
 
 from __future__ import annotations
@@ -31,8 +36,7 @@ from unittest import mock
 
 import boto3
 
-from mediasync.core import clients, polling
-from mediasync.core import s3batch_task as batch
+from mediasync.core import clients, polling, s3batch_task
 from mediasync.core.awsbatch_worker import RETRY_STRATEGY, batch_retries, run_group
 from mediasync.core.observability import logger, metrics
 from mediasync.core.settings import reset_settings
@@ -184,7 +188,7 @@ class LocalRuntime:
                 *moto_patches(self, speed=self.speed_patches),
                 # Local timing: no API quota to spare, and the copy is as fast as the disk.
                 mock.patch.object(polling, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
-                mock.patch.object(batch, "expected_execution_seconds", lambda *_: LOCAL_EXPECTED_SECONDS),
+                mock.patch.object(s3batch_task, "expected_execution_seconds", lambda *_: LOCAL_EXPECTED_SECONDS),
                 # No CloudWatch here; and Powertools' metric set is per process, not
                 # per concurrent in-process invocation, so it would only pile up.
                 mock.patch.object(metrics.provider, "add_metric", _discard),
@@ -287,8 +291,9 @@ class LocalRuntime:
     def ensure_batch(self) -> None:
         """Deploy the AWS Batch side on the first SubmitJob.
 
-        Most jobs never use Batch, and moto's Batch backend pulls in its EC2 backend:
-        deploying both up front was a third of every `mediasync run`'s start-up.
+        Deployed lazily because most jobs never use Batch, and moto's Batch backend
+        brings its EC2 backend with it: a large share of every run's start-up
+        (docs/benchmarks.md) for nothing.
         """
         with self._batch_lock:
             if self._batch_patch is not None:
@@ -311,21 +316,21 @@ class LocalRuntime:
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
         group = ec2.create_security_group(GroupName="mediasync-worker", Description="worker", VpcId=vpc)["GroupId"]
-        batch = boto3.client("batch", region_name=self.region)
-        environment = batch.create_compute_environment(
+        awsbatch = boto3.client("batch", region_name=self.region)
+        environment = awsbatch.create_compute_environment(
             computeEnvironmentName="mediasync-spot",
             type="MANAGED",
             state="ENABLED",
             computeResources={"type": "FARGATE_SPOT", "maxvCpus": 256, "subnets": [subnet], "securityGroupIds": [group]},
             serviceRole=role,
         )["computeEnvironmentArn"]
-        queue = batch.create_job_queue(
+        queue = awsbatch.create_job_queue(
             jobQueueName="mediasync-workers",
             state="ENABLED",
             priority=1,
             computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
         )["jobQueueArn"]
-        definition = batch.register_job_definition(
+        definition = awsbatch.register_job_definition(
             jobDefinitionName="mediasync-worker",
             type="container",
             platformCapabilities=["FARGATE"],
@@ -404,9 +409,9 @@ class LocalRuntime:
             start = {"stateMachineArn": request["stateMachineArn"], "input": request.get("input", "{}")}
             # Express names need not be unique; moto's executions must be.
             start["name"] = f"{request.get('name', 'sync')[:40]}-{uuid.uuid4().hex[:16]}"
-            # Woken by moto's interpreter when the execution ends: polling DescribeExecution
-            # cost a moto API round trip per poll and up to 50 ms of latency per object.
-            # The waiter is registered before the start, so a quick end is not missed.
+            # Woken by moto's interpreter when the execution ends (moto_patches), rather
+            # than polling DescribeExecution, which would add a poll interval of latency
+            # to every object. Registered before the start, so a quick end is not missed.
             expected = start["stateMachineArn"].replace(":stateMachine:", ":execution:") + f":{start['name']}"
             self._termination_event(expected)
             try:
@@ -421,8 +426,8 @@ class LocalRuntime:
     def _start_execution(self, stateMachineArn: str, name: str, input: str) -> str:
         """StartExecution on moto's backend, refusals raised as the API client would.
 
-        Called in-process like the Lambda integration: the request and response
-        serialisation of the API route was a tenth of a small object's CPU.
+        Called on the backend, not through moto's API route, for the same reason as the
+        Lambda integration: the serialisation round trip is pure overhead in one process.
         """
         from botocore.exceptions import ClientError
         from moto.core.exceptions import JsonRESTError

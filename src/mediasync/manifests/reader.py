@@ -1,3 +1,8 @@
+"""Read any manifest: an S3 Batch CSV (s3batch_csv) or an S3 Inventory report's
+manifest.json (inventory_report), told apart by the name; `probe_manifest` checks the
+first rows before a job starts. The two formats do not import each other.
+"""
+
 from __future__ import annotations
 
 from pathlib import Path

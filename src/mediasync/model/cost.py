@@ -1,3 +1,5 @@
+"""Usage times list prices, line by line: :data:`PRICES` (dated, with their pages) and :func:`cost`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,3 +1,7 @@
+"""Per object: the S3 requests each path makes, the DescribeExecution polls of batch_invoke's
+wait, and the short timings of EXPRESS copies (checked against real copies by tests).
+"""
+
 from __future__ import annotations
 
 import math

@@ -1,3 +1,7 @@
+"""The scale table of docs/performance.md, generated from the model:
+``python -m mediasync.model.scale`` prints the block between its markers.
+"""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

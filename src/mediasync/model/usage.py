@@ -1,3 +1,7 @@
+"""What a workload consumes on AWS: requests by API, Lambda GB-seconds, executions,
+state transitions, Map Runs, Batch jobs and Fargate hours, DescribeExecution polls.
+"""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -1,3 +1,5 @@
+"""Wall time of a job: each quota alone gives the seconds it would need at full use; the largest binds."""
+
 from __future__ import annotations
 
 import math

@@ -1,3 +1,7 @@
+"""The workload: objects, bytes, size histogram, and how each object is routed by
+core.plan.plan_copy, the very function the copy uses.
+"""
+
 from __future__ import annotations
 
 import math

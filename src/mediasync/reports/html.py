@@ -1,3 +1,5 @@
+"""The completion report as one self-contained HTML page: inline SVG charts, no network."""
+
 from __future__ import annotations
 
 import html

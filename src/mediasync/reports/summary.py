@@ -1,3 +1,5 @@
+"""A report streamed into counts, bytes, size histogram, timeline and slowest objects (never the rows)."""
+
 from __future__ import annotations
 
 import heapq

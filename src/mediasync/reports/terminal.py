@@ -1,3 +1,5 @@
+"""The summary as rich tables for the terminal."""
+
 from __future__ import annotations
 
 from typing import Any
