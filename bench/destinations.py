@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
-
 from workloads import SourceFacts, object_facts
 
 # What the table reports, in this order.
@@ -24,7 +23,7 @@ class DestinationCheck:
     expected: int
     found: int = 0
     complete: int = 0  # present with the source's size
-    kept: dict[str, int] = field(default_factory=lambda: {name: 0 for name in ATTRIBUTES})
+    kept: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ATTRIBUTES, 0))
     problems: list[str] = field(default_factory=list)
 
     @property

@@ -24,11 +24,11 @@ from typing import Any, Callable
 import boto3
 from botocore.config import Config
 
-from mediasync.copy import complete_upload, copy_part_group, copy_single, create_upload
-from mediasync.plan import MAX_SINGLE_COPY, plan_copy
-from mediasync.settings import CopyOptions
-from mediasync.source import ObjectRef, etag_part_count, inspect_source, quoted_etag
-from mediasync.verify import already_copied, check_copy
+from mediasync.core.copy import complete_upload, copy_part_group, copy_single, create_upload
+from mediasync.core.plan import MAX_SINGLE_COPY, plan_copy
+from mediasync.core.settings import CopyOptions
+from mediasync.core.source import ObjectRef, etag_part_count, inspect_source, quoted_etag
+from mediasync.core.verify import already_copied, check_copy
 
 # Per object: "copied" or "skipped" (the destination already held it); anything else raises.
 Copier = Callable[[Any, str, dict[str, Any], ObjectRef], str]
@@ -101,7 +101,7 @@ def copy_bucket(s3: Any, source_bucket: str, destination_bucket: str, prefix: st
         for key, future in futures:
             try:
                 counts[future.result()] += 1
-            except Exception as error:  # noqa: BLE001 - every failure is reported, none stops the others
+            except Exception as error:
                 problems.append(f"{key}: {type(error).__name__}: {error}")
     return counts, problems
 

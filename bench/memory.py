@@ -24,10 +24,11 @@ from pathlib import Path
 
 import boto3
 
+from mediasync.core.settings import CopyOptions
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.runtime import LocalRuntime
-from mediasync.manifest import format_row, read_manifest
-from mediasync.settings import CopyOptions
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import format_row
 
 MiB = 1024 * 1024
 

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from destinations import ATTRIBUTES, DestinationCheck
 from process_usage import Usage
+from rich.console import Console
+from rich.table import Table
 from workloads import MiB, Workload
 
 LABELS = {"etag": "ETag", "layout": "parts", "metadata": "metadata", "content_type": "Content-Type", "tags": "tags"}
@@ -115,7 +114,7 @@ def print_table(rows: list[dict[str, Any]], console: Console, title: str) -> Non
                             ("MiB/s", "right"), ("x fastest peer", "right"), ("CPU s", "right"),
                             ("server CPU s", "right"), ("peak RSS MiB", "right"), ("verified", "center"),
                             ("preserved", "left")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify)
     for item in rows:
         ratio = item["ratio_to_fastest_peer"]
         style = "bold green" if item["tool"] == "mediasync" and ratio is not None and ratio <= 1.0 else (

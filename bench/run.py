@@ -19,15 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.console import Console
-
-from mediasync.testing.servers import run_seaweedfs
-
 from destinations import check_destination, empty_prefix
 from process_usage import Usage, find_process, run_measured, tree_cpu_seconds
 from results import Runs, machine_description, print_table, row, write_results
+from rich.console import Console
 from tools import BIN, TOOLS, CopyJob, clean_env
 from workloads import seed, source_facts, workloads
+
+from mediasync.testing.servers import run_seaweedfs
 
 DESTINATION_BUCKET = "bench-destination"
 # A pause before each timed run, so the server's work from the last one (deletes) settles.
@@ -120,7 +119,7 @@ def main(argv: list[str]) -> int:
     return 0 if all(item["verified"] for item in rows) else 1
 
 
-def run_one(runs: Runs, round_number: int, endpoint_url: str, server_pid: int,  # type: ignore[no-untyped-def]
+def run_one(runs: Runs, round_number: int, endpoint_url: str, server_pid: int,
             s3, env: dict[str, str], facts: dict, logs: Path) -> None:
     prefix = f"{runs.tool}-{runs.workload.name}-{round_number}/"
     # Each run's output (and mediasync's manifest and report) is kept for a look afterwards.

@@ -8,7 +8,6 @@ are no peers: they show what the S3 requests alone cost from Python.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,24 +59,11 @@ def clean_env(access_key: str, secret_key: str, workdir: Path) -> dict[str, str]
     }
 
 
-def _help(*command: str) -> str:
-    result = subprocess.run([str(BIN / "mediasync"), *command, "--help"], capture_output=True, text=True, check=False)
-    return result.stdout
-
-
 def _mediasync(job: CopyJob) -> list[list[str]]:
-    """One `run --source`, which lists and copies; older checkouts list first, then run."""
+    """One `run --source`: it lists the source bucket and copies, in one process."""
     destination = ["--destination-bucket", job.destination_bucket, "--destination-prefix", job.destination_prefix,
                    "--endpoint-url", job.endpoint_url, "--report", str(job.workdir / "report.csv")]
-    if _RUN_SOURCE:
-        return [[str(BIN / "mediasync"), "run", "--source", f"s3://{job.source_bucket}/", *destination]]
-    manifest = job.workdir / "manifest.csv"
-    if _INVENTORY:
-        listing = [str(BIN / "mediasync"), "inventory", "--bucket", job.source_bucket, "--output", str(manifest),
-                   "--endpoint-url", job.endpoint_url]
-    else:
-        listing = [str(BIN / "python"), str(BENCH / "list_manifest.py"), job.endpoint_url, job.source_bucket, str(manifest)]
-    return [listing, [str(BIN / "mediasync"), "run", "--manifest", str(manifest), *destination]]
+    return [[str(BIN / "mediasync"), "run", "--source", f"s3://{job.source_bucket}/", *destination]]
 
 
 def _s5cmd(job: CopyJob) -> list[list[str]]:
@@ -113,8 +99,6 @@ def _floor(requests: str) -> Callable[[CopyJob], list[list[str]]]:
     return commands
 
 
-_INVENTORY = " inventory " in _help()
-_RUN_SOURCE = "--source" in _help("run")
 TOOLS = {
     "mediasync": Tool("mediasync", _mediasync, is_peer=False),
     "s5cmd": Tool("s5cmd", _s5cmd),

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from mediasync.settings import GiB, KiB, MiB
+from mediasync.core.settings import GiB, KiB, MiB
 
 
 @dataclass(frozen=True)

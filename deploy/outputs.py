@@ -5,7 +5,7 @@ account must grant when the source buckets live in another account.
         --query Stacks[0].Outputs --output json | python deploy/outputs.py
 
 (`make outputs` runs exactly that.) The actions granted come from
-src/mediasync/permissions.py, the same table the template is checked against.
+src/mediasync/stack/permissions.py, the same table the template is checked against.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from mediasync.permissions import ROLES, SOURCE_BUCKETS, SOURCE_KEY, SOURCE_OBJECTS  # noqa: E402
+from mediasync.stack.permissions import ROLES, SOURCE_BUCKETS, SOURCE_KEY, SOURCE_OBJECTS
 
 CONSOLE_OUTPUTS = (
     ("BatchInvokeFunctionArn", "S3 Batch job, operation 'Invoke AWS Lambda function' (schema 2.0)"),

@@ -10,6 +10,7 @@ Every fault test ends with :func:`assert_invariants`:
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections import Counter
 from pathlib import Path
@@ -17,10 +18,11 @@ from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
 
-from mediasync.batch import destination_key
-from mediasync.errors import InvalidTask
-from mediasync.local.s3batch import read_report
-from mediasync.manifest import ManifestRow, read_manifest
+from mediasync.core.errors import InvalidTask
+from mediasync.core.s3batch_task import destination_key
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import ManifestRow
+from mediasync.reports.rows import REPORT_COLUMNS
 
 
 def _md5(s3: Any, bucket: str, key: str, version_id: str | None = None) -> str:
@@ -113,3 +115,8 @@ def report_row_of(bucket: str, raw_key: str, result: dict[str, str]) -> dict[str
     status = "succeeded" if result["resultCode"] == "Succeeded" else "failed"
     return {"Bucket": bucket, "Key": raw_key, "TaskStatus": status, "ErrorCode": "" if status == "succeeded" else code,
             "ResultMessage": message}
+
+
+def read_report(handle: Iterable[str]) -> list[dict[str, str]]:
+    """A completion report's rows by column name, exactly as written (no parsing)."""
+    return [dict(zip(REPORT_COLUMNS, fields)) for fields in csv.reader(handle)]

@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediasync import steps
-from mediasync.observability import logger
+from mediasync.core import steps
+from mediasync.core.observability import logger
 
 
 @logger.inject_lambda_context

@@ -4,9 +4,9 @@ from aws_lambda_powertools.utilities.data_classes import S3BatchOperationEvent, 
 from aws_lambda_powertools.utilities.data_classes.s3_batch_operation_event import S3BatchOperationResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediasync.batch import BatchTask, TaskRunner
-from mediasync.observability import MetricUnit, logger, metrics
-from mediasync.settings import get_settings
+from mediasync.core.observability import MetricUnit, logger, metrics
+from mediasync.core.s3batch_task import BatchTask, TaskRunner
+from mediasync.core.settings import get_settings
 
 
 @logger.inject_lambda_context

@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediasync import steps
-from mediasync.observability import MetricUnit, logger, metrics
+from mediasync.core import steps
+from mediasync.core.observability import MetricUnit, logger, metrics
 
 
 @logger.inject_lambda_context

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import boto3
 
-from mediasync.manifest import parse_lines
-from mediasync.settings import MiB
+from mediasync.core.settings import MiB
+from mediasync.manifests.s3batch_csv import parse_lines
 from tests.conftest import batch_event, put_multipart
 from tests.invariants import assert_invariants, report_row_of
 

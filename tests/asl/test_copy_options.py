@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from mediasync import clients
+from mediasync.core import clients
+from mediasync.core.settings import CopyOptions, MiB
 from mediasync.local.runner import JobRequest, run_job
-from mediasync.manifest import format_row, read_manifest
-from mediasync.settings import CopyOptions, MiB
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import format_row
 from tests.conftest import batch_event, put_multipart
 from tests.invariants import assert_invariants
 

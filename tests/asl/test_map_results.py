@@ -20,11 +20,11 @@ from unittest import mock
 import boto3
 import pytest
 
+from mediasync.core.plan import MAX_PARTS, plan_copy
+from mediasync.core.settings import CopyOptions, MiB
+from mediasync.core.source import SourceObject
 from mediasync.local import runtime as runtime_module
 from mediasync.local.runtime import project_root, substitute
-from mediasync.plan import MAX_PARTS, plan_copy
-from mediasync.settings import CopyOptions, MiB
-from mediasync.source import SourceObject
 
 PAYLOAD_LIMIT = 256 * 1024
 

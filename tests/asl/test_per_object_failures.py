@@ -7,10 +7,11 @@ import datetime
 import boto3
 import pytest
 
+from mediasync.core.settings import CopyOptions, MiB
 from mediasync.local.recovery import abort_interrupted_uploads
 from mediasync.local.runner import JobRequest, run_job
-from mediasync.manifest import format_row, parse_lines, read_manifest
-from mediasync.settings import CopyOptions, MiB
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import format_row, parse_lines
 from tests.conftest import batch_event, put_multipart
 from tests.invariants import assert_invariants, report_row_of
 

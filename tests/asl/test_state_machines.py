@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mediasync.errors import SourceChanged, Throttled
-from mediasync.settings import MiB
+from mediasync.core.errors import SourceChanged, Throttled
+from mediasync.core.settings import MiB
 from tests.conftest import batch_event, md5_of, put_multipart
 
 ARGS = {"destinationBucket": "dst", "multipartThreshold": str(16 * MiB), "partSize": str(8 * MiB),
@@ -99,7 +99,7 @@ def test_schema_1_0_event_uses_the_configured_destination(runtime, buckets, monk
     s3 = buckets
     s3.put_object(Bucket="src", Key="a b+c.txt", Body=b"hello")
     monkeypatch.setenv("MEDIASYNC_DESTINATION_BUCKET", "dst")
-    from mediasync.settings import reset_settings
+    from mediasync.core.settings import reset_settings
     reset_settings()
     result = run_task(runtime, "a+b%2Bc.txt", schema="1.0", args=None)
     assert result["resultCode"] == "Succeeded", result
@@ -112,7 +112,7 @@ def test_batch_retry_reattaches_to_running_execution(runtime, buckets, monkeypat
     # batch_invoke gives up waiting at once: it must answer TemporaryFailure, and the
     # retry must attach to the same execution rather than start a second copy.
     monkeypatch.setenv("MEDIASYNC_INVOKE_TIME_MARGIN", "100000")
-    from mediasync.settings import reset_settings
+    from mediasync.core.settings import reset_settings
     reset_settings()
     first = run_task(runtime, "master.mov")
     assert first["resultCode"] == "TemporaryFailure" and first["resultString"].startswith("InProgress:")

@@ -8,9 +8,8 @@ from unittest import mock
 
 import pytest
 
-from mediasync import clients
-
-from mediasync.settings import MiB
+from mediasync.core import clients
+from mediasync.core.settings import MiB
 from tests.asl.test_per_object_failures import ARGS, code_of, run_task
 from tests.faults.aws_rules import bare_head_errors, refuse_heads_without_customer_key
 

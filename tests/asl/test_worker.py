@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-from mediasync import steps
-from mediasync.errors import WorkerInterrupted
-from mediasync.plan import plan_copy
-from mediasync.settings import CopyOptions, MiB
-from mediasync.source import ObjectRef, inspect_source
-from mediasync.worker import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, GROUP_STATE_ENV, run_group
+from mediasync.core import steps
+from mediasync.core.awsbatch_worker import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, GROUP_STATE_ENV, run_group
+from mediasync.core.errors import WorkerInterrupted
+from mediasync.core.plan import plan_copy
+from mediasync.core.settings import CopyOptions, MiB
+from mediasync.core.source import ObjectRef, inspect_source
 from tests.conftest import put_multipart
 
 
@@ -23,7 +23,7 @@ def group_state(runtime, s3):
     put_multipart(s3, "src", "m.mov", 6 * 5 * MiB, 5 * MiB)
     options = CopyOptions(destination_bucket="dst", multipart_threshold=5 * MiB, part_size=5 * MiB,
                           parts_per_group=6, part_concurrency=1)
-    from mediasync import clients
+    from mediasync.core import clients
     source = inspect_source(clients.s3(), ObjectRef("src", "m.mov"))
     plan = plan_copy(source.size, options, **source.plan_args())
     upload = s3.create_multipart_upload(Bucket="dst", Key="m.mov")["UploadId"]

@@ -25,7 +25,7 @@ import boto3
 import pytest
 from botocore.exceptions import BotoCoreError
 
-from mediasync.settings import MiB
+from mediasync.core.settings import MiB
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STACK_ENV = "MEDIASYNC_AWS_STACK"

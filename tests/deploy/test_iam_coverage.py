@@ -1,4 +1,4 @@
-"""IAM in template.yaml is exactly src/mediasync/permissions.py, and that table is
+"""IAM in template.yaml is exactly src/mediasync/stack/permissions.py, and that table is
 exactly what the code calls.
 
 Two directions: each role's statements grant precisely the (resource, action)
@@ -21,16 +21,17 @@ from unittest import mock
 import boto3
 import pytest
 
-from mediasync import clients
-from mediasync import copy as copy_module
-from mediasync import source as source_module
+from mediasync.core import clients
+from mediasync.core import copy as copy_module
+from mediasync.core import source as source_module
+from mediasync.core.settings import CopyOptions, MiB
 from mediasync.local import runtime as runtime_module
 from mediasync.local.runtime import FUNCTION_SUBSTITUTIONS, LocalRuntime
-from mediasync.permissions import (
+from mediasync.stack.permissions import (
     BATCH_JOB_STATUS,
     COPY_FUNCTIONS,
-    DESTINATION_OBJECTS,
     DESTINATION_KEY,
+    DESTINATION_OBJECTS,
     ECR_AUTHORIZATION,
     FUNCTION_ROLES,
     LOG_DELIVERY,
@@ -41,10 +42,9 @@ from mediasync.permissions import (
     WORKER_JOB_ROLE,
     WORKER_QUEUE_AND_DEFINITION,
 )
-from mediasync.settings import CopyOptions, MiB
 from tests.conftest import batch_event, put_multipart
-from tests.faults.aws_rules import bare_head_errors
 from tests.deploy.conftest import ROOT, as_list, asl_states, load_asl, of_type, references, statements
+from tests.faults.aws_rules import bare_head_errors
 
 UNSCOPED = {LOG_DELIVERY, BATCH_JOB_STATUS, ECR_AUTHORIZATION}
 
@@ -169,7 +169,7 @@ class _ContextThreadPool(ThreadPoolExecutor):
     """Part threads (copy_parts' copies, inspection's part heads) belong to the role of
     the handler that started them."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+    def submit(self, fn, /, *args, **kwargs):
         return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
@@ -323,8 +323,8 @@ def _complete_a_composite_copy_without_listed_checksums(runtime: LocalRuntime, s
     """A copy of a source with a composite checksum, on a server whose ListParts lacks
     the parts' checksums (SeaweedFS): Complete reads the source's (GetObjectAttributes).
     moto never labels a source composite, so the step is called as the machine would."""
-    from mediasync.plan import plan_copy
-    from mediasync.source import ObjectRef, inspect_source
+    from mediasync.core.plan import plan_copy
+    from mediasync.core.source import ObjectRef, inspect_source
 
     source = inspect_source(s3, ObjectRef("src", "big.mov"))
     plan = plan_copy(source.size, CopyOptions.from_event(ARGS), **source.plan_args())

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from mediasync.permissions import SOURCE_BUCKETS, SOURCE_KEY, SOURCE_OBJECTS
+from mediasync.stack.permissions import SOURCE_BUCKETS, SOURCE_KEY, SOURCE_OBJECTS
 from tests.deploy.conftest import ROOT, as_list, of_type, statements
 
 SCRIPT = ROOT / "deploy" / "outputs.py"

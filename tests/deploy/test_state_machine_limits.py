@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mediasync.local.runtime import STATE_MACHINES
-from tests.deploy.conftest import asl_states, load_asl
+from tests.deploy.conftest import load_asl
 
 # An EXPRESS execution ends after 5 minutes, whatever its states say
 # (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html).

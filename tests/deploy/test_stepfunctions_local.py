@@ -21,9 +21,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from mediasync.core.plan import plan_copy
+from mediasync.core.settings import CopyOptions, MiB
 from mediasync.local.runtime import FUNCTION_SUBSTITUTIONS, PARTITION_SUBSTITUTION, substitute
-from mediasync.plan import plan_copy
-from mediasync.settings import CopyOptions, MiB
 from tests.deploy.conftest import STATE_MACHINE_DIR
 
 IMAGE = "amazon/aws-stepfunctions-local:latest"

@@ -3,10 +3,10 @@ and the local runtime's keys are the same names for the same resources."""
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import re
+
+import pytest
 
 from mediasync.local.runtime import BATCH_SUBSTITUTIONS, FUNCTION_SUBSTITUTIONS, PARTITION_SUBSTITUTION, STATE_MACHINES
 from tests.deploy.conftest import STATE_MACHINE_DIR, TEMPLATE, of_type, placeholders

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from mediasync.core.awsbatch_worker import EXIT_FAILED, EXIT_INTERRUPTED, batch_retries
+from mediasync.core.settings import ACLS, STORAGE_CLASSES, Settings
 from mediasync.local.runtime import STATE_MACHINES
-from mediasync.settings import ACLS, STORAGE_CLASSES, Settings
-from mediasync.worker import EXIT_FAILED, EXIT_INTERRUPTED, batch_retries
 from tests.deploy.conftest import ROOT, TEMPLATE, of_type
 
 
@@ -63,7 +63,7 @@ def test_functions_run_a_current_python_on_arm64_with_powertools(template, resou
     layers = str(defaults["Layers"])
     assert "AWSLambdaPowertoolsPythonV3-python312-arm64" in layers and "MediaSyncLayer" in layers
     layer = resources["MediaSyncLayer"]
-    assert layer["Properties"]["ContentUri"] == "src/" and (ROOT / "src" / "mediasync" / "steps.py").exists()
+    assert layer["Properties"]["ContentUri"] == "src/" and (ROOT / "src" / "mediasync" / "core" / "steps.py").exists()
     assert layer["Metadata"]["BuildMethod"] == defaults["Runtime"]
     for name, function in of_type(resources, "AWS::Serverless::Function").items():
         assert "Runtime" not in function["Properties"] and "Architectures" not in function["Properties"], name
@@ -115,7 +115,7 @@ def test_batch_runs_on_fargate_spot_with_on_demand_fargate_after_it(resources):
 
 def test_job_definition_retries_reclaims_and_host_failures_but_not_errors(resources):
     definition = resources["WorkerJobDefinition"]["Properties"]
-    assert definition["ContainerProperties"]["Command"] == ["python", "-m", "mediasync.worker"]
+    assert definition["ContainerProperties"]["Command"] == ["python", "-m", "mediasync.core.awsbatch_worker"]
     strategy = definition["RetryStrategy"]
     rules = strategy["EvaluateOnExit"]
     assert strategy["Attempts"] > 1

@@ -6,7 +6,7 @@ import json
 import re
 from fnmatch import fnmatch
 
-from mediasync import worker
+from mediasync.core import awsbatch_worker as worker
 from tests.deploy.conftest import ROOT
 
 DOCKERFILE = (ROOT / "worker" / "Dockerfile").read_text()
@@ -44,6 +44,6 @@ def test_build_context_sends_what_the_dockerfile_copies():
     for source in copied:
         target = ROOT / source
         assert target.exists(), source
-        files = [target] if target.is_file() else [p for p in target.rglob("*.py")]
+        files = [target] if target.is_file() else list(target.rglob("*.py"))
         assert files and all(sent(str(p.relative_to(ROOT))) for p in files), source
     assert not sent(".venv/bin/python") and not sent("node_modules/asl-validator/package.json")

@@ -347,10 +347,10 @@ class KmsS3:
         return S3Server(self.upstream.name, self.proxy.endpoint_url, self.upstream.access_key,
                         self.upstream.secret_key, self.upstream.region)
 
-    def client(self, **config: object):  # type: ignore[no-untyped-def]
+    def client(self, **config: object):
         return self.server.client(**config)
 
     def another_proxy(self, rules: FaultRules | None = None, **options: object) -> KmsProxy:
         """A new proxy with this one's ledger: what a client holds still translates."""
-        return KmsProxy(self.upstream, rules, ledger=self.proxy.ledger, **options)  # type: ignore[arg-type]
+        return KmsProxy(self.upstream, rules, ledger=self.proxy.ledger, **options)
 

@@ -131,7 +131,7 @@ class S3Proxy:
         self.endpoint_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, name=type(self).__name__, daemon=True)
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self):
         self._thread.start()
         return self
 

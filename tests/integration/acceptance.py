@@ -5,9 +5,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from mediasync.core.settings import MiB
 from mediasync.local.sample import SampleObject, upload_sample
-from mediasync.manifest import format_row
-from mediasync.settings import MiB
+from mediasync.manifests.s3batch_csv import format_row
 from tests.conftest import md5_of
 
 THRESHOLD = 16 * MiB

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import boto3
 
+from mediasync.core.settings import CopyOptions
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.runtime import LocalRuntime
-from mediasync.local.s3batch import read_report
-from mediasync.manifest import read_manifest
-from mediasync.settings import CopyOptions
+from mediasync.manifests.reader import read_manifest
 from tests.integration.acceptance import PART_SIZE, THRESHOLD, check_copy, seed
+from tests.invariants import read_report
 
 
 def test_acceptance_manifest_on_embedded_s3(tmp_path):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from mediasync.core.settings import CopyOptions, MiB
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.runtime import LocalRuntime
-from mediasync.manifest import format_row, read_manifest
-from mediasync.settings import CopyOptions, MiB
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import format_row
 from tests.conftest import put_multipart
 from tests.faults.seaweed_access import add_identity
 from tests.invariants import assert_invariants

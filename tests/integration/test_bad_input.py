@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediasync.manifest import read_manifest
+from mediasync.manifests.reader import read_manifest
 from tests.faults.cli import mediasync_run
 from tests.invariants import assert_invariants
 

@@ -14,20 +14,14 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from mediasync import clients
-from mediasync.estimate import (
-    COPY_OBJECT,
-    EXPRESS_PARTS,
-    SCALE_BEGIN,
-    STANDARD_BATCH,
-    STANDARD_LAMBDA,
-    ObjectSpec,
-    tally,
-    usage,
-)
-from mediasync.estimate_command import estimate
-from mediasync.manifest import encode_key
-from mediasync.settings import MiB, CopyOptions, reset_settings
+from mediasync.cli.estimate import estimate
+from mediasync.core import clients
+from mediasync.core.settings import CopyOptions, MiB, reset_settings
+from mediasync.core.timing import COPY_OBJECT, EXPRESS_PARTS, STANDARD_BATCH, STANDARD_LAMBDA
+from mediasync.manifests.s3batch_csv import encode_key
+from mediasync.model.scale import SCALE_BEGIN
+from mediasync.model.usage import usage
+from mediasync.model.workload import ObjectSpec, tally
 from mediasync.testing.servers import free_port
 from tests.conftest import batch_event, put_multipart
 

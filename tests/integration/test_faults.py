@@ -11,16 +11,16 @@ import time
 
 import pytest
 
-import mediasync.copy
+import mediasync.core.copy
 import mediasync.local.runtime
-from mediasync.copy import complete_upload, create_upload
+from mediasync.core.awsbatch_worker import EXIT_INTERRUPTED, EXIT_OK, run_group
+from mediasync.core.copy import complete_upload, create_upload
+from mediasync.core.plan import plan_copy
+from mediasync.core.settings import CopyOptions, MiB, reset_settings
+from mediasync.core.source import ObjectRef, inspect_source
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.runtime import LocalRuntime
-from mediasync.manifest import format_row, parse_lines
-from mediasync.plan import plan_copy
-from mediasync.settings import CopyOptions, MiB, reset_settings
-from mediasync.source import ObjectRef, inspect_source
-from mediasync.worker import EXIT_INTERRUPTED, EXIT_OK, run_group
+from mediasync.manifests.s3batch_csv import format_row, parse_lines
 from tests.conftest import batch_event, md5_of, put_multipart
 from tests.faults.cli import cli_env, mediasync_run
 from tests.faults.proxy import FaultProxy, FaultRules
@@ -110,7 +110,7 @@ def test_lambda_dying_mid_part_group_is_retried_and_the_object_completes(
     s3 = seaweedfs.client()
     name = f"died-{error_type.split('.')[1].lower()}"
     manifest = seed_master(s3, name, tmp_path)
-    copy_part = mediasync.copy.copy_part
+    copy_part = mediasync.core.copy.copy_part
     deaths: list[int] = []
 
     def copy_part_then_die(client, source, dest, upload_id, layout, part, options=None):
@@ -121,7 +121,7 @@ def test_lambda_dying_mid_part_group_is_retried_and_the_object_completes(
             raise type(error_type, (Exception,), {})("Task timed out after 900.00 seconds")
         return etag
 
-    monkeypatch.setattr(mediasync.copy, "copy_part", copy_part_then_die)
+    monkeypatch.setattr(mediasync.core.copy, "copy_part", copy_part_then_die)
     run_manifest(seaweed_runtime, manifest, f"{name}-dst", tmp_path)
     assert deaths == [3]
     assert seaweed_runtime.invocations["copy_parts"] == 3 + 1, "group 1 ran again"
@@ -146,7 +146,7 @@ def test_batch_worker_reclaimed_mid_group_exits_for_a_retry_and_the_object_compl
         exit_codes.append(run_group(environment, stops[-1]))
         return exit_codes[-1]
 
-    copy_part = mediasync.copy.copy_part
+    copy_part = mediasync.core.copy.copy_part
 
     def copy_part_then_reclaim(client, source, dest, upload_id, layout, part, options=None):
         etag = copy_part(client, source, dest, upload_id, layout, part, options)
@@ -155,7 +155,7 @@ def test_batch_worker_reclaimed_mid_group_exits_for_a_retry_and_the_object_compl
         return etag
 
     monkeypatch.setattr(mediasync.local.runtime, "run_group", worker_container)
-    monkeypatch.setattr(mediasync.copy, "copy_part", copy_part_then_reclaim)
+    monkeypatch.setattr(mediasync.core.copy, "copy_part", copy_part_then_reclaim)
     run_manifest(seaweed_runtime, manifest, "reclaim-dst", tmp_path, worker="batch", batch_parts_per_group=2)
     assert exit_codes == [EXIT_OK, EXIT_INTERRUPTED, EXIT_OK, EXIT_OK], "group 1 stopped, then run again"
     rows = assert_invariants(s3, manifest, tmp_path / "report.csv", "reclaim-dst")
@@ -163,7 +163,7 @@ def test_batch_worker_reclaimed_mid_group_exits_for_a_retry_and_the_object_compl
 
 
 def test_worker_process_stops_on_sigterm_mid_group_and_exits_for_batch_to_run_it_again(seaweedfs, tmp_path):
-    """The Batch container itself (python -m mediasync.worker) receiving SIGTERM, as on a Spot reclaim."""
+    """The Batch container itself (python -m mediasync.core.awsbatch_worker) receiving SIGTERM, as on a Spot reclaim."""
     s3 = seaweedfs.client()
     s3.create_bucket(Bucket="sigterm-src")
     s3.create_bucket(Bucket="sigterm-dst")
@@ -178,7 +178,7 @@ def test_worker_process_stops_on_sigterm_mid_group_and_exits_for_batch_to_run_it
 
     def worker(endpoint_url: str) -> subprocess.Popen:
         env = cli_env(seaweedfs, MEDIASYNC_GROUP_STATE=json.dumps(state), MEDIASYNC_S3_ENDPOINT_URL=endpoint_url)
-        return subprocess.Popen([sys.executable, "-m", "mediasync.worker"], env=env, text=True,
+        return subprocess.Popen([sys.executable, "-m", "mediasync.core.awsbatch_worker"], env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     slow = FaultRules(delay_seconds=0.5, delay_operations={"UploadPartCopy"})

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mediasync.local.sample import sample_media, upload_sample
-from mediasync.manifest import format_row
+from mediasync.manifests.s3batch_csv import format_row
 from tests.faults.cli import mediasync_run
 from tests.integration.acceptance import CHECKSUM_OBJECTS, OBJECTS, check_copy, seed
 from tests.invariants import assert_invariants, report_rows
@@ -138,7 +138,7 @@ def test_the_demo_sample_media(kms_s3, tmp_path):
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("".join(format_row(source, sample.key) for sample in samples), encoding="utf-8")
 
-    # The demo's own options (src/mediasync/cli.py, demo).
+    # The demo's own options (src/mediasync/cli/demo.py).
     result = mediasync_run(kms_s3.server, manifest, destination, tmp_path / "report.csv", kms_s3.proxy.endpoint_url,
                            "--multipart-threshold", "32MiB", "--part-size", "8MiB", "--parts-per-group", "2",
                            "--max-concurrency", "8")

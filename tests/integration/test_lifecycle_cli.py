@@ -24,10 +24,11 @@ import pytest
 from botocore.stub import ANY, Stubber
 from click.testing import CliRunner
 
-from mediasync import clients
 from mediasync.cli import main
-from mediasync.local.s3batch import read_report
-from mediasync.manifest import encode_key, read_manifest
+from mediasync.core import clients
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import encode_key
+from tests.invariants import read_report
 
 # Every character class that broke the tool we replace, in prefixes and in names.
 AWKWARD_PREFIXES = ["plain/", "with space/", "a+b=c/", "100% done/", "café/", unicodedata.normalize("NFD", "café") + "/",
@@ -310,7 +311,7 @@ def test_submit_creates_the_job_from_the_stack_outputs(server_env, monkeypatch):
     s3.create_bucket(Bucket="sub-jobs")
     etag = s3.put_object(Bucket="sub-jobs", Key="manifests/m.csv", Body=b"src,a+b.mov\nsrc,c.txt\n")["ETag"].strip('"')
     aws = FakeAws(s3, {"BatchInvokeFunctionArn": FUNCTION, "BatchOperationsRoleArn": ROLE})
-    monkeypatch.setattr("mediasync.submit.aws_client", aws)
+    monkeypatch.setattr("mediasync.stack.submit.aws_client", aws)
     aws.stubs["s3control"].add_response("create_job", {"JobId": "job-0123"}, {
         "AccountId": "111122223333", "ConfirmationRequired": False, "ClientRequestToken": ANY,
         "Operation": {"LambdaInvoke": {"FunctionArn": FUNCTION, "InvocationSchemaVersion": "2.0", "UserArguments": {
@@ -335,7 +336,7 @@ def test_submit_dry_run_prints_the_request_for_an_inventory_manifest(server_env,
     s3.create_bucket(Bucket="sub-inv")
     url = write_s3_inventory(s3, "sub-src", "sub-inv", ["a b.mov"], deleted=[])
     aws = FakeAws(s3, {})
-    monkeypatch.setattr("mediasync.submit.aws_client", aws)
+    monkeypatch.setattr("mediasync.stack.submit.aws_client", aws)
 
     result = cli("submit", "--manifest", url, "--destination-bucket", "archive", "--report-bucket", "sub-inv",
                  "--function-arn", FUNCTION, "--role-arn", ROLE, "--dry-run")
@@ -350,7 +351,7 @@ def test_submit_dry_run_prints_the_request_for_an_inventory_manifest(server_env,
 def test_submit_of_a_manifest_missing_from_s3_is_bad_usage(server_env, monkeypatch):
     s3 = server_env.client()
     s3.create_bucket(Bucket="sub-empty")
-    monkeypatch.setattr("mediasync.submit.aws_client", FakeAws(s3, {}))
+    monkeypatch.setattr("mediasync.stack.submit.aws_client", FakeAws(s3, {}))
 
     result = cli("submit", "--manifest", "s3://sub-empty/nothing.csv", "--destination-bucket", "archive",
                  "--report-bucket", "sub-empty", "--function-arn", FUNCTION, "--role-arn", ROLE)
@@ -366,9 +367,9 @@ def test_embedded_s3_inventory_then_run_of_an_inventory_report_on_disk_then_repo
     """Inside a LocalRuntime, the commands without --endpoint-url see its embedded S3."""
     import boto3
 
+    from mediasync.core.settings import CopyOptions
     from mediasync.local.runner import JobRequest, run_job
     from mediasync.local.runtime import LocalRuntime
-    from mediasync.settings import CopyOptions
 
     keys = awkward_keys(len(AWKWARD_PREFIXES) * len(AWKWARD_NAMES))
     with LocalRuntime() as runtime:

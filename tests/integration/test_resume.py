@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from mediasync.manifest import format_row
-from mediasync.settings import MiB
-from tests.conftest import put_multipart
+from mediasync.core.settings import MiB
+from mediasync.manifests.s3batch_csv import format_row
 from mediasync.testing.servers import S3Server
+from tests.conftest import put_multipart
 from tests.faults.cli import cli_env, mediasync_run, run_args
 from tests.faults.kms_proxy import EtagLedger, KmsProxy
 from tests.faults.proxy import FaultProxy, FaultRules

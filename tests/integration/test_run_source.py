@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from mediasync.cli import main
-from mediasync.manifest import read_manifest
+from mediasync.manifests.reader import read_manifest
 from tests.faults.cli import cli_env
 from tests.invariants import assert_invariants
 

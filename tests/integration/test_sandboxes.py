@@ -8,10 +8,11 @@ import signal
 from click.testing import CliRunner
 
 from mediasync.cli import main
+from mediasync.core.settings import CopyOptions, MiB
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.sandboxes import Sandboxes
-from mediasync.manifest import format_row, read_manifest
-from mediasync.settings import CopyOptions, MiB
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import format_row
 from tests.conftest import put_multipart
 from tests.faults.cli import mediasync_run
 from tests.invariants import assert_invariants

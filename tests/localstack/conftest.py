@@ -25,7 +25,9 @@ from typing import Any
 import boto3
 import pytest
 
-from mediasync import batch, clients, polling
+from mediasync.core import clients, polling
+from mediasync.core import s3batch_task as batch
+from mediasync.core.settings import reset_settings
 from mediasync.local.runtime import (
     FUNCTION_PREFIX,
     FUNCTION_SUBSTITUTIONS,
@@ -35,7 +37,6 @@ from mediasync.local.runtime import (
     project_root,
     substitute,
 )
-from mediasync.settings import reset_settings
 from mediasync.testing.servers import S3Server, free_port, run_moto_server
 
 ROOT = project_root()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from mediasync.settings import MiB, reset_settings
+from mediasync.core.settings import MiB, reset_settings
 from tests.conftest import put_multipart
 from tests.engine_probes import run_to_end, tolerance_probe
 from tests.localstack.test_state_machines import code_of, open_uploads, run_task

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
-from mediasync.manifest import parse_lines
-from mediasync.settings import MiB, reset_settings
+from mediasync.core.settings import MiB, reset_settings
+from mediasync.manifests.s3batch_csv import parse_lines
 from tests.conftest import batch_event, md5_of, put_multipart
 from tests.invariants import assert_invariants, report_row_of
 

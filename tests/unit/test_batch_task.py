@@ -2,7 +2,7 @@
 
 import json
 
-from mediasync.batch import (
+from mediasync.core.s3batch_task import (
     PERMANENT_FAILURE,
     SUCCEEDED,
     TEMPORARY_FAILURE,

@@ -17,8 +17,8 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import ANY, Stubber
 
-from mediasync import batch
-from mediasync.batch import (
+from mediasync.core import s3batch_task as batch
+from mediasync.core.s3batch_task import (
     IN_PROGRESS,
     SUCCEEDED,
     TEMPORARY_FAILURE,
@@ -28,7 +28,7 @@ from mediasync.batch import (
     execution_arn_in,
     execution_name,
 )
-from mediasync.settings import Settings
+from mediasync.core.settings import Settings
 
 MACHINE = "arn:aws:states:us-east-1:111122223333:stateMachine:mediasync-copy-large"
 TASK = BatchTask("job-1", "task-1", "src", "big.mov")

@@ -20,12 +20,12 @@ from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-import floor  # noqa: E402
-import process_usage  # noqa: E402
-from destinations import DestinationCheck, check_destination, empty_prefix  # noqa: E402
-from process_usage import Usage  # noqa: E402
-from results import Runs, markdown, row  # noqa: E402
-from workloads import KiB, MiB, Workload, seed, source_facts  # noqa: E402
+import floor
+import process_usage
+from destinations import DestinationCheck, check_destination, empty_prefix
+from process_usage import Usage
+from results import Runs, markdown, row
+from workloads import KiB, MiB, Workload, seed, source_facts
 
 SMALL = Workload("small", "src-small", 6, 8 * KiB, None, prefixes=2)
 LARGE = Workload("large", "src-large", 1, 12 * MiB, 5 * MiB)

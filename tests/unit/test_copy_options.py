@@ -9,15 +9,15 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mediasync.batch import destination_key
 from mediasync.cli import main
-from mediasync.errors import InvalidTask
-from mediasync.inventory import FileSink, write_inventory
+from mediasync.core.errors import InvalidTask
+from mediasync.core.request_args import destination_write_args, source_request_args
+from mediasync.core.s3batch_task import destination_key
+from mediasync.core.settings import CopyOptions, Settings
+from mediasync.core.source import SourceObject
 from mediasync.local.runner import user_arguments
-from mediasync.request_args import destination_write_args, source_request_args
-from mediasync.settings import CopyOptions, Settings
-from mediasync.source import SourceObject
-from mediasync.submit import ManifestLocation
+from mediasync.manifests.listing import FileSink, write_inventory
+from mediasync.stack.submit import ManifestLocation
 from tests.unit.test_inventory import KEYS, FolderS3
 
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -139,8 +139,8 @@ def test_new_options_are_user_arguments_only_when_set_so_a_job_stays_within_ten(
 
 
 def test_submit_sends_each_copy_option_given_on_the_command_line(monkeypatch):
-    monkeypatch.setattr("mediasync.submit.aws_client", lambda service, region=None: object())
-    monkeypatch.setattr("mediasync.submit.locate_manifest",
+    monkeypatch.setattr("mediasync.stack.submit.aws_client", lambda service, region=None: object())
+    monkeypatch.setattr("mediasync.stack.submit.locate_manifest",
                         lambda s3, url: ManifestLocation("jobs", "m.csv", "abc", None, ("Bucket", "Key")))
     result = CliRunner().invoke(main, [
         "submit", "--manifest", "s3://jobs/m.csv", "--destination-bucket", "archive", "--report-bucket", "jobs",
@@ -170,7 +170,7 @@ class RecordingFolderS3(FolderS3):
         super().__init__(keys)
         self.extra: list[dict] = []
 
-    def paginate(self, Bucket: str, Prefix: str, Delimiter: str, **extra):  # type: ignore[override]
+    def paginate(self, Bucket: str, Prefix: str, Delimiter: str, **extra):
         self.extra.append(extra)
         return super().paginate(Bucket, Prefix, Delimiter)
 

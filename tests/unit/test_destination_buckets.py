@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from mediasync import batch
-from mediasync.batch import PERMANENT_FAILURE, BatchTask, TaskRunner
-from mediasync.errors import SourceMissing
-from mediasync.settings import Settings
+from mediasync.core import s3batch_task as batch
+from mediasync.core.errors import SourceMissing
+from mediasync.core.s3batch_task import PERMANENT_FAILURE, BatchTask, TaskRunner
+from mediasync.core.settings import Settings
 
 
 @pytest.fixture

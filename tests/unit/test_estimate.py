@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mediasync import batch
-from mediasync.batch import TaskRunner
-from mediasync.estimate import (
+from mediasync.core import s3batch_task as batch
+from mediasync.core.plan import MAX_OBJECT_SIZE, layout_fits, plan_copy
+from mediasync.core.s3batch_task import TaskRunner
+from mediasync.core.settings import CopyOptions, GiB, KiB, MiB, Settings, TiB
+from mediasync.core.timing import (
     COPY_OBJECT,
     EXPRESS_COPY_STATES,
     EXPRESS_MAP_ITEM_STATES,
@@ -23,35 +25,26 @@ from mediasync.estimate import (
     FARGATE_MINIMUM_SECONDS,
     MAP_CHILD_STATES,
     PATHS,
-    PRICES,
     QUOTA_NAMES,
-    SCALE_BEGIN,
-    SCALE_END,
     STANDARD_BATCH,
     STANDARD_LAMBDA,
     STANDARD_PARENT_STATES,
     TOO_LARGE,
-    ObjectSpec,
     Quotas,
     Rates,
     Resources,
-    describe_polls,
-    estimate,
     expected_execution_seconds,
-    infer_part_size,
-    lambda_ramp_seconds,
     multipart_timing,
     path_of,
-    prefix_of,
-    raise_quota,
-    scale_markdown,
-    tally,
-    usage,
-    wall_time,
     with_quota,
 )
-from mediasync.plan import MAX_OBJECT_SIZE, layout_fits, plan_copy
-from mediasync.settings import GiB, KiB, MiB, TiB, CopyOptions, Settings
+from mediasync.model.cost import PRICES
+from mediasync.model.estimate import estimate, raise_quota
+from mediasync.model.requests import describe_polls
+from mediasync.model.scale import SCALE_BEGIN, SCALE_END, scale_markdown
+from mediasync.model.usage import usage
+from mediasync.model.wall_time import lambda_ramp_seconds, wall_time
+from mediasync.model.workload import ObjectSpec, infer_part_size, prefix_of, tally
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = CopyOptions()
@@ -403,7 +396,7 @@ def test_scale_table_in_docs_is_the_one_the_model_generates():
     assert match, "docs/performance.md lacks the generated scale table markers"
     assert match.group(0) == scale_markdown(), (
         "docs/performance.md is out of date: regenerate it with "
-        "`python -m mediasync.estimate_command --scale-table`")
+        "`python -m mediasync.cli.estimate --scale-table`")
 
 
 def test_resources_are_those_template_yaml_deploys():

@@ -10,15 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from mediasync import clients, steps
-from mediasync.batch import TEMPORARY_FAILURE, BatchTask, TaskRunner
-from mediasync.copy import copy_single, create_upload
-from mediasync.errors import AccessDenied, BucketMissing, S3ServiceError, is_retryable
-from mediasync.plan import plan_copy
-from mediasync.settings import CopyOptions, Settings, reset_settings
-from mediasync.source import ObjectRef, SourceObject
-from mediasync.testing.servers import free_port
-from mediasync.worker import (
+from mediasync.core import clients, steps
+from mediasync.core.awsbatch_worker import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -27,6 +20,13 @@ from mediasync.worker import (
     batch_retries,
     run_group,
 )
+from mediasync.core.copy import copy_single, create_upload
+from mediasync.core.errors import AccessDenied, BucketMissing, S3ServiceError, is_retryable
+from mediasync.core.plan import plan_copy
+from mediasync.core.s3batch_task import TEMPORARY_FAILURE, BatchTask, TaskRunner
+from mediasync.core.settings import CopyOptions, Settings, reset_settings
+from mediasync.core.source import ObjectRef, SourceObject
+from mediasync.testing.servers import free_port
 
 SOURCE = SourceObject("src", "a.mov", None, 10, '"0123456789abcdef0123456789abcdef"')
 DEST = ObjectRef("dst", "a.mov")

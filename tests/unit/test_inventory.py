@@ -6,8 +6,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from mediasync.inventory import FileSink, write_inventory
-from mediasync.manifest import read_manifest
+from mediasync.manifests.listing import FileSink, write_inventory
+from mediasync.manifests.reader import read_manifest
 
 
 class FolderS3:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mediasync.inventory_manifest import read_inventory_entries
-from mediasync.manifest import ManifestError, encode_key, probe_manifest, read_manifest
+from mediasync.manifests.inventory_report import read_inventory_entries
+from mediasync.manifests.reader import probe_manifest, read_manifest
+from mediasync.manifests.s3batch_csv import ManifestError, encode_key
 
 SCHEMA = "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass"
 

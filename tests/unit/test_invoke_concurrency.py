@@ -13,9 +13,11 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from mediasync import estimate_command
-from mediasync.estimate import INVOKE_CONCURRENCY, ObjectSpec, Resources, estimate, tally
-from mediasync.settings import GiB, MiB, CopyOptions
+from mediasync.cli import estimate as estimate_command
+from mediasync.core.settings import CopyOptions, GiB, MiB
+from mediasync.core.timing import INVOKE_CONCURRENCY, Resources
+from mediasync.model.estimate import estimate
+from mediasync.model.workload import ObjectSpec, tally
 
 OPTIONS = CopyOptions()
 SMALL = [ObjectSpec(100 * MiB, count=10_000, prefix="p/")]

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mediasync.manifest import ManifestError, format_row, parse_lines, probe_manifest, read_manifest
+from mediasync.manifests.reader import probe_manifest, read_manifest
+from mediasync.manifests.s3batch_csv import ManifestError, format_row, parse_lines
 
 
 def rows(text: str):

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mediasync.errors import ObjectTooLarge
-from mediasync.plan import (
+from mediasync.core.errors import ObjectTooLarge
+from mediasync.core.plan import (
     BATCH_GROUP_BYTE_BUDGET,
     MAX_OBJECT_SIZE,
     MAX_PART_SIZE,
@@ -17,10 +17,10 @@ from mediasync.plan import (
     part_runs,
     plan_copy,
     plan_groups,
-    uneven_layout,
     plan_layout,
+    uneven_layout,
 )
-from mediasync.settings import GiB, MiB, TiB, CopyOptions
+from mediasync.core.settings import CopyOptions, GiB, MiB, TiB
 
 sizes = st.integers(min_value=1, max_value=MAX_OBJECT_SIZE)
 part_sizes = st.integers(min_value=1, max_value=8 * GiB)

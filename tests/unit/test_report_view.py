@@ -8,19 +8,21 @@ import re
 from click.testing import CliRunner
 
 from mediasync.cli import main
-from mediasync.local.s3batch import ReportRow, ReportWriter
-from mediasync.report_view import SUCCESS_COLOR, parse_report_row, render_html, summarize, timing_record, timings_path
+from mediasync.local.s3batch import ReportWriter
+from mediasync.reports.html import SUCCESS_COLOR, render_html
+from mediasync.reports.rows import ReportRow, parse_report_row, timing_record, timings_path
+from mediasync.reports.summary import summarize
 
 MiB = 1024 * 1024
 
 
 def ok(key: str, size: int, started: float, seconds: float, method: str = "etag") -> ReportRow:
     message = f's3://dst/{key} ETag "e", {size} bytes; verified by {method}: the proof'
-    return ReportRow("src", key, "", "succeeded", "", 200, message, size, started, started + seconds)
+    return ReportRow("src", key, "", "succeeded", "", "200", message, size, started, started + seconds)
 
 
 def failed(key: str, code: str, started: float) -> ReportRow:
-    return ReportRow("src", key, "", "failed", code, 404, f"s3://src/{key} does not exist", 0, started, started + 0.1)
+    return ReportRow("src", key, "", "failed", code, "404", f"s3://src/{key} does not exist", 0, started, started + 0.1)
 
 
 def write_local_report(path, rows: list[ReportRow]) -> None:
@@ -118,8 +120,11 @@ def test_successes_are_drawn_green_and_each_failure_cause_in_a_warning_colour(tm
 
 
 def test_succeeded_objects_are_counted_by_how_they_were_verified(tmp_path):
-    from mediasync.report_view import render_html, summarize, summary_tables
     from rich.console import Console
+
+    from mediasync.reports.html import render_html
+    from mediasync.reports.summary import summarize
+    from mediasync.reports.terminal import summary_tables
 
     report = tmp_path / "report.csv"
     report.write_text(

@@ -9,11 +9,12 @@ import os
 import boto3
 import pytest
 
+from mediasync.core.observability import logger
+from mediasync.core.settings import CopyOptions, MiB
 from mediasync.local.runner import JobRequest, run_job
 from mediasync.local.runtime import LocalRuntime
-from mediasync.manifest import format_row, read_manifest
-from mediasync.observability import logger
-from mediasync.settings import CopyOptions, MiB
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import format_row
 from tests.conftest import put_multipart
 from tests.invariants import assert_invariants
 

@@ -13,9 +13,9 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from click.testing import CliRunner
 
-from mediasync.batch import execution_name
 from mediasync.cli import main
-from mediasync.status import job_progress, running_copies
+from mediasync.core.s3batch_task import execution_name
+from mediasync.stack.status import job_progress, running_copies
 
 ACCOUNT = "111122223333"
 JOB = "3f6a2c1e-0b5d-4a39-9c1e-2b7d5e8f9a10"
@@ -122,8 +122,8 @@ def body(text: str) -> dict:
 def status(monkeypatch, responses: list, *extra: str, report: dict[str, str] | None = None,
            executions: list[dict] | None = None) -> Any:
     aws = FakeAws(responses, report, executions)
-    monkeypatch.setattr("mediasync.submit.aws_client", aws)
-    monkeypatch.setattr("mediasync.cli.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("mediasync.stack.submit.aws_client", aws)
+    monkeypatch.setattr("mediasync.cli.status.time.sleep", lambda seconds: None)
     result = CliRunner().invoke(main, ["status", JOB, "--account-id", ACCOUNT, "--state-machine-arn", MACHINE,
                                        *extra])
     for stub in aws.stubs:
@@ -193,8 +193,8 @@ def test_status_exits_0_when_every_task_s3_batch_gave_up_on_was_copied(monkeypat
 
 
 def test_an_execution_that_never_started_is_reconciled_as_not_found():
-    from mediasync.report_view import parse_report_lines
-    from mediasync.status import reconcile
+    from mediasync.reports.rows import parse_report_lines
+    from mediasync.stack.status import reconcile
 
     sfn = session().client("stepfunctions")
     with Stubber(sfn) as stub:

@@ -10,9 +10,9 @@ from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from mediasync.cli import main
+from mediasync.core.settings import CopyOptions
 from mediasync.local.runner import user_arguments as runner_arguments
-from mediasync.settings import CopyOptions
-from mediasync.submit import ManifestLocation, SubmitError, create_job_request, resolve_arns
+from mediasync.stack.submit import ManifestLocation, SubmitError, create_job_request, resolve_arns
 
 FUNCTION = "arn:aws:lambda:eu-west-1:111122223333:function:mediasync-batch-invoke"
 ROLE = "arn:aws:iam::111122223333:role/mediasync-batch-operations"
@@ -72,7 +72,7 @@ def test_submit_without_a_deployed_stack_says_how_to_go_on(monkeypatch):
     stub = Stubber(cloudformation)
     stub.add_client_error("describe_stacks", "ValidationError", "Stack with id mediasync does not exist")
     stub.activate()
-    monkeypatch.setattr("mediasync.submit.aws_client", lambda service, region=None: {"cloudformation": cloudformation}[service])
+    monkeypatch.setattr("mediasync.stack.submit.aws_client", lambda service, region=None: {"cloudformation": cloudformation}[service])
 
     result = CliRunner().invoke(main, ["submit", "--manifest", "s3://jobs/m.csv", "--destination-bucket", "archive",
                                        "--report-bucket", "jobs"])
@@ -82,7 +82,7 @@ def test_submit_without_a_deployed_stack_says_how_to_go_on(monkeypatch):
 
 
 def test_submit_needs_the_manifest_in_s3(monkeypatch):
-    monkeypatch.setattr("mediasync.submit.aws_client", lambda service, region=None: object())
+    monkeypatch.setattr("mediasync.stack.submit.aws_client", lambda service, region=None: object())
 
     result = CliRunner().invoke(main, ["submit", "--manifest", "local.csv", "--destination-bucket", "archive",
                                        "--report-bucket", "jobs", "--function-arn", FUNCTION, "--role-arn", ROLE])

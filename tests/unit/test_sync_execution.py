@@ -22,9 +22,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from moto import mock_aws
 
-from mediasync import clients
-from mediasync.batch import SUCCEEDED, TEMPORARY_FAILURE, BatchTask, TaskRunner
-from mediasync.settings import get_settings, reset_settings
+from mediasync.core import clients
+from mediasync.core.s3batch_task import SUCCEEDED, TEMPORARY_FAILURE, BatchTask, TaskRunner
+from mediasync.core.settings import get_settings, reset_settings
 
 MACHINE = "arn:aws:states:us-east-1:111122223333:stateMachine:mediasync-copy-small"
 ANSWER_AFTER = 1.5  # seconds the fake takes to answer StartSyncExecution
@@ -48,7 +48,7 @@ class SlowStepFunctions(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: SlowStepFunctions
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.requests.append({"target": self.headers.get("X-Amz-Target", ""),
                                      "host": self.headers.get("Host", ""), "name": json.loads(body).get("name", "")})

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from mediasync.errors import VerificationFailed
-from mediasync.plan import plan_copy
-from mediasync.settings import CopyOptions, MiB
-from mediasync.source import ObjectRef, SourceObject
-from mediasync.verify import already_copied, check_copy
+from mediasync.core.errors import VerificationFailed
+from mediasync.core.plan import plan_copy
+from mediasync.core.settings import CopyOptions, MiB
+from mediasync.core.source import ObjectRef, SourceObject
+from mediasync.core.verify import already_copied, check_copy
 
 DEST = ObjectRef("dst", "a.mov")
 KMS = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "arn:aws:kms:us-east-1:111122223333:key/k"}
@@ -31,7 +31,7 @@ class Heads:
 
 
 def source(**fields):
-    base = dict(bucket="src", key="a.mov", version_id=None, size=1000, etag='"' + "a" * 32 + '"')
+    base = {"bucket": "src", "key": "a.mov", "version_id": None, "size": 1000, "etag": '"' + "a" * 32 + '"'}
     return SourceObject(**{**base, **fields})
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime
 from typing import Any, Iterable
 
-from ..batch import destination_key
-from ..errors import InvalidTask
-from ..manifest import ManifestRow
+from mediasync.core.errors import InvalidTask
+from mediasync.core.s3batch_task import destination_key
+from mediasync.manifests.s3batch_csv import ManifestRow
 
 
 def open_uploads(s3: Any, bucket: str, prefix: str, before: datetime.datetime) -> dict[str, list[str]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Collection, Iterable
+from typing import Callable, Iterable
 
-from ..manifest import ManifestRow
-from ..report_view import timing_record, timings_path
-from ..settings import CopyOptions, camel_case
-from .runtime import BATCH_INVOKE_FUNCTION, LocalRuntime
-from .s3batch import JobSummary, ReportRow, ReportWriter, S3BatchJob
+from mediasync.core.settings import CopyOptions, user_arguments
+from mediasync.local.runtime import BATCH_INVOKE_FUNCTION, LocalRuntime
+from mediasync.local.s3batch import JobSummary, ReportRow, ReportWriter, S3BatchJob
+from mediasync.manifests.s3batch_csv import ManifestRow
+from mediasync.reports.rows import timing_record, timings_path
 
 
 @dataclass(frozen=True)
@@ -19,40 +19,6 @@ class JobRequest:
     options: CopyOptions
     report_path: Path
     concurrency: int = 16
-
-
-# Copy options a job sends only when they differ from the defaults: S3 Batch takes
-# at most 10 user arguments, and the ones above already fill 9.
-OPTIONAL_ARGUMENTS = ("strip_prefix", "storage_class", "sse_kms_key_id", "bucket_key_enabled", "acl", "requester_pays")
-
-
-def argument_text(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def user_arguments(options: CopyOptions, *, include: Collection[str] = ()) -> dict[str, str]:
-    """S3 Batch userArguments are strings; camelCase as the console shows them.
-
-    The options of OPTIONAL_ARGUMENTS appear when set away from their defaults, or
-    when named in ``include`` (a job that turns one off against the stack's setting).
-    """
-    arguments = {
-        "destinationBucket": options.destination_bucket,
-        "destinationPrefix": options.destination_prefix,
-        "multipartThreshold": str(options.multipart_threshold),
-        "partSize": str(options.part_size),
-        "partsPerGroup": str(options.parts_per_group),
-        "worker": options.worker,
-        "batchPartsPerGroup": str(options.batch_parts_per_group),
-        "maxConcurrency": str(options.max_concurrency),
-        "skipExisting": str(options.skip_existing).lower(),
-    }
-    defaults = CopyOptions()
-    for name in OPTIONAL_ARGUMENTS:
-        value = getattr(options, name)
-        if value is not None and (value != getattr(defaults, name) or name in include):
-            arguments[camel_case(name)] = argument_text(value)
-    return arguments
 
 
 def run_job(

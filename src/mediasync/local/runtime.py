@@ -9,18 +9,21 @@ is supplied on the client the handlers already use. S3 is moto's in-process S3 o
 any endpoint by URL. Where moto's machinery cost more than the copy itself (parsing,
 API round trips inside one process, scans over every execution) the runtime takes
 a shorter way to the same state: see docs/benchmarks.md.
+
+This module is over 400 lines on purpose: it is one class, the life cycle of one
+emulated deployment (deploy into moto, dispatch invocations, run Batch jobs,
+answer StartSyncExecution), whose parts share its state and locks. What it changes
+inside moto is in moto_patches.py.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import importlib.util
 import io
 import json
 import logging
 import os
-import sys
 import threading
 import time
 import uuid
@@ -33,10 +36,11 @@ from unittest import mock
 
 import boto3
 
-from .. import batch, clients, polling
-from ..observability import logger, metrics
-from ..settings import reset_settings
-from ..worker import RETRY_STRATEGY, batch_retries, run_group
+from mediasync.core import clients, polling, s3batch_task
+from mediasync.core.awsbatch_worker import RETRY_STRATEGY, batch_retries, run_group
+from mediasync.core.observability import logger, metrics
+from mediasync.core.settings import reset_settings
+from mediasync.local.moto_patches import moto_patches
 
 ACCOUNT_ID = "123456789012"
 
@@ -136,12 +140,15 @@ class LocalRuntime:
         region: str = "us-east-1",
         lambda_timeout: float = 900.0,
         log_level: str = "ERROR",
+        speed_patches: bool | None = None,
     ) -> None:
         self.s3_endpoint_url = s3_endpoint_url
         self.s3_credentials = s3_credentials
         self.region = region
         self.lambda_timeout = lambda_timeout
         self.log_level = log_level
+        # None: MEDIASYNC_LOCAL_SPEED_PATCHES decides (local/moto_patches.py).
+        self.speed_patches = speed_patches
         self.root = project_root()
         self.handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self.state_machine_arns: dict[str, str] = {}
@@ -167,15 +174,6 @@ class LocalRuntime:
                     "AWS_SECRET_ACCESS_KEY (or a profile) for that server"
                 )
         from moto import mock_aws
-        from moto.awslambda_simple.models import LambdaSimpleBackend
-        from moto.core.base_backend import BackendDict
-        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
-            DistributedIterationComponent,
-        )
-        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
-            StateTaskServiceBatch,
-        )
-        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
         self._mock = mock_aws(
             config={
@@ -186,23 +184,13 @@ class LocalRuntime:
         )
         self._mock.start()
         try:
-            runtime = self
-
-            def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
-                return runtime._invoke(function_name, body, response_headers)
-
             self._patches = [
-                mock.patch.object(LambdaSimpleBackend, "invoke", invoke),
-                *_lambda_integration_in_process(self),
-                mock.patch.object(BaseExecutionWorkerCommunication, "terminated", _notify_on_termination(self)),
+                *moto_patches(self, speed=self.speed_patches),
+                # Local timing: no API quota to spare, and the copy is as fast as the disk.
+                mock.patch.object(polling, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
+                mock.patch.object(s3batch_task, "expected_execution_seconds", lambda *_: LOCAL_EXPECTED_SECONDS),
                 # No CloudWatch here; and Powertools' metric set is per process, not
                 # per concurrent in-process invocation, so it would only pile up.
-                mock.patch.object(DistributedIterationComponent, "_map_run", _map_run_with_tolerated_failures()),
-                mock.patch.object(StateTaskServiceBatch, "_eval_service_task", _batch_task_with_api_names(self)),
-                mock.patch.object(BackendDict, "_create_account_specific_backend", _backend_lookup_fast_path()),
-                *_interpreter_caches(),
-                mock.patch.object(polling, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
-                mock.patch.object(batch, "expected_execution_seconds", lambda *_: LOCAL_EXPECTED_SECONDS),
                 mock.patch.object(metrics.provider, "add_metric", _discard),
                 mock.patch.object(metrics.provider, "flush_metrics", _discard),
             ]
@@ -303,8 +291,9 @@ class LocalRuntime:
     def ensure_batch(self) -> None:
         """Deploy the AWS Batch side on the first SubmitJob.
 
-        Most jobs never use Batch, and moto's Batch backend pulls in its EC2 backend:
-        deploying both up front was a third of every `mediasync run`'s start-up.
+        Deployed lazily because most jobs never use Batch, and moto's Batch backend
+        brings its EC2 backend with it: a large share of every run's start-up
+        (docs/benchmarks.md) for nothing.
         """
         with self._batch_lock:
             if self._batch_patch is not None:
@@ -327,28 +316,28 @@ class LocalRuntime:
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
         group = ec2.create_security_group(GroupName="mediasync-worker", Description="worker", VpcId=vpc)["GroupId"]
-        batch = boto3.client("batch", region_name=self.region)
-        environment = batch.create_compute_environment(
+        awsbatch = boto3.client("batch", region_name=self.region)
+        environment = awsbatch.create_compute_environment(
             computeEnvironmentName="mediasync-spot",
             type="MANAGED",
             state="ENABLED",
             computeResources={"type": "FARGATE_SPOT", "maxvCpus": 256, "subnets": [subnet], "securityGroupIds": [group]},
             serviceRole=role,
         )["computeEnvironmentArn"]
-        queue = batch.create_job_queue(
+        queue = awsbatch.create_job_queue(
             jobQueueName="mediasync-workers",
             state="ENABLED",
             priority=1,
             computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
         )["jobQueueArn"]
-        definition = batch.register_job_definition(
+        definition = awsbatch.register_job_definition(
             jobDefinitionName="mediasync-worker",
             type="container",
             platformCapabilities=["FARGATE"],
             retryStrategy=RETRY_STRATEGY,
             containerProperties={
                 "image": "mediasync-worker:local",
-                "command": ["python", "-m", "mediasync.worker"],
+                "command": ["python", "-m", "mediasync.core.awsbatch_worker"],
                 "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
                 "executionRoleArn": role,
             },
@@ -420,9 +409,9 @@ class LocalRuntime:
             start = {"stateMachineArn": request["stateMachineArn"], "input": request.get("input", "{}")}
             # Express names need not be unique; moto's executions must be.
             start["name"] = f"{request.get('name', 'sync')[:40]}-{uuid.uuid4().hex[:16]}"
-            # Woken by moto's interpreter when the execution ends: polling DescribeExecution
-            # cost a moto API round trip per poll and up to 50 ms of latency per object.
-            # The waiter is registered before the start, so a quick end is not missed.
+            # Woken by moto's interpreter when the execution ends (moto_patches), rather
+            # than polling DescribeExecution, which would add a poll interval of latency
+            # to every object. Registered before the start, so a quick end is not missed.
             expected = start["stateMachineArn"].replace(":stateMachine:", ":execution:") + f":{start['name']}"
             self._termination_event(expected)
             try:
@@ -434,11 +423,11 @@ class LocalRuntime:
 
         client.meta.events.register("before-call.sfn.StartSyncExecution", start_sync_execution)
 
-    def _start_execution(self, stateMachineArn: str, name: str, input: str) -> str:  # noqa: A002, N803 - API names
+    def _start_execution(self, stateMachineArn: str, name: str, input: str) -> str:
         """StartExecution on moto's backend, refusals raised as the API client would.
 
-        Called in-process like the Lambda integration: the request and response
-        serialisation of the API route was a tenth of a small object's CPU.
+        Called on the backend, not through moto's API route, for the same reason as the
+        Lambda integration: the serialisation round trip is pure overhead in one process.
         """
         from botocore.exceptions import ClientError
         from moto.core.exceptions import JsonRESTError
@@ -449,7 +438,7 @@ class LocalRuntime:
         except JsonRESTError as err:
             error = {"Error": {"Code": err.error_type, "Message": err.message},
                      "ResponseMetadata": {"HTTPStatusCode": err.code}}
-            raise ClientError(error, "StartSyncExecution") from err  # type: ignore[arg-type]
+            raise ClientError(error, "StartSyncExecution") from err
 
     def _termination_event(self, arn: str) -> "_Termination":
         with self._finished_lock:
@@ -488,202 +477,6 @@ class LocalRuntime:
             machine.executions.remove(execution)
         except ValueError:
             pass
-
-
-def _notify_on_termination(runtime: LocalRuntime) -> Callable[[Any], None]:
-    """Tell StartSyncExecution waiters the moment an execution ends.
-
-    Also forget finished interpreter threads: moto appends every thread it starts
-    (one per execution, per Task state, per Map iteration) to a module-level list
-    that nothing reads or empties, so a local job's memory grew with every object.
-    """
-    from moto.stepfunctions.parser import utils as parser_utils
-    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
-
-    original = BaseExecutionWorkerCommunication.terminated
-
-    def terminated(communication: Any) -> None:
-        original(communication)
-        parser_utils.TMP_THREADS[:] = [thread for thread in parser_utils.TMP_THREADS if thread.is_alive()]
-        arn = communication.execution.exec_arn
-        with runtime._finished_lock:
-            waiter = runtime._finished.get(arn)
-        if waiter is not None:
-            waiter.execution = communication.execution
-            waiter.ended.set()
-
-    return terminated
-
-
-def _lambda_integration_in_process(runtime: LocalRuntime) -> list[Any]:
-    """Step Functions' Lambda integration calls our handlers directly.
-
-    moto's integration builds a Lambda client request (serialise, sign), routes it
-    through its Lambda API (parse, dispatch, serialise) to the invoke hook, and
-    parses the answer: about a third of a small object's CPU, for a call that ends
-    in-process anyway. The Task state keeps moto's Retry, Catch, TimeoutSeconds and
-    error mapping: only the transport is shorter. Anything but a plain synchronous
-    invoke of one of our functions still takes moto's way.
-    """
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-
-    original = lambda_eval_utils._invoke_lambda_function
-
-    def invoke(parameters: dict, region: str, state_credentials: Any) -> dict:
-        name = runtime.function_name(str(parameters.get("FunctionName", "")))
-        if name not in runtime.handlers or set(parameters) - {"FunctionName", "Payload"}:
-            return original(parameters=parameters, region=region, state_credentials=state_credentials)
-        headers: dict[str, str] = {}
-        body = runtime._invoke(name, lambda_eval_utils.to_payload_type(parameters.get("Payload")), headers)
-        response: dict[str, Any] = {
-            "StatusCode": 200,
-            "ExecutedVersion": "$LATEST",
-            "Payload": lambda_eval_utils._from_payload(io.BytesIO(body)),
-        }
-        if headers.get("x-amz-function-error"):
-            response["FunctionError"] = headers["x-amz-function-error"]
-        return response
-
-    return [mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke)]
-
-
-def _map_run_with_tolerated_failures() -> Callable[..., None]:
-    """moto records a failed Distributed Map item and carries on with a null result;
-    AWS fails the Map Run once failures exceed the tolerated threshold (0 by default).
-    Give the local Map the AWS behaviour, or a failed part group would go unnoticed
-    until CompleteUpload."""
-    from moto.stepfunctions.parser.api import HistoryEventType
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
-        DistributedIterationComponent,
-    )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-
-    original = DistributedIterationComponent._map_run
-
-    def map_run(component: Any, env: Any, eval_input: Any) -> None:
-        original(component, env, eval_input)
-        record = eval_input.map_run_record
-        counts = record.item_counter
-        failed = counts.failed.get() + counts.timed_out.get() + counts.aborted.get()
-        total = max(counts.total.get(), 1)
-        tolerated_count = record.tolerated_failure_count or 0
-        tolerated_percentage = record.tolerated_failure_percentage or 0.0
-        if failed > tolerated_count and failed * 100.0 / total > tolerated_percentage:
-            raise FailureEventException(
-                FailureEvent(
-                    env=env,
-                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
-                    event_type=HistoryEventType.MapRunFailed,
-                    event_details=EventDetails(
-                        mapRunFailedEventDetails={
-                            "error": StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name(),
-                            "cause": f"{failed} of {total} items failed; the Map Run tolerates none",
-                        }
-                    ),
-                )
-            )
-
-    return map_run
-
-
-def _batch_task_with_api_names(runtime: LocalRuntime) -> Callable[..., None]:
-    """Step Functions' Batch integration takes PascalCase fields (JobName,
-    ContainerOverrides.Environment[].Name) as on AWS; moto hands them to its Batch
-    API unchanged, which wants jobName/containerOverrides/environment/name.
-    The Batch side is deployed on its first use."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch import (
-        StateTaskServiceBatch,
-    )
-
-    original = StateTaskServiceBatch._eval_service_task
-
-    def recase(value: Any, first: Callable[[str], str]) -> Any:
-        if isinstance(value, dict):
-            return {first(key[:1]) + key[1:]: recase(item, first) for key, item in value.items()}
-        if isinstance(value, list):
-            return [recase(item, first) for item in value]
-        return value
-
-    def eval_service_task(task: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any) -> None:
-        runtime.ensure_batch()
-        original(task, env, resource_runtime_part, recase(normalised_parameters, str.lower), state_credentials)
-        # ...and the SubmitJob answer back in the integration's PascalCase (JobId).
-        env.stack.append(recase(env.stack.pop(), str.upper))
-
-    return eval_service_task
-
-
-def _interpreter_caches() -> list[Any]:
-    """moto re-parses the whole ASL definition (ANTLR) for every execution and every
-    JSONPath (a fresh yacc parser) for every evaluation: over a third of the CPU of a
-    small-object copy. Parse each once. The parsed program is immutable, as moto's
-    own Map already shares one program across concurrent iterations."""
-    import jsonpath_ng
-    import jsonpath_ng.ext
-
-    from moto.stepfunctions.parser.asl.component.common.path import result_path
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-    from moto.stepfunctions.parser.asl.utils import json_path
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    # One parse per definition, shared by CreateStateMachine's validation and every execution.
-    parse = functools.lru_cache(maxsize=64)(AmazonStateLanguageParser.parse)
-
-    def entrypoint(worker: Any) -> Any:
-        return parse(worker._evaluation_details.state_machine_details.definition)[0]
-
-    # Service integrations also build a new boto3 client for every task they run.
-    from moto.stepfunctions.parser.asl.utils import boto_client
-
-    clients_by_service: dict[tuple[str, str], Any] = {}
-    clients_lock = threading.Lock()
-
-    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        with clients_lock:
-            client = clients_by_service.get((region, service))
-            if client is None:
-                client = clients_by_service[(region, service)] = boto_client.boto_client_for(region, service)
-            return client
-
-    users = [
-        module
-        for name, module in list(sys.modules.items())
-        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is boto_client.boto_client_for
-    ]
-    return [
-        mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)),
-        mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint),
-        mock.patch.object(json_path, "parse", functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)),
-        # ResultPath parses its path with plain jsonpath_ng on every state.
-        mock.patch.object(result_path, "parse", functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)),
-        *[mock.patch.object(module, "boto_client_for", boto_client_for) for module in users if module is not boto_client],
-    ]
-
-
-def _backend_lookup_fast_path() -> Callable[..., None]:
-    """moto runs this on every request: a global lock plus a linear scan of all
-    backends. Once an account's backend exists, skip both (a profile of small-object
-    copies showed it as the largest single cost)."""
-    from moto.core.base_backend import BackendDict
-
-    original = BackendDict._create_account_specific_backend
-    ready: set[tuple[int, str]] = set()
-
-    def create(backends: Any, account_id: str) -> None:
-        if (id(backends), account_id) in ready and dict.__contains__(backends, account_id):
-            return
-        original(backends, account_id)
-        ready.add((id(backends), account_id))
-
-    return create
 
 
 def _discard(*args: Any, **kwargs: Any) -> None:

@@ -17,29 +17,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TextIO
 
-from ..batch import IN_PROGRESS, PERMANENT_FAILURE, SUCCEEDED, TEMPORARY_FAILURE, copied_bytes, parse_result_string
-from ..errors import http_status_for
-from ..manifest import ManifestRow
-
-REPORT_COLUMNS = ("Bucket", "Key", "VersionId", "TaskStatus", "ErrorCode", "HTTPStatusCode", "ResultMessage")
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    bucket: str
-    key: str  # as in the manifest (URL-encoded)
-    version_id: str
-    task_status: str  # "succeeded" or "failed"
-    error_code: str
-    http_status: int
-    message: str
-    bytes_copied: int = 0
-    started: float = 0.0
-    finished: float = 0.0
-    attempts: int = 1
-
-    def as_csv(self) -> list[str]:
-        return [self.bucket, self.key, self.version_id, self.task_status, self.error_code, str(self.http_status), self.message]
+from mediasync.core.errors import http_status_for
+from mediasync.core.s3batch_task import (
+    IN_PROGRESS,
+    PERMANENT_FAILURE,
+    SUCCEEDED,
+    TEMPORARY_FAILURE,
+    copied_bytes,
+    parse_result_string,
+)
+from mediasync.manifests.s3batch_csv import ManifestRow
+from mediasync.reports.rows import ReportRow
 
 
 @dataclass
@@ -59,12 +47,12 @@ class JobSummary:
 
     def add(self, row: ReportRow) -> None:
         self.tasks += 1
-        if row.task_status == "succeeded":
+        if row.status == "succeeded":
             self.succeeded += 1
-            self.bytes_copied += row.bytes_copied
+            self.bytes_copied += row.bytes
         else:
             self.failed += 1
-            self.failures_by_code[row.error_code] = self.failures_by_code.get(row.error_code, 0) + 1
+            self.failures_by_code[row.code] = self.failures_by_code.get(row.code, 0) + 1
 
 
 def task_id(row: ManifestRow) -> str:
@@ -114,7 +102,7 @@ class S3BatchJob:
         started = time.time()
         version = row.version_id or ""
         if row.error:
-            return ReportRow(row.bucket, row.raw_key, version, "failed", "InvalidManifestRow", 400, row.error, 0, started, time.time())
+            return ReportRow(row.bucket, row.raw_key, version, "failed", "InvalidManifestRow", "400", row.error, 0, started, time.time())
         event = task_event(self.job_id, row, self.user_arguments)
         temporary = 0
         attempts = 0
@@ -138,9 +126,9 @@ class S3BatchJob:
             finished = time.time()
             if result_code == SUCCEEDED:
                 size = copied_bytes(message)
-                return ReportRow(row.bucket, row.raw_key, version, "succeeded", "", 200, message, size, started, finished, attempts)
+                return ReportRow(row.bucket, row.raw_key, version, "succeeded", "", "200", message, size, started, finished, attempts)
             return ReportRow(
-                row.bucket, row.raw_key, version, "failed", code or result_code, http_status_for(code), message,
+                row.bucket, row.raw_key, version, "failed", code or result_code, str(http_status_for(code)), message,
                 0, started, finished, attempts,
             )
 
@@ -184,7 +172,3 @@ class ReportWriter:
 
     def write(self, row: ReportRow) -> None:
         self._writer.writerow(row.as_csv())
-
-
-def read_report(handle: Iterable[str]) -> list[dict[str, str]]:
-    return [dict(zip(REPORT_COLUMNS, fields)) for fields in csv.reader(handle)]

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from ..settings import KiB, MiB
+from mediasync.core.settings import KiB, MiB
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def upload_sample(s3: Any, bucket: str, obj: SampleObject) -> dict[str, Any]:
         extra["Tagging"] = "&".join(f"{k}={v}" for k, v in obj.tags.items())
     checksum = {"ChecksumAlgorithm": obj.checksum_algorithm} if obj.checksum_algorithm else {}
     if not obj.part_size:
-        return s3.put_object(Bucket=bucket, Key=obj.key, Body=body, **extra, **checksum)  # type: ignore[no-any-return]
+        return s3.put_object(Bucket=bucket, Key=obj.key, Body=body, **extra, **checksum)
     kind = {"ChecksumType": obj.checksum_type} if obj.checksum_type else {}
     upload = s3.create_multipart_upload(Bucket=bucket, Key=obj.key, **extra, **checksum, **kind)["UploadId"]
     parts = []
@@ -72,5 +72,5 @@ def upload_sample(s3: Any, bucket: str, obj: SampleObject) -> dict[str, Any]:
             name = f"Checksum{obj.checksum_algorithm}"
             part[name] = answer[name]
         parts.append(part)
-    return s3.complete_multipart_upload(  # type: ignore[no-any-return]
+    return s3.complete_multipart_upload(
         Bucket=bucket, Key=obj.key, UploadId=upload, MultipartUpload={"Parts": parts})

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
-from .runtime import BATCH_INVOKE_FUNCTION, LocalRuntime
+from mediasync.local.runtime import BATCH_INVOKE_FUNCTION, LocalRuntime
 
 # A sandbox's start-up (imports, deploying into its moto) takes a few seconds of CPU.
 READY_TIMEOUT = 120.0

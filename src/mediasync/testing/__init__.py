@@ -1,0 +1,1 @@
+"""Test support shipped with the package: S3 server launchers, LocalStack's engine."""

@@ -31,7 +31,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from mediasync import clients, errors
+from mediasync.core import clients, errors
+from mediasync.core.observability import logger
 from mediasync.local.runtime import (
     BATCH_INVOKE_FUNCTION,
     FUNCTION_PREFIX,
@@ -40,7 +41,6 @@ from mediasync.local.runtime import (
     load_handler,
     project_root,
 )
-from mediasync.observability import logger
 
 # localstack modules are imported inside functions: localstack.config reads the
 # environment at import, which main() sets first.
@@ -51,7 +51,7 @@ CONTROL_PREFIX = "/_mediasync/"
 class Fault:
     """Before ``function`` runs on an event containing ``match``: do ``action`` to the
     event's source object (``overwrite_source``, ``delete_source``), then raise the named
-    ``mediasync.errors`` error, or without ``error`` let the handler meet what S3 answers."""
+    ``mediasync.core.errors`` error, or without ``error`` let the handler meet what S3 answers."""
 
     function: str
     error: str | None = None

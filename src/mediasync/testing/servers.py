@@ -172,7 +172,7 @@ def _wait_ready(server: S3Server, process: subprocess.Popen[bytes], log_path: Pa
             try:
                 client.list_buckets()
                 return
-            except Exception as error:  # noqa: BLE001 - connection refused, 503 while starting...
+            except Exception as error:
                 problem = f"not ready after {READY_TIMEOUT:.0f} s: {error!r}"
             if time.monotonic() < deadline:
                 time.sleep(0.2)

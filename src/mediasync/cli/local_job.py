@@ -1,0 +1,84 @@
+"""A local job as `run` and `demo` show it: options from flags, the progress bar around
+local.runner.run_job, and the summary table.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mediasync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, console, out
+from mediasync.core.settings import CopyOptions, format_size
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import ManifestError
+
+
+def options_for(destination_bucket: str, values: dict) -> CopyOptions:
+    try:
+        return CopyOptions().merged({"destination_bucket": destination_bucket, **values})
+    except ValueError as err:
+        raise click.UsageError(str(err)) from err
+
+
+# Counted once per command: the sandbox count and the progress bar both need it, and an
+# S3 Inventory manifest's data files are read from S3 each time.
+@functools.lru_cache(maxsize=4)
+def count_rows(manifest: str | Path) -> int:
+    return sum(1 for _ in read_manifest(manifest))
+
+
+def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int) -> int:
+    from mediasync.local.runner import JobRequest, run_job
+
+    try:
+        total = count_rows(manifest)
+    except ManifestError as err:
+        console.print(f"[red]error:[/red] {escape(str(err))}")
+        return EXIT_USAGE
+    progress = Progress(
+        TextColumn("[bold]copying"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(), console=console, transient=False,
+    )
+    failed = 0
+    copied = 0
+
+    with progress:
+        task = progress.add_task("copy", total=total, detail="")
+
+        def on_row(row) -> None:
+            nonlocal failed, copied
+            failed += row.status == "failed"
+            copied += row.bytes
+            progress.update(task, advance=1, detail=f"{format_size(copied)} copied, {failed} failed")
+
+        try:
+            summary = run_job(runtime, read_manifest(manifest), JobRequest(options, report, concurrency), on_row)
+        except ManifestError as err:
+            console.print(f"[red]error:[/red] {escape(str(err))}")
+            return EXIT_USAGE
+    print_summary(summary, report)
+    return EXIT_OK if summary.failed == 0 else EXIT_FAILED
+
+
+def print_summary(summary, report: Path) -> None:
+    table = Table(title=f"MediaSync job {summary.job_id}", show_header=False)
+    table.add_row("objects", str(summary.tasks))
+    table.add_row("succeeded", str(summary.succeeded))
+    table.add_row("failed", str(summary.failed))
+    table.add_row("bytes copied", format_size(summary.bytes_copied))
+    table.add_row("time", f"{summary.seconds:.1f} s")
+    rate = summary.tasks / summary.seconds if summary.seconds else 0.0
+    table.add_row("rate", f"{rate:.1f} objects/s, {format_size(int(summary.bytes_copied / max(summary.seconds, 1e-9)))}/s")
+    for code, count in sorted(summary.failures_by_code.items()):
+        table.add_row(f"failed: {code}", str(count))
+    table.add_row("report", str(report))
+    table.add_row("charts", f"mediasync report --report {report} --html {report.with_suffix('.html')}")
+    out.print(table)
+
+
+

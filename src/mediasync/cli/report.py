@@ -1,0 +1,63 @@
+"""`mediasync report`: summarize a completion report in the terminal; --html for the page with charts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from mediasync.cli.common import ENDPOINT_HELP, EXIT_FAILED, EXIT_OK, fail, out, s3_error, use_s3_endpoint
+from mediasync.manifests.locations import is_s3_url
+from mediasync.manifests.s3batch_csv import ManifestError
+
+# -- report ------------------------------------------------------------------------------
+
+
+@click.command(short_help="Summarize a completion report; --html for charts.")
+@click.option("--report", "source", required=True, metavar="FILE|s3://BUCKET/KEY",
+              help="A completion report: the CSV that run writes, an S3 Batch Operations result CSV, or "
+                   "the manifest.json S3 Batch writes beside its results.")
+@click.option("--html", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a self-contained HTML page with charts (no network needed to view it).")
+@click.option("--timings", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Per-object timings [default: REPORT.timings.jsonl beside a local report, if present].")
+@click.option("--endpoint-url", default=None, help=ENDPOINT_HELP)
+def report(source: str, html: Path | None, timings: Path | None, endpoint_url: str | None) -> None:
+    """Summarize a completion report: outcomes, failures by cause, bytes, slowest objects.
+
+    Reads our report or S3 Batch Operations' (the cause of a failure is
+    MediaSync's error code wherever the result message carries one). With
+    --html, writes a page with charts: throughput over time (from the timings
+    run writes beside its report), size distribution, outcomes and failures by
+    cause. Exit status: 0 no task failed, 1 some failed, 2 unreadable report.
+
+    \b
+    Examples:
+      mediasync report --report report.csv --html report.html
+      mediasync report --report s3://jobs/mediasync-reports/job-ID/manifest.json
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from mediasync.reports.html import render_html
+    from mediasync.reports.summary import summarize
+    from mediasync.reports.terminal import summary_tables
+
+    s3 = use_s3_endpoint(endpoint_url) if is_s3_url(source) else None
+    try:
+        summary = summarize(source, s3, timings)
+    except ManifestError as err:
+        fail(str(err))
+    except (ClientError, BotoCoreError) as err:
+        fail(*s3_error(err))
+    if summary.tasks == 0:
+        fail(f"{source} has no task rows")
+    out.print(summary_tables(summary, source))
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_html(summary, source=source), encoding="utf-8")
+        out.print(f"charts: {escape(str(html))}")
+    sys.exit(EXIT_OK if summary.failed == 0 else EXIT_FAILED)
+
+

@@ -1,0 +1,170 @@
+"""`mediasync run`: copy a manifest (or a listed prefix) on this machine through the real
+state machines and handlers: embedded S3, or sandbox processes against --endpoint-url.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+from rich.markup import escape
+
+from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, use_s3_endpoint
+from mediasync.cli.inventory import list_into_manifest
+from mediasync.cli.local_job import count_rows, options_for, run_job
+from mediasync.cli.options import copy_options
+from mediasync.core.settings import CopyOptions
+from mediasync.manifests.inventory_report import is_inventory_manifest
+from mediasync.manifests.locations import is_s3_url, split_s3_url
+from mediasync.manifests.reader import probe_manifest, read_manifest
+from mediasync.manifests.s3batch_csv import ManifestError
+
+# -- run ---------------------------------------------------------------------------------
+
+
+@click.command(short_help="Copy a manifest's objects (or a prefix) on this machine; write the report.")
+@click.option("--manifest", default=None, metavar="FILE|s3://BUCKET/manifest.json",
+              help="S3 Batch CSV manifest (bucket,url-encoded-key[,version-id] per line), or an S3 Inventory "
+                   "report's manifest.json (local, or s3:// with --endpoint-url).")
+@click.option("--source", default=None, metavar="s3://BUCKET[/PREFIX]",
+              help="Instead of --manifest: list this bucket or prefix into a manifest beside the report "
+                   "(report.csv -> report.manifest.csv), then copy it: `inventory` and `run` in one. "
+                   "Needs --endpoint-url.")
+@click.option("--destination-bucket", required=True, help="Bucket to copy into.")
+@click.option("--endpoint-url", default=None,
+              help="S3-compatible endpoint (credentials from the usual AWS environment/config). "
+                   "Without it, an embedded in-process S3 is used.")
+@click.option("--processes", type=click.IntRange(0, 64), default=0, show_default="0: automatic",
+              help="Sandbox processes that run batch_invoke, as S3 Batch runs Lambdas side by side. "
+                   f"Automatic: one per CPU, up to one per {ROWS_PER_SANDBOX} manifest rows, with "
+                   "--endpoint-url; one without it (the embedded S3 lives in one process).")
+@copy_options
+def run(manifest: str | None, source: str | None, destination_bucket: str, endpoint_url: str | None, processes: int,
+        report: Path | None, concurrency: int, **option_values: object) -> None:
+    """Copy every object of a manifest (or under --source) on this machine, then write the completion report.
+
+    Runs the real state machines and handlers locally, against an S3-compatible
+    server (--endpoint-url) or an embedded in-process S3. Beside the report it
+    writes REPORT.timings.jsonl, per-object timings that `mediasync report --html`
+    charts.
+
+    \b
+    Examples:
+      mediasync run --manifest manifest.csv --destination-bucket archive \\
+          --endpoint-url http://127.0.0.1:8333 --report report.csv
+      mediasync run --source s3://media/masters/ --destination-bucket archive \\
+          --endpoint-url http://127.0.0.1:8333 --report report.csv
+    """
+    report = report or Path(f"mediasync-report-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+    if (manifest is None) == (source is None):
+        raise click.UsageError("give the objects to copy: --manifest FILE or --source s3://BUCKET/PREFIX (one of them)")
+    options = options_for(destination_bucket, option_values)
+    if processes > 1 and not endpoint_url:
+        raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
+    if manifest is None:
+        manifest = _manifest_of_source(str(source), endpoint_url, report, requester_pays=options.requester_pays)
+    in_s3 = is_s3_url(manifest)
+    if in_s3 and not is_inventory_manifest(manifest):
+        fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
+             "S3 Inventory manifest.json")
+    if in_s3 and not endpoint_url:
+        fail(f"{manifest}: an s3:// manifest needs --endpoint-url (the embedded S3 starts empty)")
+    if not in_s3:
+        _probe_or_exit(manifest)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    with _local_runtime(manifest, endpoint_url, processes, concurrency) as runtime:
+        if in_s3:
+            _probe_or_exit(manifest)
+        _abort_interrupted_uploads(manifest, options, started)
+        code = run_job(runtime, manifest, options, report, concurrency)
+    sys.exit(code)
+
+
+def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, *, requester_pays: bool = False) -> str:
+    """List ``--source`` into a manifest beside the report; its path."""
+    if not endpoint_url:
+        raise click.UsageError("--source lists a bucket on the server --endpoint-url names: the embedded S3 starts empty")
+    try:
+        if not is_s3_url(source):
+            raise ValueError(source)
+        bucket, prefix = split_s3_url(source, key_required=False)
+    except ValueError:
+        raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
+    manifest = str(report.with_name(report.stem + ".manifest.csv"))
+    list_into_manifest(use_s3_endpoint(endpoint_url), bucket, prefix, manifest, requester_pays=requester_pays)
+    return manifest
+
+
+@contextlib.contextmanager
+def _local_runtime(manifest: str, endpoint_url: str | None, processes: int, concurrency: int) -> Iterator[Any]:
+    """One LocalRuntime in this process, or sandbox processes each running one (with an endpoint)."""
+    from mediasync.local.runtime import LocalRuntime, resolve_credentials
+
+    if endpoint_url and processes == 0:
+        if is_s3_url(manifest):
+            use_s3_endpoint(endpoint_url)
+        try:
+            rows = count_rows(manifest)
+        except ManifestError:
+            rows = 0  # the job's own read of the manifest says what is wrong
+        processes = min(os.cpu_count() or 1, max(1, rows // ROWS_PER_SANDBOX))
+    if processes <= 1:
+        with LocalRuntime(s3_endpoint_url=endpoint_url) as runtime:
+            yield runtime
+        return
+    from mediasync.local.sandboxes import Sandboxes, SandboxFailed
+
+    credentials = resolve_credentials()
+    use_s3_endpoint(endpoint_url)  # this process still reads the manifest and looks for lost uploads
+    if credentials is None:
+        fail(f"no AWS credentials found for {endpoint_url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+             "(or a profile) for that server")
+    sandboxes = Sandboxes(processes, s3_endpoint_url=str(endpoint_url), s3_credentials=credentials,
+                          threads=concurrency)
+    try:
+        with console.status(f"starting {processes} sandbox processes"):
+            sandboxes.__enter__()
+    except SandboxFailed as err:
+        fail(f"a sandbox process could not start: {err}")
+    console.print(f"{processes} sandbox processes run batch_invoke")
+    try:
+        yield sandboxes
+    finally:
+        sandboxes.__exit__(None, None, None)
+
+
+def _probe_or_exit(manifest: str) -> None:
+    try:
+        probe_manifest(manifest)
+    except ManifestError as err:
+        fail(str(err))
+
+
+def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: datetime.datetime) -> None:
+    """A run killed mid-job leaves multipart uploads open: abort this manifest's."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from mediasync.core import clients
+    from mediasync.local.recovery import abort_interrupted_uploads
+
+    try:
+        aborted = abort_interrupted_uploads(
+            clients.s3(), options.destination_bucket, options.destination_prefix, read_manifest(manifest), started,
+            strip=options.strip_prefix,
+        )
+    except ManifestError:
+        return  # reading the manifest for the job says what is wrong with it
+    except (ClientError, BotoCoreError) as err:
+        console.print(f"[yellow]note:[/yellow] could not look for interrupted uploads: {escape(str(err))}")
+        return
+    if aborted:
+        console.print(f"aborted {aborted} multipart uploads left open by an interrupted run")
+
+

@@ -1,0 +1,344 @@
+"""One S3 Batch Operations task: inspect, start the right state machine, report the truth.
+
+Never ``Succeeded`` before the destination is verified: small objects wait for the
+EXPRESS machine synchronously; large ones run on the STANDARD machine under a
+deterministic execution name, so S3 Batch's retries re-attach to the running copy
+instead of starting a second one, and ``TemporaryFailure`` asks S3 Batch to call
+again while the copy is still running.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from botocore.exceptions import ClientError
+
+from mediasync.core import clients
+from mediasync.core.errors import (
+    TRANSPORT_ERRORS,
+    CopyOutcomeUnknown,
+    InvalidTask,
+    MediaSyncError,
+    from_transport_error,
+    http_status_for,
+    is_retryable,
+)
+from mediasync.core.plan import plan_copy
+from mediasync.core.polling import poll_delays
+from mediasync.core.settings import Settings
+from mediasync.core.source import ObjectRef, inspect_source
+from mediasync.core.timing import expected_execution_seconds, shape_of
+from mediasync.core.verify import already_copied
+
+SUCCEEDED = "Succeeded"
+TEMPORARY_FAILURE = "TemporaryFailure"
+PERMANENT_FAILURE = "PermanentFailure"
+IN_PROGRESS = "InProgress"
+
+# What a resultString starts with, so the code survives into S3 Batch's own report.
+_RESULT = re.compile(r"^(?P<code>[A-Za-z][\w.]*): (?P<message>.*)$", re.DOTALL)
+_COPIED_BYTES = re.compile(r", (\d+) bytes;")
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    job_id: str
+    task_id: str
+    bucket: str
+    key: str  # decoded
+    version_id: str | None = None
+    user_arguments: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    result_code: str
+    code: str  # "Copied", an error name, or "InProgress"
+    message: str
+    http_status: int
+    bytes_copied: int = 0
+
+    @property
+    def result_string(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    @classmethod
+    def failure(cls, code: str, message: str) -> "TaskOutcome":
+        result = TEMPORARY_FAILURE if is_retryable(code) else PERMANENT_FAILURE
+        return cls(result, code, message, http_status_for(code))
+
+    @classmethod
+    def from_error(cls, error: MediaSyncError) -> "TaskOutcome":
+        return cls.failure(error.code, str(error))
+
+
+def parse_result_string(result_string: str) -> tuple[str, str]:
+    match = _RESULT.match(result_string or "")
+    if not match:
+        return "", result_string or ""
+    return match.group("code"), match.group("message")
+
+
+def copied_bytes(message: str) -> int:
+    """Size stated in a success message (see outcome_of_execution)."""
+    match = _COPIED_BYTES.search(message or "")
+    return int(match.group(1)) if match else 0
+
+
+def execution_name(job_id: str, task_id: str, attempt: int) -> str:
+    """Stable per (job, task, attempt); at most 80 characters of [A-Za-z0-9_-]."""
+    job = re.sub(r"[^A-Za-z0-9_-]", "-", job_id)[:36]
+    task = hashlib.sha256(task_id.encode()).hexdigest()[:24]
+    return f"{job}-{task}-{attempt}"
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+def destination_key(prefix: str, key: str, strip: str = "") -> str:
+    """``prefix`` + ``key`` less ``strip``: s3://src/a/b/x.mov -> s3://dst/c/x.mov with
+    strip ``a/b/`` and prefix ``c/``, as ``aws s3 cp --recursive`` maps folders.
+
+    Plain string operations on purpose: keys are opaque bytes, not paths to
+    normalise, so ``a/b`` strips ``a/bc.mov`` to ``c.mov`` exactly as written. A key
+    outside ``strip`` is refused rather than copied under some other name.
+    """
+    if not key.startswith(strip):
+        raise InvalidTask(f"key {key!r} does not start with the prefix to strip, {strip!r}: not copied")
+    mapped = f"{prefix}{key[len(strip):]}"
+    if not mapped:
+        raise InvalidTask(f"key {key!r} less the prefix to strip {strip!r} leaves no destination key: not copied")
+    return mapped
+
+
+def _error_message(cause: str | None) -> str:
+    """Lambda errors arrive as a JSON cause with errorMessage; States errors as text."""
+    if not cause:
+        return ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict):
+        return str(parsed.get("errorMessage") or parsed.get("Cause") or cause)
+    return cause
+
+
+# Executions that end without an error name of their own.
+_STATUS_ERRORS = {"TIMED_OUT": "States.Timeout", "ABORTED": "States.Aborted"}
+
+
+def still_running(arn: str, note: str = "") -> TaskOutcome:
+    """The copy goes on: S3 Batch should call again.
+
+    S3 Batch redrives a TemporaryFailure only a limited number of times; after the
+    last one this message is what its completion report keeps, so the ARN comes
+    first (``mediasync status`` reads it back and asks the execution how it ended).
+    """
+    return TaskOutcome(TEMPORARY_FAILURE, IN_PROGRESS, f"copy still running: {arn}" + (f" ({note})" if note else ""), 202)
+
+
+_EXECUTION_ARN = re.compile(r"arn:aws[\w-]*:states:[\w-]+:\d{12}:execution:[\w-]+:[\w-]+")
+
+
+def execution_arn_in(message: str) -> str | None:
+    """The STANDARD execution a result message names, if any."""
+    match = _EXECUTION_ARN.search(message or "")
+    return match.group(0) if match else None
+
+
+def outcome_of_execution(description: dict[str, Any]) -> TaskOutcome:
+    status = description["status"]
+    if status == "SUCCEEDED":
+        output = json.loads(description.get("output") or "{}")
+        copy = output.get("copy") or {}
+        verification = output.get("verification") or {}
+        dest = output.get("destination") or {}
+        message = (
+            f"s3://{dest.get('bucket')}/{dest.get('key')} ETag {copy.get('etag')}, "
+            f"{output.get('size', 0)} bytes; verified by {verification.get('method')}: {verification.get('message')}"
+        )
+        return TaskOutcome(SUCCEEDED, "Copied", message, 200, int(output.get("size") or 0))
+    if status == "RUNNING":
+        return still_running(description.get("executionArn", ""))
+    error = description.get("error") or _STATUS_ERRORS.get(status, f"States.{status}")
+    return TaskOutcome.failure(error, _error_message(description.get("cause")) or status)
+
+
+class TaskRunner:
+    """Runs S3 Batch tasks; one per process, reusing its clients."""
+
+    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.sleep = sleep
+        self.clock = clock
+
+    def run(self, task: BatchTask, remaining_ms: Callable[[], int]) -> TaskOutcome:
+        try:
+            return self._run(task, remaining_ms)
+        except MediaSyncError as error:
+            return TaskOutcome.from_error(error)
+        except TRANSPORT_ERRORS as error:
+            return TaskOutcome.from_error(from_transport_error(error))
+
+    def _run(self, task: BatchTask, remaining_ms: Callable[[], int]) -> TaskOutcome:
+        try:
+            options = self.settings.defaults.merged(task.user_arguments)
+        except ValueError as err:
+            raise InvalidTask(f"bad job arguments: {err}") from err
+        if not options.destination_bucket:
+            raise InvalidTask("no destination bucket: set destinationBucket in the job's user arguments")
+        allowed = self.settings.allowed_destination_buckets
+        if allowed and options.destination_bucket not in allowed:
+            # IAM would deny the copy's first write deep inside the state machine:
+            # say here which setting to change instead.
+            raise InvalidTask(
+                f"destination bucket {options.destination_bucket!r} is not one this stack may write to "
+                f"({', '.join(allowed)}): add it to the stack's AllowedDestinationBuckets parameter "
+                "(ALLOWED_DESTINATION_BUCKETS in deploy/config.env) and run make install again"
+            )
+        # Mapped before any S3 call: a key outside strip_prefix costs no request.
+        dest = ObjectRef(options.destination_bucket,
+                         destination_key(options.destination_prefix, task.key, options.strip_prefix))
+        s3 = clients.s3()
+        source = inspect_source(s3, ObjectRef(task.bucket, task.key, task.version_id), options)
+        proof = already_copied(s3, source, dest) if options.skip_existing else None
+        if proof is not None:
+            return TaskOutcome(
+                SUCCEEDED,
+                "AlreadyCopied",
+                f"{dest.url} already holds this object ({source.size} bytes, same metadata); "
+                f"verified by {proof.method}: {proof.message}; not copied again",
+                200,
+            )
+        plan = plan_copy(source.size, options, **source.plan_args())
+        state = {
+            "source": source.to_state(),
+            "destination": {"bucket": dest.bucket, "key": dest.key},
+            "options": options.to_event(),
+            "plan": plan.to_state(),
+        }
+        if plan.machine == "express":
+            return self._run_express(task, state)
+        return self._run_standard(task, state, expected_execution_seconds(shape_of(plan), options), remaining_ms)
+
+    def _run_express(self, task: BatchTask, state: dict[str, Any]) -> TaskOutcome:
+        try:
+            description = clients.sync_stepfunctions().start_sync_execution(
+                stateMachineArn=self.settings.express_state_machine_arn,
+                name=execution_name(task.job_id, task.task_id, 0),
+                input=json.dumps(state),
+            )
+        except ClientError as err:
+            return _states_api_failure(err)
+        except TRANSPORT_ERRORS as err:
+            # Not started again here: the lost answer may belong to a copy that ran.
+            return TaskOutcome.from_error(_outcome_unknown(state, err))
+        return outcome_of_execution(description)
+
+    def _run_standard(self, task: BatchTask, state: dict[str, Any], expected_seconds: float,
+                      remaining_ms: Callable[[], int]) -> TaskOutcome:
+        outcome = TaskOutcome.failure("InvalidTask", "no execution attempted")
+        for attempt in range(self.settings.max_execution_attempts):
+            name = execution_name(task.job_id, task.task_id, attempt)
+            try:
+                arn, started_at = self._start_or_attach(name, state)
+            except ClientError as err:
+                return _states_api_failure(err)
+            except TRANSPORT_ERRORS as err:
+                arn = execution_arn(self.settings.standard_state_machine_arn, name)
+                return TaskOutcome.from_error(CopyOutcomeUnknown(
+                    f"no answer from StartExecution for {arn} ({err}): it may be running; "
+                    "S3 Batch's next attempt re-attaches to it by name"))
+            outcome = self._wait(arn, expected_seconds, remaining_ms, started_at=started_at)
+            if outcome.result_code != TEMPORARY_FAILURE or outcome.code == IN_PROGRESS:
+                return outcome
+            # The attempt failed in a way worth retrying: the next name starts afresh.
+        return TaskOutcome(PERMANENT_FAILURE, outcome.code, f"{outcome.message} (after {self.settings.max_execution_attempts} executions)", outcome.http_status)
+
+    def _start_or_attach(self, name: str, state: dict[str, Any]) -> tuple[str, float | None]:
+        """The execution's ARN, and its start time (epoch seconds) when StartExecution answered.
+
+        StartExecution with the name and input of a *running* execution answers 200
+        with that execution, as the first call did: its ``startDate``, not "this call
+        started it", says how long the copy has run. A closed execution of that
+        name answers ExecutionAlreadyExists.
+        https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+        """
+        sfn = clients.stepfunctions()
+        machine = self.settings.standard_state_machine_arn
+        try:
+            started = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(state))
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                raise
+            # Same name already used and closed (or its input changed): look at how it ended.
+            return execution_arn(machine, name), None
+        return started["executionArn"], started["startDate"].timestamp()
+
+    def _wait(self, arn: str, expected_seconds: float, remaining_ms: Callable[[], int], *,
+              started_at: float | None) -> TaskOutcome:
+        """Poll the execution (``polling.poll_delays``) until it ends or this invocation's
+        time is nearly up; then S3 Batch calls again and the wait goes on.
+
+        The expected end counts from the execution's start, so an invocation that
+        re-attaches to a copy running for a while polls soon instead of waiting the
+        whole expected duration again."""
+        if started_at is None:
+            description, outcome = _describe(arn)
+            if outcome is not None:
+                return outcome
+            started_at = description["startDate"].timestamp()
+        expected_end = started_at + expected_seconds
+        for delay in poll_delays(expected_end - self.clock(), expected_seconds):
+            time_left = remaining_ms() / 1000 - self.settings.invoke_time_margin
+            if time_left <= 0:
+                break
+            self.sleep(min(delay, time_left))
+            _, outcome = _describe(arn)
+            if outcome is not None:
+                return outcome
+        return still_running(arn)
+
+
+def _outcome_unknown(state: dict[str, Any], err: Exception) -> CopyOutcomeUnknown:
+    dest = state["destination"]
+    then = (
+        "S3 Batch's next attempt checks the destination before copying again"
+        if state["options"].get("skip_existing", True)
+        else "skipExisting is off, so S3 Batch's next attempt copies again"
+    )
+    return CopyOutcomeUnknown(
+        f"no answer from StartSyncExecution for s3://{dest['bucket']}/{dest['key']} ({err}): "
+        f"the copy's outcome is unknown, it may have finished or still be running; {then}"
+    )
+
+
+def _describe(arn: str) -> tuple[dict[str, Any], TaskOutcome | None]:
+    """DescribeExecution, and the task's outcome if the execution has ended or the call failed."""
+    try:
+        description = clients.stepfunctions().describe_execution(executionArn=arn)
+    except ClientError as err:
+        failure = _states_api_failure(err, verb="could not describe")
+        if failure.result_code == TEMPORARY_FAILURE:
+            return {}, still_running(arn, f"{failure.code}: {failure.message}")
+        # The copy may run on without us: name it in the report all the same.
+        return {}, replace(failure, message=f"{failure.message}; execution {arn}")
+    except TRANSPORT_ERRORS as err:
+        return {}, still_running(arn, f"DescribeExecution failed: {err}")
+    return description, None if description["status"] == "RUNNING" else outcome_of_execution(description)
+
+
+def _states_api_failure(err: ClientError, verb: str = "refused") -> TaskOutcome:
+    code = err.response.get("Error", {}).get("Code", "StepFunctionsError")
+    message = err.response.get("Error", {}).get("Message", "")
+    retry = code in ("ThrottlingException", "ServiceUnavailable", "InternalServerError", "ExecutionLimitExceeded")
+    result = TEMPORARY_FAILURE if retry else PERMANENT_FAILURE
+    return TaskOutcome(result, code, f"Step Functions {verb} the execution: {message}", 503 if retry else 400)

@@ -1,0 +1,159 @@
+"""Check the destination against the source before anything is reported copied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from mediasync.core.errors import VerificationFailed, s3_errors
+from mediasync.core.plan import Plan
+from mediasync.core.source import Checksum, ObjectRef, SourceObject, etag_is_md5, etag_part_count, quoted_etag
+
+
+@dataclass(frozen=True)
+class Verification:
+    # "checksum-<ALGORITHM>", "etag", "composite-etag" or "size-and-layout"
+    method: str
+    message: str
+
+    def to_state(self) -> dict[str, str]:
+        return {"method": self.method, "message": self.message}
+
+
+def _head(s3: Any, dest: ObjectRef, **extra: Any) -> dict[str, Any]:
+    with s3_errors("destination", dest):
+        return s3.head_object(Bucket=dest.bucket, Key=dest.key, **dest.version_args(), **extra)
+
+
+def _same_attributes(head: dict[str, Any], source: SourceObject) -> list[str]:
+    """Size, user metadata and Content-Type: what every method checks."""
+    problems = []
+    if head["ContentLength"] != source.size:
+        problems.append(f"size {head['ContentLength']} != source {source.size}")
+    if (head.get("Metadata") or {}) != (source.metadata or {}):
+        problems.append("user metadata differs")
+    if source.content_type and head.get("ContentType") != source.content_type:
+        problems.append(f"Content-Type {head.get('ContentType')!r} != {source.content_type!r}")
+    return problems
+
+
+def _checksum_proof(head: dict[str, Any], source: SourceObject) -> tuple[Verification | None, list[str]]:
+    """An S3 additional checksum of the same algorithm and type on both sides: content
+    proof that holds under any encryption."""
+    theirs, ours = source.checksum, Checksum.from_response(head)
+    if theirs is None or not theirs.comparable(ours):
+        return None, []
+    assert ours is not None
+    if ours.value != theirs.value:
+        return None, [f"{ours.describe()} checksum {ours.value} != source {theirs.value}"]
+    return Verification(f"checksum-{ours.algorithm}", f"{ours.describe()} checksum equals the source's"), []
+
+
+def check_copy(
+    s3: Any,
+    source: SourceObject,
+    dest: ObjectRef,
+    plan: Plan,
+    *,
+    etag: str,
+    expected_etag: str | None,
+) -> Verification:
+    """Prove the destination holds the source's content; raise VerificationFailed on any difference.
+
+    The strongest proof available names the method: a checksum S3 computed on both
+    sides; else ETag equality where both ETags are MD5s (no SSE-KMS, DSSE-KMS or
+    SSE-C) and the layouts match; else the multipart ETag computed from the copied
+    parts; else size, part layout and metadata only, and the message says so. Every
+    check that applies must pass, whichever names the method.
+    """
+    head = _head(s3, dest, ChecksumMode="ENABLED")
+    head["ETag"] = quoted_etag(head.get("ETag"))
+    problems = _same_attributes(head, source)
+    if head["ETag"] != etag:
+        problems.append(f"ETag {head['ETag']} != the one the copy returned, {etag}")
+    proof, mismatch = _checksum_proof(head, source)
+    problems += mismatch
+    md5_etags = source.etag_is_md5 and etag_is_md5(head)
+
+    etag_proof: Verification | None = None
+    if plan.route == "single" and source.multipart:
+        pass  # parts under 5 MiB were joined by CopyObject: no ETag can match.
+    elif md5_etags and (plan.route == "single" or (plan.reuses_source_layout and expected_etag is not None)):
+        etag_proof = Verification("etag", "ETag equals the source's")
+        if head["ETag"] != source.etag:
+            problems.append(f"ETag {head['ETag']} != source {source.etag}")
+    elif expected_etag is not None:
+        etag_proof = Verification(
+            "composite-etag",
+            f"the ETag is the one computed from the {plan.part_count} copied parts' ETags; size and part layout match",
+        )
+        if head["ETag"] != expected_etag:
+            problems.append(f"ETag {head['ETag']} != {expected_etag} computed from the parts")
+
+    if plan.route == "multipart" and not problems:
+        problems += _layout_problems(s3, dest, plan, head["ETag"])
+
+    if problems:
+        raise VerificationFailed(f"s3://{dest.bucket}/{dest.key}: " + "; ".join(problems))
+    return proof or etag_proof or Verification("size-and-layout", _unprovable(source, head, plan))
+
+
+def _layout_problems(s3: Any, dest: ObjectRef, plan: Plan, etag: str) -> list[str]:
+    if etag_part_count(etag) != plan.part_count:
+        return [f"ETag {etag} does not show {plan.part_count} parts"]
+    first = _head(s3, dest, PartNumber=1)
+    problems = []
+    if first["ContentLength"] != plan.layout.part_length(1):
+        problems.append(f"part 1 is {first['ContentLength']} bytes, planned {plan.layout.part_length(1)}")
+    if first.get("PartsCount") not in (None, plan.part_count):
+        problems.append(f"PartsCount {first.get('PartsCount')} != {plan.part_count}")
+    return problems
+
+
+def _unprovable(source: SourceObject, head: dict[str, Any], plan: Plan) -> str:
+    """Why no check could prove the content, for the report."""
+    reasons = []
+    if source.checksum is None:
+        reasons.append("the source has no S3 checksum")
+    else:
+        reasons.append(f"the copy has no {source.checksum.describe()} checksum to compare")
+    if not (source.etag_is_md5 and etag_is_md5(head)):
+        reasons.append("SSE-KMS/SSE-C ETags are not MD5s")
+    elif plan.route == "single":
+        reasons.append("the source's parts were under 5 MiB, so CopyObject joined them")
+    else:
+        reasons.append("the server's part ETags are not MD5s")
+    layout = "size, part layout and metadata" if plan.route == "multipart" else "size and metadata"
+    return f"content not provable ({'; '.join(reasons)}): verified {layout}"
+
+
+def discard(s3: Any, dest: ObjectRef) -> None:
+    """Remove a destination that failed verification: absent beats wrong."""
+    with s3_errors("destination", dest):
+        s3.delete_object(Bucket=dest.bucket, Key=dest.key, **dest.version_args())
+
+
+def already_copied(s3: Any, source: SourceObject, dest: ObjectRef) -> Verification | None:
+    """The proof that the destination already holds this exact source, or None.
+
+    Used to skip objects a previous, interrupted run already copied. Only content
+    proof counts (a checksum, or MD5 ETags equal): size and metadata alone would
+    leave a different object of the same size in place, so such an object is
+    copied again.
+    """
+    try:
+        head = s3.head_object(Bucket=dest.bucket, Key=dest.key, ChecksumMode="ENABLED")
+    except ClientError:
+        return None
+    if _same_attributes(head, source):
+        return None
+    proof, mismatch = _checksum_proof(head, source)
+    if mismatch:
+        return None
+    if proof is not None:
+        return proof
+    if source.etag_is_md5 and etag_is_md5(head) and quoted_etag(head.get("ETag")) == source.etag:
+        return Verification("etag", "ETag equals the source's")
+    return None

@@ -1,0 +1,1 @@
+"""Completion reports: rows (the one row model, reading), summary, terminal tables, HTML."""

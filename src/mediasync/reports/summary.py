@@ -1,0 +1,140 @@
+"""A report streamed into counts, bytes, size histogram, timeline and slowest objects (never the rows)."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mediasync.manifests.locations import is_s3_url
+from mediasync.model.workload import SIZE_BINS, size_bin
+from mediasync.reports.rows import (
+    SAMPLES_PER_CODE,
+    SLOWEST,
+    ReportRow,
+    display_key,
+    read_report,
+    read_timings,
+    timings_path,
+)
+
+# "... verified by checksum-CRC64NVME: ..." in Copied and AlreadyCopied messages (core/s3batch_task.py).
+_VERIFIED_BY = re.compile(r"verified by ([\w-]+)")
+
+
+def verification_method(message: str) -> str:
+    """How a succeeded object was proven, from its message; "unstated" for reports that
+    predate the method (or S3 Batch rows without our message)."""
+    match = _VERIFIED_BY.search(message or "")
+    return match.group(1) if match else "unstated"
+
+
+@dataclass
+class Timing:
+    key: str
+    bytes: int
+    seconds: float
+    status: str
+    code: str
+
+
+@dataclass
+class ReportSummary:
+    tasks: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    bytes: int = 0
+    by_code: Counter = field(default_factory=Counter)  # outcome code -> tasks (successes too)
+    failures: Counter = field(default_factory=Counter)  # failure code -> tasks
+    samples: dict[str, list[str]] = field(default_factory=dict)  # failure code -> a few messages
+    by_method: Counter = field(default_factory=Counter)  # verification method -> succeeded objects
+    sizes: list[int] = field(default_factory=lambda: [0] * len(SIZE_BINS))  # succeeded objects by size bin
+    # From timings only:
+    timed: int = 0
+    first_start: float = math.inf
+    last_finish: float = 0.0
+    timeline_bytes: Counter = field(default_factory=Counter)  # whole second finished -> bytes
+    timeline_objects: Counter = field(default_factory=Counter)
+    slowest_heap: list[tuple[float, int, Timing]] = field(default_factory=list)
+
+    def add(self, result: ReportRow) -> None:
+        self.tasks += 1
+        if result.status == "succeeded":
+            self.by_code[result.code or result.status] += 1
+            self.succeeded += 1
+            self.bytes += result.bytes
+            self.sizes[size_bin(result.bytes)] += 1
+            self.by_method[verification_method(result.message)] += 1
+        else:
+            code = result.code or "Unknown"
+            self.by_code[code] += 1
+            self.failed += 1
+            self.failures[code] += 1
+            samples = self.samples.setdefault(code, [])
+            if len(samples) < SAMPLES_PER_CODE:
+                samples.append(f"{display_key(result.key)}: {result.message}")
+
+    def add_timing(self, record: dict[str, Any]) -> None:
+        started, finished = float(record.get("started") or 0), float(record.get("finished") or 0)
+        if not finished:
+            return
+        self.timed += 1
+        self.first_start = min(self.first_start, started or finished)
+        self.last_finish = max(self.last_finish, finished)
+        second = int(finished)
+        self.timeline_objects[second] += 1
+        if record.get("status") == "succeeded":
+            self.timeline_bytes[second] += int(record.get("bytes") or 0)
+        timing = Timing(str(record.get("key", "")), int(record.get("bytes") or 0), max(0.0, finished - started),
+                        str(record.get("status", "")), str(record.get("code", "")))
+        entry = (timing.seconds, self.timed, timing)
+        if len(self.slowest_heap) < SLOWEST:
+            heapq.heappush(self.slowest_heap, entry)
+        elif entry[0] > self.slowest_heap[0][0]:
+            heapq.heapreplace(self.slowest_heap, entry)
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, self.last_finish - self.first_start) if self.timed else 0.0
+
+    @property
+    def slowest(self) -> list[Timing]:
+        return [timing for _, _, timing in sorted(self.slowest_heap, key=lambda item: (-item[0], item[1]))]
+
+    def timeline(self, max_bins: int = 60) -> list[tuple[float, float, float]]:
+        """(seconds since start, bytes/s, objects/s) per bin, at most ``max_bins`` bins."""
+        if not self.timed:
+            return []
+        start = int(self.first_start)
+        span = max(1, int(self.last_finish) - start + 1)
+        width = max(1, math.ceil(span / max_bins))
+        bins = math.ceil(span / width)
+        points = []
+        for index in range(bins):
+            seconds = range(start + index * width, start + (index + 1) * width)
+            points.append((
+                index * width + width / 2,
+                sum(self.timeline_bytes[s] for s in seconds) / width,
+                sum(self.timeline_objects[s] for s in seconds) / width,
+            ))
+        return points
+
+
+def summarize(source: str, s3: Any = None, timings: Path | None = None) -> ReportSummary:
+    """Stream a report (and the local runner's timings beside it, if any) into a summary."""
+    summary = ReportSummary()
+    for result in read_report(source, s3):
+        summary.add(result)
+    if timings is None and not is_s3_url(source):
+        candidate = timings_path(Path(source))
+        timings = candidate if candidate.is_file() else None
+    if timings is not None:
+        for record in read_timings(timings):
+            summary.add_timing(record)
+    return summary
+
+

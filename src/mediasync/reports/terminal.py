@@ -1,0 +1,54 @@
+"""The summary as rich tables for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mediasync.core.settings import format_size
+from mediasync.reports.rows import display_key
+from mediasync.reports.summary import ReportSummary
+
+# -- terminal --------------------------------------------------------------------------
+
+
+def summary_tables(summary: ReportSummary, source: str = "") -> Any:
+    """The summary as rich tables: totals, outcomes by code with examples, slowest objects."""
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.table import Table
+
+    totals = Table(title=f"completion report {source}".strip(), show_header=False, title_justify="left")
+    totals.add_row("objects", f"{summary.tasks:,}")
+    totals.add_row("succeeded", f"{summary.succeeded:,}")
+    totals.add_row("failed", f"[red]{summary.failed:,}[/red]" if summary.failed else "0")
+    totals.add_row("bytes copied", format_size(summary.bytes))
+    if summary.seconds:
+        totals.add_row("time", f"{summary.seconds:,.1f} s")
+        totals.add_row("throughput", f"{format_size(int(summary.bytes / summary.seconds))}/s, "
+                                     f"{summary.tasks / summary.seconds:,.1f} objects/s")
+    parts: list[Any] = [totals]
+    outcomes = Table(title="outcomes", title_justify="left")
+    outcomes.add_column("code")
+    outcomes.add_column("tasks", justify="right")
+    outcomes.add_column("examples")
+    for code, count in summary.by_code.most_common():
+        outcomes.add_row(escape(code), f"{count:,}", escape("\n".join(summary.samples.get(code, []))))
+    parts.append(outcomes)
+    if summary.by_method:
+        methods = Table(title="succeeded objects by verification", title_justify="left")
+        methods.add_column("method")
+        methods.add_column("objects", justify="right")
+        for method, count in summary.by_method.most_common():
+            methods.add_row(escape(method), f"{count:,}")
+        parts.append(methods)
+    if summary.slowest:
+        slowest = Table(title="slowest objects", title_justify="left")
+        for column in ("object", "size", "time", "outcome"):
+            slowest.add_column(column, justify="left" if column in ("object", "outcome") else "right")
+        for timing in summary.slowest:
+            slowest.add_row(escape(display_key(timing.key)), format_size(timing.bytes), f"{timing.seconds:,.2f} s",
+                            escape(timing.code or timing.status))
+        parts.append(slowest)
+    return Group(*parts)
+
+

@@ -1,0 +1,204 @@
+"""Create the S3 Batch Operations job that runs MediaSync on AWS.
+
+One ``s3control.create_job`` call: a LambdaInvoke operation on the deployed
+``batch_invoke`` function with invocation schema 2.0, the copy options as
+``UserArguments`` (the same strings the local runner passes), the manifest
+located by ARN and ETag, and a completion report for all tasks (the ``report``
+command charts it). Function and role ARNs come from the deployed stack's
+CloudFormation outputs unless given.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass
+from typing import Any, Collection
+
+from mediasync.core.settings import CopyOptions, camel_case
+from mediasync.core.settings import user_arguments as job_arguments
+from mediasync.manifests.inventory_report import is_inventory_manifest
+from mediasync.manifests.locations import split_s3_url
+
+STACK_OUTPUT_FUNCTION = "BatchInvokeFunctionArn"
+STACK_OUTPUT_ROLE = "BatchOperationsRoleArn"
+CSV_FORMAT = "S3BatchOperations_CSV_20180820"
+INVENTORY_FORMAT = "S3InventoryReport_CSV_20161130"
+REPORT_FORMAT = "Report_CSV_20180820"
+SCHEMA_VERSION = "2.0"
+MAX_USER_ARGUMENTS = 10
+
+
+def aws_client(service: str, region: str | None = None) -> Any:
+    """A client for AWS itself (never an S3-compatible endpoint); tests replace this."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(service, region_name=region, config=Config(retries={"mode": "standard"}))
+
+
+class SubmitError(Exception):
+    """The job cannot be created as asked (missing ARN, unreadable manifest...)."""
+
+
+@dataclass(frozen=True)
+class ManifestLocation:
+    bucket: str
+    key: str
+    etag: str
+    version_id: str | None
+    fields: tuple[str, ...]  # () for an inventory report
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:s3:::{self.bucket}/{self.key}"
+
+    @property
+    def format(self) -> str:
+        return CSV_FORMAT if self.fields else INVENTORY_FORMAT
+
+
+def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    from botocore.exceptions import ClientError
+
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as err:
+        raise SubmitError(
+            f"cannot read stack {stack_name!r}: {err.response.get('Error', {}).get('Message', err)}; "
+            "deploy it (make install) or pass --function-arn and --role-arn"
+        ) from err
+    return {item["OutputKey"]: item["OutputValue"] for item in (stacks[0].get("Outputs") or [])} if stacks else {}
+
+
+def resolve_arns(function_arn: str | None, role_arn: str | None, outputs: dict[str, str] | None) -> tuple[str, str]:
+    outputs = outputs or {}
+    function_arn = function_arn or outputs.get(STACK_OUTPUT_FUNCTION)
+    role_arn = role_arn or outputs.get(STACK_OUTPUT_ROLE)
+    missing = [name for name, value in ((STACK_OUTPUT_FUNCTION, function_arn), (STACK_OUTPUT_ROLE, role_arn)) if not value]
+    if missing:
+        raise SubmitError(f"the stack has no output {', '.join(missing)}: pass --function-arn/--role-arn")
+    return str(function_arn), str(role_arn)
+
+
+def caller_account(sts: Any) -> str:
+    """The account of the credentials in use (STS GetCallerIdentity)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except (ClientError, BotoCoreError) as err:
+        raise SubmitError(f"cannot tell which AWS account to use ({err}): pass --account-id") from err
+
+
+def account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
+
+
+def locate_manifest(s3: Any, url: str) -> ManifestLocation:
+    """HEAD the manifest for its ETag; for a CSV, read its first row for the field list."""
+    from botocore.exceptions import ClientError
+
+    if not url.startswith("s3://"):
+        raise SubmitError(f"--manifest must be in S3 (s3://bucket/key), not {url!r}: S3 Batch reads it from there")
+    try:
+        bucket, key = split_s3_url(url)
+    except ValueError as err:
+        raise SubmitError(str(err)) from err
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        if is_inventory_manifest(key):
+            return ManifestLocation(bucket, key, head["ETag"].strip('"'), head.get("VersionId"), ())
+        if not head.get("ContentLength"):
+            raise SubmitError(f"{url} is empty: no object to copy")
+        first = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read()
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        raise SubmitError(f"cannot read manifest {url}: {error.get('Code')} {error.get('Message', '')}".strip()) from err
+    line = first.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
+    columns = next(csv.reader(io.StringIO(line[0])), []) if line else []
+    if len(columns) not in (2, 3):
+        raise SubmitError(f"{url} does not start with a bucket,key[,version-id] row: {line[:1]}")
+    fields = ("Bucket", "Key", "VersionId")[: len(columns)]
+    return ManifestLocation(bucket, key, head["ETag"].strip('"'), head.get("VersionId"), fields)
+
+
+def user_arguments(options: CopyOptions, given: Collection[str] | None = None) -> dict[str, str]:
+    """The job's UserArguments: the strings the local runner passes (S3 Batch keeps at most 10).
+
+    With ``given`` (option names the user set), only those and the destination: the
+    rest falls back to what the stack was deployed with, not to this CLI's defaults.
+    """
+    arguments = job_arguments(options, include=given or ())
+    if given is not None:
+        keep = {"destinationBucket", *(camel_case(name) for name in given)}
+        arguments = {name: value for name, value in arguments.items() if name in keep}
+    if len(arguments) > MAX_USER_ARGUMENTS:
+        raise SubmitError(f"S3 Batch accepts at most {MAX_USER_ARGUMENTS} user arguments, not {len(arguments)}")
+    return arguments
+
+
+def report_bucket_arn(bucket: str) -> str:
+    return bucket if bucket.startswith("arn:") else f"arn:aws:s3:::{bucket}"
+
+
+def create_job_request(
+    *,
+    account_id: str,
+    manifest: ManifestLocation,
+    options: CopyOptions,
+    given_options: Collection[str] | None = None,
+    function_arn: str,
+    role_arn: str,
+    report_bucket: str,
+    report_prefix: str = "mediasync-reports",
+    report_scope: str = "AllTasks",
+    priority: int = 10,
+    confirmation_required: bool = False,
+    description: str | None = None,
+    client_token: str | None = None,
+) -> dict[str, Any]:
+    """The exact ``create_job`` parameters (pure: tested as data)."""
+    location: dict[str, Any] = {"ObjectArn": manifest.arn, "ETag": manifest.etag}
+    if manifest.version_id:
+        location["ObjectVersionId"] = manifest.version_id
+    spec: dict[str, Any] = {"Format": manifest.format}
+    if manifest.fields:
+        spec["Fields"] = list(manifest.fields)
+    report: dict[str, Any] = {
+        "Bucket": report_bucket_arn(report_bucket),
+        "Format": REPORT_FORMAT,
+        "Enabled": True,
+        "ReportScope": report_scope,
+    }
+    if report_prefix:
+        report["Prefix"] = report_prefix
+    return {
+        "AccountId": account_id,
+        "ConfirmationRequired": confirmation_required,
+        "Operation": {
+            "LambdaInvoke": {
+                "FunctionArn": function_arn,
+                "InvocationSchemaVersion": SCHEMA_VERSION,
+                "UserArguments": user_arguments(options, given_options),
+            }
+        },
+        "Report": report,
+        "ClientRequestToken": client_token or str(uuid.uuid4()),
+        "Manifest": {"Spec": spec, "Location": location},
+        "Description": (description or f"mediasync copy to s3://{options.destination_bucket}/{options.destination_prefix}")[:256],
+        "Priority": priority,
+        "RoleArn": role_arn,
+    }
+
+
+def submit_job(s3control: Any, request: dict[str, Any]) -> str:
+    from botocore.exceptions import ClientError
+
+    try:
+        return s3control.create_job(**request)["JobId"]
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        raise SubmitError(f"create_job refused: {error.get('Code')}: {error.get('Message', '')}") from err
