@@ -5,7 +5,6 @@ See README, "Step Functions engines differ"; tests/localstack pins LocalStack's 
 
 from __future__ import annotations
 
-
 import boto3
 import pytest
 from botocore.exceptions import ClientError

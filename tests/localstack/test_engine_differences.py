@@ -7,7 +7,6 @@ these fails here: then move the row and the test.
 
 from __future__ import annotations
 
-
 import pytest
 from botocore.exceptions import ClientError
 
