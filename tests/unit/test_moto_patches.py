@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +62,32 @@ def test_copies_the_same_without_the_speed_patches(monkeypatch):
             assert result["results"][0]["resultCode"] == "Succeeded", result
         assert s3.head_object(Bucket="dst", Key="large.mov")["ETag"] == etag
         assert runtime.invocations.get("copy_parts")  # the Distributed Map ran its part groups
+
+
+START_THEN_COPY_ON_AWS_BATCH = """
+import sys
+import boto3
+from mediasync.core.settings import MiB
+from mediasync.local.runtime import LocalRuntime
+from tests.conftest import batch_event, put_multipart
+
+with LocalRuntime() as runtime:
+    started_with = sorted(name for name in ("moto.ec2.models", "moto.batch.models") if name in sys.modules)
+    s3 = boto3.client("s3", region_name=runtime.region)
+    s3.create_bucket(Bucket="src")
+    s3.create_bucket(Bucket="dst")
+    put_multipart(s3, "src", "m.mov", 12 * MiB, 5 * MiB)
+    arguments = {"destinationBucket": "dst", "multipartThreshold": str(8 * MiB), "worker": "batch"}
+    result = runtime.invoke("batch_invoke", batch_event("j", "t", "src", "m.mov", user_arguments=arguments))
+    print(started_with, result["results"][0]["resultCode"], "moto.batch.models" in sys.modules)
+"""
+
+
+def test_moto_batch_and_ec2_load_only_when_a_copy_uses_aws_batch():
+    # About 1 s of start-up was moto importing its EC2 backend through the Step
+    # Functions parser's Batch integration; a fresh interpreter shows what start-up loads.
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", START_THEN_COPY_ON_AWS_BATCH], cwd=root, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "MEDIASYNC_LOCAL_SPEED_PATCHES": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split()[-3:] == ["[]", "Succeeded", "True"], result.stdout

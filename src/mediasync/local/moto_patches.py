@@ -22,6 +22,7 @@ in ``MotoPatch.targets`` and ``INTERNALS_USED`` still exists.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import io
 import os
 import sys
@@ -294,6 +295,35 @@ INTERNALS_USED: tuple[str, ...] = (
 )
 
 
+def defer_moto_batch_models() -> None:
+    """Import ``moto.batch``'s models (and through them moto's whole EC2 backend, about
+    1 s) only when something uses AWS Batch, not whenever the Step Functions parser loads.
+
+    The parser's Batch integration imports ``moto.batch.utils`` for one enum, and
+    ``moto/batch/__init__.py`` imports the models. Here the package is registered
+    without running that ``__init__``: its submodules import as usual, and the first
+    attribute read from the package itself (moto's backend lookup asks for
+    ``batch_backends``) imports the models then. Nothing changes once loaded.
+    """
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    if spec is None or spec.loader is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def load_models(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        delattr(package, "__getattr__")  # from here on, a plain module
+        loader.exec_module(package)
+        return getattr(package, name)
+
+    setattr(package, "__getattr__", load_models)
+    sys.modules["moto.batch"] = package
+
+
 def speed_patches_enabled(requested: bool | None = None) -> bool:
     """``requested`` if given, else the environment (on unless set to 0/false/no)."""
     if requested is not None:
@@ -303,5 +333,7 @@ def speed_patches_enabled(requested: bool | None = None) -> bool:
 
 def moto_patches(runtime: LocalRuntime, *, speed: bool | None = None) -> list[Any]:
     """The fidelity patches, and the speed patches unless switched off; none started."""
+    if speed_patches_enabled(speed):
+        defer_moto_batch_models()
     chosen = FIDELITY + (SPEED if speed_patches_enabled(speed) else ())
     return [patch for item in chosen for patch in item.make(runtime)]
