@@ -44,11 +44,17 @@ def test_a_source_with_uneven_parts_is_copied_with_its_exact_layout(runtime, buc
     assert buckets.get_object(Bucket="dst", Key="uneven.mov")["Body"].read() == body
 
 
-def test_a_single_part_source_is_proven_by_its_checksum(runtime, buckets):
+@pytest.mark.parametrize("verify, proof", [
+    ("auto", "full-object SHA256 checksum in S3's answer to the copy equals the source's"),
+    ("readback", "full-object SHA256 checksum equals the source's"),
+])
+def test_a_single_part_source_is_proven_by_its_checksum(runtime, buckets, verify, proof):
     buckets.put_object(Bucket="src", Key="a.mov", Body=b"x" * 1000, ChecksumAlgorithm="SHA256")
-    result = run_task(runtime, "a.mov")
+    heads = runtime.invocations.get("verify_copy", 0)
+    result = run_task(runtime, "a.mov", args={**ARGS, "verify": verify})
     assert result["resultCode"] == "Succeeded", result
-    assert "verified by checksum-SHA256: full-object SHA256 checksum equals the source's" in result["resultString"]
+    assert f"verified by checksum-SHA256: {proof}" in result["resultString"]
+    assert runtime.invocations.get("verify_copy", 0) == heads + 1
     head = buckets.head_object(Bucket="dst", Key="a.mov", ChecksumMode="ENABLED")
     assert head["ChecksumSHA256"] == buckets.head_object(Bucket="src", Key="a.mov", ChecksumMode="ENABLED")["ChecksumSHA256"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from mediasync.core.settings import ACLS, STORAGE_CLASSES, WORKER_MODES, CopyOptions, parse_size
+from mediasync.core.settings import ACLS, STORAGE_CLASSES, VERIFY_MODES, WORKER_MODES, CopyOptions, parse_size
 
 
 class SizeParam(click.ParamType):
@@ -77,6 +77,9 @@ def task_options(func):
                          show_default=True, help="Distributed Map MaxConcurrency (part groups in flight per object)."),
             click.option("--skip-existing/--no-skip-existing", default=defaults.skip_existing, show_default=True,
                          help="Leave objects whose destination already matches the source (resumed jobs)."),
+            click.option("--verify", type=click.Choice(VERIFY_MODES), default=defaults.verify, show_default=True,
+                         help="auto: prove each copy by the checksum (or MD5 ETag) in S3's answer to the copy "
+                              "where it can, else read the copy back; readback: always read it back."),
         ]
     ):
         func = option(func)

@@ -10,7 +10,7 @@ import datetime
 import hashlib
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -21,7 +21,7 @@ from mediasync.core.observability import logger
 from mediasync.core.plan import Grouping, PartLayout
 from mediasync.core.request_args import destination_write_args, source_request_args
 from mediasync.core.settings import CopyOptions
-from mediasync.core.source import ObjectRef, SourceObject, etag_part_count, object_parts, quoted_etag
+from mediasync.core.source import Checksum, ObjectRef, SourceObject, etag_part_count, object_parts, quoted_etag
 
 # HeadObject fields carried into CreateMultipartUpload, by allowlist (as s3transfer
 # does): anything else HeadObject returns is about the source object, not its content.
@@ -44,11 +44,26 @@ class CopyResult:
     # For a multipart copy: the ETag S3 should have computed from the part ETags,
     # when those are plain MD5s (None when the server returns something else).
     expected_etag: str | None = None
+    # What S3 said of the object it wrote, in the copy's own answer: its checksum
+    # (CopyObjectResult, CompleteMultipartUpload) and encryption. Verify can prove
+    # the content from these without reading the copy back.
+    checksum: Checksum | None = None
+    encryption: str | None = None
+
+    @classmethod
+    def from_response(cls, response: dict[str, Any], result: dict[str, Any], **extra: Any) -> "CopyResult":
+        """``result`` is where the answer keeps ETag and checksum (CopyObjectResult, or the
+        CompleteMultipartUpload answer itself); ``response`` has the headers."""
+        return cls(etag=result["ETag"], version_id=response.get("VersionId"),
+                   checksum=Checksum.from_response(result), encryption=response.get("ServerSideEncryption"), **extra)
 
     def to_state(self) -> dict[str, Any]:
         # Unversioned buckets answer VersionId "null" (moto) or nothing: not a pin.
         version = None if self.version_id in (None, "", "null") else self.version_id
-        return {"etag": quoted_etag(self.etag), "version_id": version, "expected_etag": self.expected_etag}
+        return {
+            "etag": quoted_etag(self.etag), "version_id": version, "expected_etag": self.expected_etag,
+            "checksum": asdict(self.checksum) if self.checksum else None, "encryption": self.encryption,
+        }
 
 
 def _checksum_args(algorithm: str | None, checksum_type: str | None = None) -> dict[str, str]:
@@ -76,7 +91,7 @@ def copy_single(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOpt
         )
     except ClientError as err:
         raise _copy_error(err, source, dest) from err
-    return CopyResult(etag=response["CopyObjectResult"]["ETag"], version_id=response.get("VersionId"))
+    return CopyResult.from_response(response, response["CopyObjectResult"])
 
 
 def _copy_error(err: ClientError, source: SourceObject, dest: ObjectRef) -> MediaSyncError:
@@ -298,7 +313,7 @@ def complete_upload(s3: Any, dest: ObjectRef, upload_id: str, layout: PartLayout
             UploadId=upload_id,
             MultipartUpload={"Parts": parts},
         )
-    return CopyResult(etag=response["ETag"], version_id=response.get("VersionId"), expected_etag=composite_etag(etags))
+    return CopyResult.from_response(response, response, expected_etag=composite_etag(etags))
 
 
 def abort_upload(s3: Any, dest: ObjectRef, upload_id: str) -> bool:

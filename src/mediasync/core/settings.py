@@ -18,6 +18,10 @@ GiB = 1024 * MiB
 TiB = 1024 * GiB
 
 WORKER_MODES = ("lambda", "batch", "auto")
+# How Verify proves a copy: "auto" takes the checksum (or MD5 ETag) S3 put in the
+# copy's own answer where it proves the content, else reads the copy back;
+# "readback" always reads it back (HeadObject).
+VERIFY_MODES = ("auto", "readback")
 # Classes a CopyObject or CreateMultipartUpload may write into a general purpose
 # bucket (the API's StorageClass enum less the Outposts, Snow, directory-bucket,
 # FSx and Backup classes): https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
@@ -100,6 +104,7 @@ class CopyOptions:
     # Leave objects alone whose destination already matches the source (a resumed
     # or repeated job); costs one HeadObject on the destination per object.
     skip_existing: bool = True
+    verify: str = "auto"
 
     def to_event(self) -> dict:
         return {
@@ -121,6 +126,7 @@ class CopyOptions:
             "batch_parts_per_group": self.batch_parts_per_group,
             "max_concurrency": self.max_concurrency,
             "skip_existing": self.skip_existing,
+            "verify": self.verify,
         }
 
     @classmethod
@@ -140,7 +146,8 @@ class CopyOptions:
                 continue
             if name in ("skip_existing", "bucket_key_enabled", "requester_pays"):
                 changes[name] = _parse_bool(value)
-            elif name in ("destination_bucket", "destination_prefix", "strip_prefix", "sse_kms_key_id", "worker"):
+            elif name in ("destination_bucket", "destination_prefix", "strip_prefix", "sse_kms_key_id", "worker",
+                          "verify"):
                 changes[name] = str(value)
             elif name == "storage_class":
                 changes[name] = str(value).strip().upper()
@@ -155,6 +162,8 @@ class CopyOptions:
         return options
 
     def validate(self) -> None:
+        if self.verify not in VERIFY_MODES:
+            raise ValueError(f"verify must be one of {', '.join(VERIFY_MODES)}, not {self.verify!r}")
         if self.worker not in WORKER_MODES:
             raise ValueError(f"worker must be one of {', '.join(WORKER_MODES)}, not {self.worker!r}")
         for name in ("parts_per_group", "batch_parts_per_group", "part_concurrency", "max_concurrency"):
@@ -263,7 +272,8 @@ def reset_settings() -> None:
 
 # Copy options a job sends only when they differ from the defaults: S3 Batch takes
 # at most 10 user arguments, and the ones above already fill 9.
-OPTIONAL_ARGUMENTS = ("strip_prefix", "storage_class", "sse_kms_key_id", "bucket_key_enabled", "acl", "requester_pays")
+OPTIONAL_ARGUMENTS = ("strip_prefix", "storage_class", "sse_kms_key_id", "bucket_key_enabled", "acl", "requester_pays",
+                      "verify")
 
 
 def argument_text(value: object) -> str:

@@ -28,7 +28,7 @@ from mediasync.core.errors import (
 from mediasync.core.plan import Plan, plan_copy
 from mediasync.core.settings import CopyOptions
 from mediasync.core.source import ObjectRef, SourceObject, inspect_source
-from mediasync.core.verify import check_copy, discard
+from mediasync.core.verify import check_copy, discard, proof_from_response
 
 Step = TypeVar("Step", bound=Callable[..., dict[str, Any]])
 
@@ -139,16 +139,14 @@ def complete_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
 def verify(state: dict[str, Any]) -> dict[str, Any]:
     copied = state["copy"]
     dest = _destination(state, pinned=True)
+    source, plan = _source(state), Plan.from_state(state["plan"])
     s3 = clients.s3()
     try:
-        result = check_copy(
-            s3,
-            _source(state),
-            dest,
-            Plan.from_state(state["plan"]),
-            etag=copied["etag"],
-            expected_etag=copied.get("expected_etag"),
-        )
+        result = None
+        if _options(state).verify == "auto":
+            result = proof_from_response(source, plan, copied)
+        if result is None:
+            result = check_copy(s3, source, dest, plan, etag=copied["etag"], expected_etag=copied.get("expected_etag"))
     except VerificationFailed as failure:
         discard(s3, dest)
         raise VerificationFailed(f"{failure}; the destination object was deleted") from failure

@@ -100,6 +100,36 @@ def check_copy(
     return proof or etag_proof or Verification("size-and-layout", _unprovable(source, head, plan))
 
 
+def proof_from_response(source: SourceObject, plan: Plan, copied: dict[str, Any]) -> Verification | None:
+    """The proof S3's answer to the copy itself carries, where it is as strong as
+    reading the copy back; None where only a read-back can tell (Verify then reads).
+
+    CopyObjectResult and CompleteMultipartUpload's answer give the new object's
+    ETag, its checksum (where asked for) and its encryption, computed by S3 from the
+    bytes it wrote. A checksum of the same algorithm and type as the source's, or a
+    single-part copy's MD5 ETag equal to the source's, proves the bytes; equal bytes
+    have the source's size, and the COPY directives (the allowlist of a multipart
+    copy) carry its metadata. A multipart copy must also show its planned part count.
+    Raises VerificationFailed where the answer disproves the copy.
+    """
+    etag = quoted_etag(copied.get("etag"))
+    if plan.route == "multipart" and etag_part_count(etag) != plan.part_count:
+        return None
+    state = copied.get("checksum")
+    theirs, ours = source.checksum, Checksum(**state) if state else None
+    if theirs is not None and theirs.comparable(ours):
+        assert ours is not None
+        if ours.value != theirs.value:
+            raise VerificationFailed(
+                f"the copy's answer shows {ours.describe()} checksum {ours.value} != source {theirs.value}")
+        return Verification(f"checksum-{ours.algorithm}",
+                            f"{ours.describe()} checksum in S3's answer to the copy equals the source's")
+    md5_etags = source.etag_is_md5 and etag_is_md5({"ServerSideEncryption": copied.get("encryption")})
+    if plan.route == "single" and not source.multipart and md5_etags and etag == source.etag:
+        return Verification("etag", "ETag in S3's answer to the copy equals the source's")
+    return None
+
+
 def _layout_problems(s3: Any, dest: ObjectRef, plan: Plan, etag: str) -> list[str]:
     if etag_part_count(etag) != plan.part_count:
         return [f"ETag {etag} does not show {plan.part_count} parts"]
