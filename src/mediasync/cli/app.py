@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import click
 
+from mediasync.cli.calibrate import calibrate
 from mediasync.cli.demo import demo
 from mediasync.cli.estimate import estimate
 from mediasync.cli.inventory import inventory
@@ -51,7 +52,7 @@ def main() -> None:
 
 
 # One module per command; `mediasync --help` lists them in alphabetical order.
-for command in (inventory, estimate, run, submit, status, report, demo):
+for command in (inventory, estimate, calibrate, run, submit, status, report, demo):
     main.add_command(command)
 
 

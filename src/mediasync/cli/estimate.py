@@ -35,6 +35,7 @@ from mediasync.core.timing import (
     STANDARD_BATCH,
     STANDARD_LAMBDA,
     Quotas,
+    Rates,
     Resources,
     with_quota,
 )
@@ -44,7 +45,10 @@ from mediasync.manifests.s3batch_csv import ManifestError, ManifestRow
 from mediasync.model.cost import PRICES_AS_OF, PRICES_REGION
 from mediasync.model.estimate import Estimate, raise_quota
 from mediasync.model.estimate import estimate as model_estimate
+from mediasync.model.rates import RatesFileError, format_rate, load_rates, ranges_markdown, value_at
+from mediasync.model.regions import DEFAULT_REGION, has_high_quotas, quotas_for_region
 from mediasync.model.scale import format_duration, scale_markdown
+from mediasync.model.wall_time import BATCH_DISPATCH
 from mediasync.model.workload import SIZE_BINS, ObjectSpec, Workload, infer_part_size, prefix_of
 
 EXIT_OK, EXIT_UNSIZED, EXIT_USAGE = 0, 1, 2
@@ -155,8 +159,7 @@ def size_inventory(s3: Any, manifest: str, options: CopyOptions, threads: int, s
     size_rows(s3, rows_to_head(), options, threads, sizing, on_row)
 
 
-def _parse_quotas(values: tuple[str, ...]) -> Quotas:
-    quotas = Quotas()
+def _parse_quotas(values: tuple[str, ...], quotas: Quotas = Quotas()) -> Quotas:
     for text in values:
         name, _, value = text.partition("=")
         name = name.strip().replace("-", "_")
@@ -192,12 +195,25 @@ def _parse_quotas(values: tuple[str, ...]) -> Quotas:
 @click.option("--invoke-concurrency", type=click.IntRange(0), default=0, show_default=True, metavar="N",
               help="The stack's BatchInvokeReservedConcurrency: batch_invoke holds one of N slots for each "
                    "object's whole copy, so at most N objects copy at once (0: none reserved).")
+@click.option("--rates", "rates_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A rates file (JSON) from `mediasync calibrate` or written by hand: its rates replace the "
+                   "best-supported defaults of docs/performance.md.")
+@click.option("--region", default=DEFAULT_REGION, show_default=True,
+              help="The Region the job runs in: outside us-east-1, us-west-2 and eu-west-1, Step Functions "
+                   "starts, state transitions and DescribeExecution have lower default quotas.")
+@click.option("--partitioned-destination", is_flag=True,
+              help="S3 has already partitioned the destination (a bucket written this hard before, or "
+                   "pre-partitioned on request): every prefix takes 3,500 writes/s from the start instead "
+                   "of the whole destination for its first half hour.")
 @click.option("--scale-table", is_flag=True,
               help="Print the AWS scale model table of docs/performance.md (no manifest needed) and exit.")
+@click.option("--ranges-table", is_flag=True,
+              help="Print the headline at both ends of the evidence, as docs/performance.md shows it, and exit.")
 @task_options
 def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | None, threads: int,
                      cross_region: bool, quota_values: tuple[str, ...], invoke_concurrency: int,
-                     scale_table: bool, **option_values: Any) -> None:
+                     rates_path: Path | None, region: str, partitioned_destination: bool,
+                     scale_table: bool, ranges_table: bool, **option_values: Any) -> None:
     """Estimate a job without copying: object count, bytes, sizes, how each object will be
     copied, S3 requests, Step Functions and Lambda use, Fargate hours, a dollar cost
     breakdown and the wall time on AWS with the quota that limits it.
@@ -208,8 +224,8 @@ def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | N
     lives inside that command's own process, so there is nothing there to estimate.
 
     Costs are us-east-1 list prices; the wall time comes from published default quotas
-    (override yours with --quota) and planning figures for server-side copy speed; see
-    docs/performance.md.
+    (override yours with --quota) and the best-supported rates of docs/performance.md,
+    or your own measured with `mediasync calibrate` (--rates FILE).
 
     Exit status: 0 every row sized, 1 some rows could not be sized (listed, and left out
     of the estimate), 2 bad usage or an unreadable manifest.
@@ -219,9 +235,26 @@ def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | N
     if scale_table:
         click.echo(scale_markdown(), nl=False)
         return
+    if ranges_table:
+        click.echo(ranges_markdown(), nl=False)
+        return
     if not manifest:
-        raise click.UsageError("--manifest is required (or --scale-table)")
-    quotas = _parse_quotas(quota_values)
+        raise click.UsageError("--manifest is required (or --scale-table, --ranges-table)")
+    try:
+        quotas = _parse_quotas(quota_values, quotas_for_region(region))
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--region") from None
+    rates, rates_source = Rates(), "best-supported defaults (docs/performance.md)"
+    if rates_path is not None:
+        try:
+            rates, document = load_rates(rates_path)
+        except RatesFileError as err:
+            raise click.BadParameter(str(err), param_hint="--rates") from None
+        measured = document.get("measured", {})
+        rates_source = f"{rates_path}" + (f", measured {measured.get('at', '')} in {measured.get('region', '?')}"
+                                          if isinstance(measured, dict) and measured else "")
+    if partitioned_destination:
+        rates = replace(rates, prefix_partition_seconds=0.0)
     try:
         options = CopyOptions().merged(option_values)
     except ValueError as err:
@@ -242,11 +275,12 @@ def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | N
     finally:
         if configured:
             clients.CLIENTS.reset()
-    result = model_estimate(sizing.workload, options, quotas=quotas, cross_region=cross_region,
+    result = model_estimate(sizing.workload, options, quotas=quotas, cross_region=cross_region, rates=rates,
                             resources=Resources(batch_invoke_concurrency=invoke_concurrency))
-    print_estimate(result, sizing)
+    print_estimate(result, sizing, rates_source=rates_source, region=region)
     if json_path is not None:
         document = {"manifest": manifest, "options": options.to_event(), **result.to_dict(),
+                    "rates_source": rates_source, "region": region, "assumptions": assumptions(result, region),
                     "unsized": [vars(item) for item in sorted(sizing.unsized, key=lambda item: item.line)],
                     "unsized_by_code": dict(sizing.unsized_by_code)}
         raised = raise_quota(result)
@@ -287,7 +321,26 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
-def print_estimate(result: Estimate, sizing: Sizing) -> None:
+def assumptions(result: Estimate, region: str = DEFAULT_REGION) -> list[str]:
+    """What the wall time takes for granted that AWS does not publish or the user may know better."""
+    rates = result.rates
+    slow = value_at("batch_dispatch_per_second", "slow")
+    dispatch = next(c for c in result.wall.constraints if c.name == BATCH_DISPATCH)
+    notes = [f"ASSUMED: S3 Batch Operations starts {rates.batch_dispatch_per_second:,.0f} tasks a second "
+             f"(its rate is not published): {format_duration(dispatch.seconds)} for "
+             f"{result.workload.objects:,} tasks; at {slow:,.0f} a second "
+             f"{format_duration(dispatch.seconds * rates.batch_dispatch_per_second / slow)}"]
+    if rates.prefix_partition_seconds:
+        notes.append(f"the destination is fresh: {result.quotas.s3_copy_per_prefix.value:,.0f} writes/s in all for "
+                     f"its first {format_rate('prefix_partition_seconds', rates.prefix_partition_seconds)}, until S3 "
+                     "has partitioned it (--partitioned-destination if it already is)")
+    if not has_high_quotas(region):
+        notes.append(f"{region}: Step Functions quotas lower than us-east-1's (docs/performance.md)")
+    return notes
+
+
+def print_estimate(result: Estimate, sizing: Sizing, *, rates_source: str = "best-supported defaults",
+                   region: str = DEFAULT_REGION) -> None:
     workload, used, wall = result.workload, result.usage, result.wall
     summary = _table("Workload", "", "")
     summary.add_row("objects", f"{workload.objects:,}")
@@ -354,6 +407,9 @@ def print_estimate(result: Estimate, sizing: Sizing) -> None:
                                     cross_region=result.cross_region)
         out.print(f"batch_invoke's {result.resources.batch_invoke_concurrency:,} reserved slots bind (one per object "
                   f"being copied): without the reservation {format_duration(unreserved.wall.seconds)}")
+    elif wall.binding.name == BATCH_DISPATCH:
+        out.print("S3 Batch Operations' own task rate binds, as assumed: split the manifest into several jobs "
+                  "run at once, or calibrate the rate from a real job (tasks succeeded per minute)")
     elif wall.binding.quota:
         out.print(f"{wall.binding.quota} is a hard limit: spread the work (more prefixes, more jobs) instead")
     elif used.longest_object_path == STANDARD_BATCH:
@@ -361,6 +417,9 @@ def print_estimate(result: Estimate, sizing: Sizing) -> None:
                   "or --max-concurrency at least its group count, shortens it")
     elif used.longest_object_path == STANDARD_LAMBDA:
         out.print("the longest object binds: more part groups at once (--max-concurrency) shortens it")
+    out.print(f"rates: {rates_source}")
+    for note in assumptions(result, region):
+        out.print(f"  - {note}")
 
     if sizing.unsized:
         missing = _table(f"Rows not sized ({len(sizing.unsized):,}; left out of the estimate)",

@@ -5,7 +5,8 @@ before its first DescribeExecution (core.polling): :func:`expected_execution_sec
 the critical path of :func:`multipart_timing` at the default :class:`Rates` and
 :class:`Quotas`. The cost and time model (mediasync.model) builds on the same
 functions, so the Lambda and ``mediasync estimate`` never disagree about a copy's
-duration; they live here because the Lambda layer ships core only.
+duration; they live here because the Lambda layer ships core only. The sources and
+ranges of the rates are in mediasync.model.rates, which only the model reads.
 """
 
 from __future__ import annotations
@@ -66,25 +67,39 @@ def shape_of(plan: Plan) -> Shape:
 class Rates:
     """Latencies and throughputs on AWS, same Region.
 
-    None of these could be measured on the development machine (no AWS account; a
-    local S3 server copies at disk speed with loopback latency). They are planning
-    figures, each with its basis in :data:`RATE_BASIS`; calibrate them from a real
-    job's CloudWatch metrics (Lambda Duration of copy_parts per part, ExecutionTime)
-    and pass your own ``Rates``.
+    Each default is the best-supported public figure, cited in
+    :data:`mediasync.model.rates.RATE_BASIS`, with its low and high ends in
+    :data:`mediasync.model.rates.RATE_RANGES` (docs/performance.md shows the headline
+    at both ends). ``mediasync calibrate`` measures the copy figures in your own
+    account and Region and writes a rates file (``mediasync estimate --rates``).
     """
 
-    api_latency: float = 0.02  # one S3 control call: HEAD, Create/Complete, ListParts page, tagging
-    copy_call_latency: float = 0.05  # fixed part of a CopyObject / UploadPartCopy
-    copy_bytes_per_second: float = 100 * MiB  # server-side copy rate of one copy request
+    # Small S3 requests: "median latencies are often in the tens of milliseconds".
+    api_latency: float = 0.03
+    # Fixed part of a CopyObject / UploadPartCopy, apart from the bytes it moves.
+    copy_call_latency: float = 0.2
+    # One server-side copy request, measured: 1 GiB as one part in 15.6 s (awslabs/aws-c-s3#288),
+    # 4 GB CopyObject in 72 s (s3fs-fuse/s3fs-fuse#940).
+    copy_bytes_per_second: float = 70 * MiB
     lambda_overhead: float = 0.03  # Step Functions -> Lambda invoke and handler set-up, warm
     express_state_overhead: float = 0.005  # per state of an EXPRESS execution
     standard_state_overhead: float = 0.05  # per state of a STANDARD execution
-    map_run_start: float = 1.0  # a Distributed Map run starting its first children
+    # MapRunStarted to MapRunSucceeded took over 7 s for 100 do-nothing items (re:Post).
+    map_run_start: float = 7.0
     map_child_start: float = 0.1  # one child execution starting
-    fargate_task_start: float = 60.0  # AWS Batch scheduling + Fargate Spot provisioning + image pull
+    # Batch scheduling (SUBMITTED -> RUNNABLE -> STARTING) plus Fargate Spot provisioning and image pull.
+    fargate_task_start: float = 90.0
     job_start: float = 30.0  # S3 Batch Operations job preparing (reading the manifest) before tasks run
     lambda_timeout: float = 900.0  # batch_invoke's timeout (Lambda maximum)
     invoke_time_margin: float = Settings().invoke_time_margin  # batch_invoke returns this early
+    # A new execution environment (INIT: runtime, boto3 import, clients) for Python on arm64.
+    lambda_cold_start: float = 0.5
+    # CompleteMultipartUpload "could take several minutes": its time grows with the part count.
+    complete_seconds_per_part: float = 0.002
+    # A fresh destination takes 3,500 writes/s in all until S3 has partitioned it (30-60 min).
+    prefix_partition_seconds: float = 1800.0
+    # S3 Batch Operations' own task dispatch rate: not published, an assumption flagged in every estimate.
+    batch_dispatch_per_second: float = 2500.0
 
     def copy_seconds(self, size: int) -> float:
         return self.copy_call_latency + size / self.copy_bytes_per_second
@@ -92,23 +107,6 @@ class Rates:
     @property
     def invoke_window(self) -> float:
         return self.lambda_timeout - self.invoke_time_margin
-
-
-RATE_BASIS = {
-    "api_latency": "assumed: typical same-Region S3 HEAD/metadata call",
-    "copy_call_latency": "assumed: request set-up of a server-side copy",
-    "copy_bytes_per_second": "assumed planning figure; server-side copy speed is not published. "
-                             "AutoMQ/automq#791 reports single large UploadPartCopy calls over 30 s",
-    "lambda_overhead": "assumed: warm Lambda invoke from Step Functions",
-    "express_state_overhead": "assumed",
-    "standard_state_overhead": "assumed",
-    "map_run_start": "assumed",
-    "map_child_start": "assumed",
-    "fargate_task_start": "assumed: Batch scheduling plus Fargate Spot start (image pull included)",
-    "job_start": "assumed: S3 Batch Operations Preparing -> Active for a small manifest",
-    "lambda_timeout": "Lambda maximum timeout (900 s); the SAM template is to give batch_invoke that",
-    "invoke_time_margin": "code: Settings.invoke_time_margin",
-}
 
 
 @dataclass(frozen=True)
@@ -215,10 +213,14 @@ class MultipartTiming:
     width: int  # part groups in flight at once
     group_seconds_total: float  # work summed over groups (compute billed)
     task_seconds: tuple[float, ...]  # each group's billed duration (Batch: one task each)
+    # Cold starts on the critical path: a job's first object finds no warm environment.
+    # Kept apart so that compute is billed one INIT per environment, not per object
+    # (mediasync.model.usage).
+    cold: float = 0.0
 
     @property
     def execution_seconds(self) -> float:
-        return self.create + self.map_seconds + self.complete + self.verify + self.states
+        return self.create + self.map_seconds + self.complete + self.verify + self.states + self.cold
 
 
 def map_width(shape: Shape, options: CopyOptions, quotas: Quotas, resources: Resources) -> int:
@@ -256,16 +258,26 @@ def multipart_timing(shape: Shape, options: CopyOptions, rates: Rates, quotas: Q
     last_wave = full if in_last_wave > 1 else last
     map_seconds = map_start + waves * (child_start + start) + (waves - 1) * full + last_wave
     tasks = (full + start,) * (shape.group_count - 1) + (last + start,)
+    # create_upload, complete_upload and verify_copy, and the first wave of copy_parts.
+    cold_steps = 3 if shape.path == STANDARD_BATCH else 4
     return MultipartTiming(
         create=rates.lambda_overhead + 3 * rates.api_latency,
         map_seconds=map_seconds,
-        complete=rates.lambda_overhead + (math.ceil(shape.part_count / LIST_PARTS_PAGE) + 1) * rates.api_latency,
+        complete=complete_upload_seconds(shape.part_count, rates),
         verify=rates.lambda_overhead + 2 * rates.api_latency,
         states=states,
         width=width,
         group_seconds_total=sum(tasks),
         task_seconds=tasks,
+        cold=cold_steps * rates.lambda_cold_start,
     )
+
+
+def complete_upload_seconds(part_count: int, rates: Rates) -> float:
+    """complete_upload: ListParts pages, then CompleteMultipartUpload, whose own time
+    grows with the parts it stitches together."""
+    return (rates.lambda_overhead + (math.ceil(part_count / LIST_PARTS_PAGE) + 1) * rates.api_latency
+            + part_count * rates.complete_seconds_per_part)
 
 
 def expected_execution_seconds(shape: Shape, options: CopyOptions) -> float:

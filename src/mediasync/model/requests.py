@@ -74,7 +74,7 @@ def describe_polls(execution_seconds: float, expected_seconds: float, rates: Rat
 
 def copy_object_seconds(size: int, rates: Rates) -> float:
     """An EXPRESS CopyObject execution: copy_object and verify_copy Lambdas, its states."""
-    return (2 * rates.lambda_overhead + rates.copy_seconds(size) + rates.api_latency
+    return (2 * (rates.lambda_overhead + rates.lambda_cold_start) + rates.copy_seconds(size) + rates.api_latency
             + len(EXPRESS_COPY_STATES) * rates.express_state_overhead)
 
 

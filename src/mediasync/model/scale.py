@@ -13,7 +13,6 @@ from mediasync.core.timing import (
     PATH_LABELS,
     QUOTA_NAMES,
     QUOTAS_READ,
-    RATE_BASIS,
     STANDARD_BATCH,
     STANDARD_LAMBDA,
     Quotas,
@@ -139,10 +138,11 @@ def reference_markdown() -> str:
     for price in PRICES.values():
         lines.append(f"| {price.unit} | {price.amount:.10f}".rstrip("0") + f" | {price.source} |")
     rates = Rates()
-    lines += ["", "Rates (none measured on AWS; see below):", "", "| rate | value | basis |", "|---|---|---|"]
+    lines += ["", "Rates (the best-supported defaults; their ranges and sources are in the table above):", "",
+              "| rate | value |", "|---|---|"]
     for name, value in asdict(rates).items():
-        shown = f"{value / MiB:,.0f} MiB/s" if name == "copy_bytes_per_second" else f"{value:g} s"
-        lines.append(f"| {name} | {shown} | {RATE_BASIS[name]} |")
+        shown = f"{value / MiB:,.0f} MiB/s" if name == "copy_bytes_per_second" else f"{value:g}"
+        lines.append(f"| {name} | {shown} |")
     lines += ["", "S3 calls per object (a test counts them on real copies):", "",
               "| path | calls |", "|---|---|"]
     per_path = {

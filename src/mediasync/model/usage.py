@@ -103,6 +103,7 @@ def usage(
                 + multipart_sources * inspect_seconds(True, options, rates)) * invocations_each
 
     def longest(seconds: float, what: str, path: str) -> None:
+        seconds += rates.lambda_cold_start  # batch_invoke's own
         if seconds > result.longest_object_seconds:
             result.longest_object_seconds, result.longest_object, result.longest_object_path = seconds, what, path
 
@@ -170,8 +171,23 @@ def usage(
     too_large = workload.paths[TOO_LARGE].objects
     if too_large:  # inspected, then refused
         lambda_use("batch_invoke", too_large, inspect(too_large, mp[TOO_LARGE]), resources.batch_invoke_mb)
+    add_cold_starts(result, rates, resources, quotas)
     if cross_region:
         result.transfer_bytes = workload.bytes - workload.paths[TOO_LARGE].bytes
     return result
+
+
+def add_cold_starts(result: Usage, rates: Rates, resources: Resources, quotas: Quotas) -> None:
+    """One INIT per execution environment, billed since 2025-08-01 (the source is in
+    :data:`mediasync.model.rates.RATE_BASIS`): a function needs about as many
+    environments as it runs at once, at most the account's concurrency, however many
+    times it is invoked. Billed only: spread over the job, INITs hold a negligible
+    share of the concurrency (the critical path counts its own,
+    :attr:`mediasync.core.timing.MultipartTiming.cold`)."""
+    memory = {"batch_invoke": resources.batch_invoke_mb, "copy_object": resources.copy_object_mb,
+              "copy_parts": resources.copy_parts_mb}
+    for function, invocations in result.lambda_invocations.items():
+        seconds = min(invocations, quotas.lambda_concurrency.value) * rates.lambda_cold_start
+        result.lambda_gb_seconds[function] += seconds * memory.get(function, resources.control_mb) / 1024
 
 

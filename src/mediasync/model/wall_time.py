@@ -44,6 +44,21 @@ class WallTime:
         return self.seconds - self.job_start
 
 
+# The constraint S3 Batch Operations' own (unpublished) task rate sets: an assumption, flagged.
+BATCH_DISPATCH = "S3 Batch dispatch (assumed)"
+
+
+def destination_write_seconds(writes: float, prefixes: int, per_prefix: float, partition_seconds: float) -> float:
+    """Seconds to make ``writes`` PUT/COPY/POST requests into a destination of ``prefixes``
+    prefixes. A fresh destination takes ``per_prefix`` a second in all until S3 has
+    partitioned it (``partition_seconds``), then ``per_prefix`` on each prefix; a
+    destination already partitioned (``partition_seconds`` 0) has every prefix from the start."""
+    ramp_writes = per_prefix * partition_seconds
+    if writes <= ramp_writes:
+        return writes / per_prefix
+    return partition_seconds + (writes - ramp_writes) / (per_prefix * prefixes)
+
+
 def lambda_ramp_seconds(work: float, concurrency: float, scale_per_10s: float) -> float:
     """Seconds to run ``work`` Lambda-seconds when concurrency grows by ``scale_per_10s``
     every 10 s up to ``concurrency``: the area under a ramp, then a plateau."""
@@ -89,8 +104,13 @@ def wall_time(workload: Workload, usage_: Usage, quotas: Quotas = Quotas(), rate
         Constraint("Lambda concurrency", lambda_ramp_seconds(lambda_seconds, concurrency, scale),
                    f"{lambda_seconds:,.0f} Lambda-seconds over {concurrency:,.0f} concurrent"
                    + (" unreserved" if reserved else ""), "lambda_concurrency"),
-        Constraint("S3 COPY/PUT rate per prefix", copy_calls / (quotas.s3_copy_per_prefix.value * prefixes),
-                   f"{copy_calls:,} requests over {prefixes:,} prefixes", "s3_copy_per_prefix"),
+        Constraint("S3 COPY/PUT rate per prefix",
+                   destination_write_seconds(copy_calls, prefixes, quotas.s3_copy_per_prefix.value,
+                                             rates.prefix_partition_seconds),
+                   f"{copy_calls:,} requests over {prefixes:,} prefixes"
+                   + (f", the first {rates.prefix_partition_seconds / 60:,.0f} min at "
+                      f"{quotas.s3_copy_per_prefix.value:,.0f}/s in all (fresh destination)"
+                      if rates.prefix_partition_seconds else ""), "s3_copy_per_prefix"),
         Constraint("S3 GET/HEAD rate per prefix", read_calls / (quotas.s3_read_per_prefix.value * prefixes),
                    f"{read_calls:,} requests over {prefixes:,} prefixes", "s3_read_per_prefix"),
         Constraint("EXPRESS starts", _rate_seconds(usage_.express_executions, quotas.express_starts_per_second),
@@ -115,6 +135,9 @@ def wall_time(workload: Workload, usage_: Usage, quotas: Quotas = Quotas(), rate
                    "fargate_spot_vcpus"),
         Constraint("Fargate launches", _rate_seconds(usage_.batch_jobs, quotas.fargate_launches_per_second),
                    f"{usage_.batch_jobs:,} tasks", "fargate_launches_per_second"),
+        Constraint(BATCH_DISPATCH, workload.objects / rates.batch_dispatch_per_second,
+                   f"{workload.objects:,} tasks at an assumed {rates.batch_dispatch_per_second:,.0f} a second "
+                   "(S3 Batch Operations does not publish its rate)"),
     ]
     constraints.sort(key=lambda item: item.seconds, reverse=True)
     job_start = rates.job_start if workload.objects else 0.0
