@@ -228,8 +228,9 @@ def test_model_counts_the_s3_calls_and_invocations_a_real_copy_makes(runtime, s3
     options = CopyOptions(**{**OPTIONS.__dict__, "worker": worker})
     workload = tally([spec], options)
     assert workload.paths[kind].objects == 1
-    used = usage(workload, options)
-    assert dict(calls) == dict(used.requests)
+    # moto's CompleteMultipartUpload answer carries no checksum: those copies are read back.
+    used = usage(workload, options, copy_answers_prove=kind == COPY_OBJECT)
+    assert dict(calls) == +Counter(used.requests)
     invoked = {name: count for name, count in runtime.invocations.items() if name != "worker"}
     assert invoked == dict(used.lambda_invocations)
     assert runtime.invocations.get("worker", 0) == used.batch_jobs

@@ -23,16 +23,19 @@ def inspect_requests(multipart_source: bool, skip_existing: bool) -> Counter:
     return Counter({"HeadObject": 1 + 2 * int(multipart_source) + int(skip_existing)})
 
 
-def copy_object_requests() -> Counter:
-    """copy_object + verify_copy: CopyObject, then one HEAD of the destination."""
-    return Counter({"CopyObject": 1, "HeadObject": 1})
+def copy_object_requests(answer_proves: bool = True) -> Counter:
+    """copy_object + verify_copy: CopyObject, then one HEAD of the destination unless the
+    copy's answer proved it (``--verify auto``: on AWS every object written since
+    December 2024 has a checksum, so CopyObjectResult carries the copy's)."""
+    return Counter({"CopyObject": 1, "HeadObject": 0 if answer_proves else 1})
 
 
-def multipart_requests(part_count: int) -> Counter:
+def multipart_requests(part_count: int, answer_proves: bool = True) -> Counter:
     """create_upload + copy_parts + complete_upload + verify_copy, for one multipart copy."""
     return Counter({
-        # create_upload: HEAD IfMatch for the content headers; verify: HEAD and HEAD PartNumber=1.
-        "HeadObject": 3,
+        # create_upload: HEAD IfMatch for the content headers; verify: HEAD and HEAD
+        # PartNumber=1, unless CompleteMultipartUpload's answer (its checksum) proved it.
+        "HeadObject": 1 if answer_proves else 3,
         "GetObjectTagging": 1,
         "CreateMultipartUpload": 1,
         "UploadPartCopy": part_count,

@@ -83,7 +83,11 @@ def usage(
     quotas: Quotas = Quotas(),
     *,
     cross_region: bool = False,
+    copy_answers_prove: bool = True,
 ) -> Usage:
+    """``copy_answers_prove``: whether S3's answers to the copies carry checksums that
+    prove them (AWS for objects with checksums; not moto's CompleteMultipartUpload),
+    so Verify reads nothing back."""
     result = Usage()
     result.s3_batch_tasks = workload.objects
     mp = workload.multipart_sources_by_path
@@ -114,7 +118,7 @@ def usage(
         copy_total = n * (rates.copy_call_latency + rates.lambda_overhead) + small.bytes / rates.copy_bytes_per_second
         verify_total = n * (rates.lambda_overhead + rates.api_latency)
         express_total = copy_total + verify_total + n * len(EXPRESS_COPY_STATES) * rates.express_state_overhead
-        result.requests.update({name: calls * n for name, calls in copy_object_requests().items()})
+        result.requests.update({name: calls * n for name, calls in copy_object_requests(copy_answers_prove).items()})
         lambda_use("copy_object", n, copy_total, resources.copy_object_mb)
         lambda_use("verify_copy", n, verify_total, resources.control_mb)
         lambda_use("batch_invoke", n, inspect(n, mp[COPY_OBJECT]) + express_total, resources.batch_invoke_mb)
@@ -128,7 +132,8 @@ def usage(
     # Multipart copies, shape by shape.
     for shape, count in workload.shapes.items():
         timing = multipart_timing(shape, options, rates, quotas, resources)
-        result.requests.update({name: calls * count for name, calls in multipart_requests(shape.part_count).items()})
+        requests = multipart_requests(shape.part_count, copy_answers_prove)
+        result.requests.update({name: calls * count for name, calls in requests.items()})
         lambda_use("create_upload", count, count * timing.create, resources.control_mb)
         lambda_use("complete_upload", count, count * timing.complete, resources.control_mb)
         lambda_use("verify_copy", count, count * timing.verify, resources.control_mb)
