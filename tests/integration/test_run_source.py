@@ -64,3 +64,38 @@ def test_run_says_what_to_copy_is_missing_or_wrong(tmp_path, args, message):
     result = CliRunner().invoke(main, ["run", "--destination-bucket", "archive", *args])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("server", ["moto_server", "seaweedfs"])
+def test_a_first_run_asks_two_requests_per_small_object_and_a_resumed_one_copies_nothing(request, server, tmp_path):
+    """One listing of the destination tells the absent objects, which are copied without
+    a HeadObject there first; S3's answer to each CopyObject proves it (moto: its checksum,
+    SeaweedFS: its MD5 ETag), so nothing is read back. A resumed run copies nothing."""
+    from tests.faults.proxy import FaultProxy, FaultRules
+
+    s3_server = request.getfixturevalue(server)
+    s3 = s3_server.client()
+    s3.create_bucket(Bucket="two-src")
+    s3.create_bucket(Bucket="two-dst")
+    count = 12
+    for n in range(count):
+        s3.put_object(Bucket="two-src", Key=f"clips/{n:02d}.mp4", Body=b"x" * (1000 + n))
+
+    def run(report):
+        with FaultProxy(s3_server.endpoint_url, FaultRules()) as proxy:
+            result = subprocess.run(
+                [sys.executable, "-m", "mediasync.cli", "run", "--source", "s3://two-src/clips/",
+                 "--destination-bucket", "two-dst", "--endpoint-url", proxy.endpoint_url, "--report", str(report)],
+                env=cli_env(s3_server), capture_output=True, text=True, timeout=600,
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+            return dict(proxy.forwarded)
+
+    first = run(tmp_path / "first.csv")
+    per_object = {name: calls for name, calls in first.items() if name in ("HeadObject", "CopyObject")}
+    assert per_object == {"HeadObject": count, "CopyObject": count}, first
+    assert_invariants(s3, tmp_path / "first.manifest.csv", tmp_path / "first.csv", "two-dst")
+    second = run(tmp_path / "second.csv")
+    assert second.get("CopyObject", 0) == 0, second
+    rows = assert_invariants(s3, tmp_path / "second.manifest.csv", tmp_path / "second.csv", "two-dst")
+    assert all("not copied again" in row["ResultMessage"] for row in rows)

@@ -32,7 +32,8 @@ def count_rows(manifest: str | Path) -> int:
     return sum(1 for _ in read_manifest(manifest))
 
 
-def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int) -> int:
+def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int, *,
+            listed_destination: frozenset[str] | None = None) -> int:
     from mediasync.local.runner import JobRequest, run_job
 
     try:
@@ -57,7 +58,8 @@ def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, c
             progress.update(task, advance=1, detail=f"{format_size(copied)} copied, {failed} failed")
 
         try:
-            summary = run_job(runtime, read_manifest(manifest), JobRequest(options, report, concurrency), on_row)
+            summary = run_job(runtime, read_manifest(manifest), JobRequest(options, report, concurrency), on_row,
+                              listed_destination=listed_destination)
         except ManifestError as err:
             console.print(f"[red]error:[/red] {escape(str(err))}")
             return EXIT_USAGE

@@ -67,8 +67,11 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     options = options_for(destination_bucket, option_values)
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
+    listed_destination = None
     if manifest is None:
         manifest = _manifest_of_source(str(source), endpoint_url, report, requester_pays=options.requester_pays)
+        if options.skip_existing:
+            listed_destination = _list_destination(str(source), endpoint_url, options)
     in_s3 = is_s3_url(manifest)
     if in_s3 and not is_inventory_manifest(manifest):
         fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
@@ -83,7 +86,7 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
         if in_s3:
             _probe_or_exit(manifest)
         _abort_interrupted_uploads(manifest, options, started)
-        code = run_job(runtime, manifest, options, report, concurrency)
+        code = run_job(runtime, manifest, options, report, concurrency, listed_destination=listed_destination)
     sys.exit(code)
 
 
@@ -100,6 +103,28 @@ def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, *, 
     manifest = str(report.with_name(report.stem + ".manifest.csv"))
     list_into_manifest(use_s3_endpoint(endpoint_url), bucket, prefix, manifest, requester_pays=requester_pays)
     return manifest
+
+
+def _list_destination(source: str, endpoint_url: str | None, options: CopyOptions) -> frozenset[str] | None:
+    """The destination keys where ``--source`` maps, in one listing (as `aws s3 sync` and
+    rclone list both sides): a key absent there is copied without a HeadObject first.
+    None when the destination cannot be listed; every object is then checked alone."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from mediasync.manifests.listing import list_bucket
+
+    _, prefix = split_s3_url(source, key_required=False)
+    strip = options.strip_prefix
+    mapped = prefix[len(strip):] if prefix.startswith(strip) else ""
+    keys: set[str] = set()
+    try:
+        list_bucket(use_s3_endpoint(endpoint_url), options.destination_bucket, options.destination_prefix + mapped,
+                    emit=lambda item: keys.add(item.key))
+    except (ClientError, BotoCoreError) as err:
+        console.print(f"[yellow]note:[/yellow] could not list the destination, so each object is checked "
+                      f"there before its copy: {escape(str(err))}")
+        return None
+    return frozenset(keys)
 
 
 @contextlib.contextmanager

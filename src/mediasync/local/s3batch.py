@@ -45,6 +45,15 @@ class JobSummary:
     def seconds(self) -> float:
         return (self.finished or time.time()) - self.started
 
+    def merged(self, later: "JobSummary") -> "JobSummary":
+        """This job and one run after it, as one."""
+        codes = dict(self.failures_by_code)
+        for code, count in later.failures_by_code.items():
+            codes[code] = codes.get(code, 0) + count
+        return JobSummary(self.job_id, self.tasks + later.tasks, self.succeeded + later.succeeded,
+                          self.failed + later.failed, self.bytes_copied + later.bytes_copied, self.started,
+                          later.finished, codes)
+
     def add(self, row: ReportRow) -> None:
         self.tasks += 1
         if row.status == "succeeded":
