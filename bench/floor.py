@@ -4,8 +4,10 @@
 
 ``--requests copy`` makes one CopyObject per object, as s5cmd and rclone do: what
 Python and boto3 alone cost against the same server. ``--requests shape`` makes the
-requests MediaSync makes per object, in its order: batch_invoke's inspection and
-skip-existing check, then the state machine's copy and Verify. It calls MediaSync's
+requests MediaSync makes per object, in its order: `run --source`'s listing of the
+destination, batch_invoke's inspection and (for keys listed there) skip-existing
+check, then the state machine's copy and Verify (read back only where S3's answer to
+the copy does not prove it). It calls MediaSync's
 own S3 functions, so the requests cannot drift from MediaSync's, but without S3 Batch,
 Step Functions, the handlers or the local runtime. The gap between the two rows is
 the cost of the requests; the gap to MediaSync's row is the cost of its engine.
@@ -17,18 +19,20 @@ Exits 1, naming the objects, when any copy or its check fails.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from mediasync.core.copy import complete_upload, copy_part_group, copy_single, create_upload
 from mediasync.core.plan import MAX_SINGLE_COPY, plan_copy
 from mediasync.core.settings import CopyOptions
 from mediasync.core.source import ObjectRef, etag_part_count, inspect_source, quoted_etag
-from mediasync.core.verify import already_copied, check_copy
+from mediasync.core.verify import already_copied, check_copy, proof_from_response
 
 # Per object: "copied" or "skipped" (the destination already held it); anything else raises.
 Copier = Callable[[Any, str, dict[str, Any], ObjectRef], str]
@@ -57,11 +61,16 @@ def copy_request(s3: Any, bucket: str, item: dict[str, Any], dest: ObjectRef) ->
     return "copied"
 
 
-def mediasync_requests(s3: Any, bucket: str, item: dict[str, Any], dest: ObjectRef) -> str:
-    """batch.TaskRunner._run, then the state machine's tasks (steps.py), called in line."""
+def mediasync_requests(s3: Any, bucket: str, item: dict[str, Any], dest: ObjectRef,
+                       present: frozenset[str] | None = None) -> str:
+    """batch.TaskRunner._run, then the state machine's tasks (steps.py), called in line.
+
+    ``present``: the destination keys one listing found, as `run --source` lists them;
+    a key absent there is copied without the skip-existing check."""
     options = CopyOptions(destination_bucket=dest.bucket)
     source = inspect_source(s3, ObjectRef(bucket, item["Key"]))
-    if options.skip_existing and already_copied(s3, source, dest):
+    checks_destination = options.skip_existing and (present is None or dest.key in present)
+    if checks_destination and already_copied(s3, source, dest):
         return "skipped"
     plan = plan_copy(source.size, options, **source.plan_args())
     if plan.route == "single":
@@ -78,8 +87,9 @@ def mediasync_requests(s3: Any, bucket: str, item: dict[str, Any], dest: ObjectR
         result = complete_upload(s3, dest, upload_id, plan.layout, checksum_algorithm=plan.checksum_algorithm,
                                  source=source if plan.reuses_source_layout else None)
     copied = result.to_state()
-    check_copy(s3, source, ObjectRef(dest.bucket, dest.key, copied["version_id"]), plan,
-               etag=copied["etag"], expected_etag=copied["expected_etag"])
+    if proof_from_response(source, plan, copied) is None:
+        check_copy(s3, source, ObjectRef(dest.bucket, dest.key, copied["version_id"]), plan,
+                   etag=copied["etag"], expected_etag=copied["expected_etag"])
     return "copied"
 
 
@@ -117,8 +127,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="objects copied at once [default: 32]")
     args = parser.parse_args(argv)
     s3 = make_client(args.endpoint_url, args.concurrency)
+    copier = COPIERS[args.requests]
+    if copier is mediasync_requests:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=args.destination_bucket,
+                                                             Prefix=args.destination_prefix)
+        try:
+            present = frozenset(item["Key"] for page in pages for item in page.get("Contents", []))
+        except ClientError:
+            present = None  # as `run`: every object is then checked alone (and fails alone)
+        copier = functools.partial(mediasync_requests, present=present)
     counts, problems = copy_bucket(s3, args.source_bucket, args.destination_bucket, args.destination_prefix,
-                                   COPIERS[args.requests], args.concurrency)
+                                   copier, args.concurrency)
     print(f"{counts['listed']} objects listed, {counts['copied']} copied, {counts['skipped']} already there, "
           f"{len(problems)} failed")
     for problem in problems[:10]:

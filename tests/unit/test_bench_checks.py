@@ -124,12 +124,17 @@ def test_the_shape_reference_makes_mediasyncs_requests_in_its_order(s3):
     assert calls == [
         ("HeadObject", SMALL.bucket, ""),  # inspect the source
         ("HeadObject", "dst", ""),  # skip-existing
-        ("CopyObject", "dst", "CopySourceIfMatch"),
-        ("HeadObject", "dst", ""),  # Verify
+        ("CopyObject", "dst", "CopySourceIfMatch"),  # its answer's checksum proves it: no Verify HEAD
     ]
     calls.clear()
     assert floor.mediasync_requests(s3, SMALL.bucket, {"Key": small_key, "Size": item["ContentLength"]}, dest) == "skipped"
     assert calls == [("HeadObject", SMALL.bucket, ""), ("HeadObject", "dst", "")]
+    calls.clear()
+    # `run --source` listed the destination and did not find the key: no skip-existing HEAD.
+    other = floor.ObjectRef("dst", "again/" + small_key)
+    item_of = {"Key": small_key, "Size": item["ContentLength"]}
+    assert floor.mediasync_requests(s3, SMALL.bucket, item_of, other, present=frozenset()) == "copied"
+    assert calls == [("HeadObject", SMALL.bucket, ""), ("CopyObject", "dst", "CopySourceIfMatch")]
 
 
 def test_the_shape_reference_copies_a_multipart_source_part_by_part_like_mediasync(s3):
