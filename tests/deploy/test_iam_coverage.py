@@ -282,7 +282,9 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
         "src-vanishing/vanishing.mov": "PermanentFailure",
     }
     for task, (key, result_code) in enumerate(expected.items()):
-        arguments = {**ARGS, "worker": "batch" if key == "on-batch.mov" else "lambda"}
+        arguments = {**ARGS, "worker": "batch" if key == "on-batch.mov" else "lambda",
+                     # The copy's answer would prove it: read back, to find the object changed since.
+                     "verify": "readback" if key == "corrupt.txt" else "auto"}
         bucket, key = key.split("/", 1) if "/" in key else ("src", key)
         result = runtime.invoke("batch_invoke", batch_event("job-iam", f"t{task}", bucket, key, user_arguments=arguments))
         assert result["results"][0]["resultCode"] == result_code, result
