@@ -39,16 +39,17 @@ def _same_attributes(head: dict[str, Any], source: SourceObject) -> list[str]:
     return problems
 
 
-def _checksum_proof(head: dict[str, Any], source: SourceObject) -> tuple[Verification | None, list[str]]:
+def _checksum_proof(
+    ours: Checksum | None, source: SourceObject, where: str = ""
+) -> tuple[Verification | None, list[str]]:
     """An S3 additional checksum of the same algorithm and type on both sides: content
-    proof that holds under any encryption."""
-    theirs, ours = source.checksum, Checksum.from_response(head)
-    if theirs is None or not theirs.comparable(ours):
+    proof that holds under any encryption. ``where`` says where the copy's was read."""
+    theirs = source.checksum
+    if ours is None or theirs is None or not theirs.comparable(ours):
         return None, []
-    assert ours is not None
     if ours.value != theirs.value:
-        return None, [f"{ours.describe()} checksum {ours.value} != source {theirs.value}"]
-    return Verification(f"checksum-{ours.algorithm}", f"{ours.describe()} checksum equals the source's"), []
+        return None, [f"{ours.describe()} checksum{where} {ours.value} != source {theirs.value}"]
+    return Verification(f"checksum-{ours.algorithm}", f"{ours.describe()} checksum{where} equals the source's"), []
 
 
 def check_copy(
@@ -73,7 +74,7 @@ def check_copy(
     problems = _same_attributes(head, source)
     if head["ETag"] != etag:
         problems.append(f"ETag {head['ETag']} != the one the copy returned, {etag}")
-    proof, mismatch = _checksum_proof(head, source)
+    proof, mismatch = _checksum_proof(Checksum.from_response(head), source)
     problems += mismatch
     md5_etags = source.etag_is_md5 and etag_is_md5(head)
 
@@ -116,14 +117,11 @@ def proof_from_response(source: SourceObject, plan: Plan, copied: dict[str, Any]
     if plan.route == "multipart" and etag_part_count(etag) != plan.part_count:
         return None
     state = copied.get("checksum")
-    theirs, ours = source.checksum, Checksum(**state) if state else None
-    if theirs is not None and theirs.comparable(ours):
-        assert ours is not None
-        if ours.value != theirs.value:
-            raise VerificationFailed(
-                f"the copy's answer shows {ours.describe()} checksum {ours.value} != source {theirs.value}")
-        return Verification(f"checksum-{ours.algorithm}",
-                            f"{ours.describe()} checksum in S3's answer to the copy equals the source's")
+    proof, mismatch = _checksum_proof(Checksum(**state) if state else None, source, " in S3's answer to the copy")
+    if mismatch:
+        raise VerificationFailed("; ".join(mismatch))
+    if proof is not None:
+        return proof
     md5_etags = source.etag_is_md5 and etag_is_md5({"ServerSideEncryption": copied.get("encryption")})
     if plan.route == "single" and not source.multipart and md5_etags and etag == source.etag:
         return Verification("etag", "ETag in S3's answer to the copy equals the source's")
@@ -179,7 +177,7 @@ def already_copied(s3: Any, source: SourceObject, dest: ObjectRef) -> Verificati
         return None
     if _same_attributes(head, source):
         return None
-    proof, mismatch = _checksum_proof(head, source)
+    proof, mismatch = _checksum_proof(Checksum.from_response(head), source)
     if mismatch:
         return None
     if proof is not None:
