@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
@@ -243,10 +244,12 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
         # with the part's ETag (and so fails an IfMatch on the object's ETag);
         # AWS and SeaweedFS with the object's.
         part_size = _part_length(s3, ref, 1, payer)
+        # GetObjectAttributes serves both questions below: asked at most once.
+        read_parts = functools.cache(lambda: object_parts(s3, ref, part_count, payer))
         if checksum and checksum.type == "COMPOSITE":
-            parts = object_parts(s3, ref, part_count, payer)
+            parts = read_parts()
             part_checksums = parts is not None and all(part.get(f"Checksum{checksum.algorithm}") for part in parts)
-        sizes = _uneven_part_sizes(s3, ref, size, part_count, part_size, payer)
+        sizes = _uneven_part_sizes(s3, ref, size, part_count, part_size, payer, read_parts)
         if sizes == []:
             layout_unknown = True
         elif sizes:
@@ -281,7 +284,8 @@ def _part_length(s3: Any, ref: ObjectRef, part_number: int, payer: dict[str, str
 
 
 def _uneven_part_sizes(
-    s3: Any, ref: ObjectRef, size: int, part_count: int, first: int, payer: dict[str, str]
+    s3: Any, ref: ObjectRef, size: int, part_count: int, first: int, payer: dict[str, str],
+    read_parts: Callable[[], list[dict[str, Any]] | None],
 ) -> list[int] | None:
     """Every part's size when they are not all ``first`` bytes (but the last); None when
     they are; [] when they could not be read.
@@ -294,7 +298,7 @@ def _uneven_part_sizes(
     if layout_fits(size, first, part_count):
         if _part_length(s3, ref, part_count, payer) == size - (part_count - 1) * first:
             return None
-    parts = object_parts(s3, ref, part_count, payer)
+    parts = read_parts()
     sizes = [part["Size"] for part in parts] if parts and all("Size" in part for part in parts) else None
     if sizes is None and part_count <= MAX_PART_HEADS:
         with ThreadPoolExecutor(max_workers=8) as pool:
