@@ -29,15 +29,24 @@ def s3(runtime):
 
 def put_multipart(s3: Any, bucket: str, key: str, size: int, part_size: int, **extra: Any) -> str:
     """Upload ``size`` random bytes in parts of ``part_size``; returns the ETag."""
-    body = os.urandom(size)
+    sizes = [min(part_size, size - start) for start in range(0, size, part_size)]
+    return put_parts(s3, bucket, key, sizes, **extra)[0]
+
+
+def put_parts(s3: Any, bucket: str, key: str, sizes: list[int], **extra: Any) -> tuple[str, bytes]:
+    """Upload random bytes in parts of these ``sizes`` (S3 does not require them equal);
+    returns the ETag and the bytes."""
+    body = os.urandom(sum(sizes))
     upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **extra)["UploadId"]
-    parts = [
-        {"PartNumber": n, "ETag": s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=n,
-                                                  Body=body[start:start + part_size])["ETag"]}
-        for n, start in enumerate(range(0, size, part_size), 1)
-    ]
-    return s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload,
+    parts, start = [], 0
+    for number, size in enumerate(sizes, 1):
+        etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number,
+                              Body=body[start:start + size])["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag})
+        start += size
+    etag = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload,
                                         MultipartUpload={"Parts": parts})["ETag"]
+    return etag, body
 
 
 def md5_of(s3: Any, bucket: str, key: str, **extra: Any) -> str:

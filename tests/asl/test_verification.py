@@ -11,22 +11,10 @@ import pytest
 from mediasync.core import clients
 from mediasync.core.settings import MiB
 from tests.asl.test_per_object_failures import ARGS, code_of, run_task
+from tests.conftest import put_parts
 from tests.faults.aws_rules import bare_head_errors, refuse_heads_without_customer_key
 
 UNEVEN = [8 * MiB, 5 * MiB, 8 * MiB, 3 * MiB]
-
-
-def put_parts(s3, key, sizes, **extra):
-    body = os.urandom(sum(sizes))
-    upload = s3.create_multipart_upload(Bucket="src", Key=key, **extra)["UploadId"]
-    parts, start = [], 0
-    for number, size in enumerate(sizes, 1):
-        etag = s3.upload_part(Bucket="src", Key=key, UploadId=upload, PartNumber=number,
-                              Body=body[start:start + size])["ETag"]
-        parts.append({"PartNumber": number, "ETag": etag})
-        start += size
-    return s3.complete_multipart_upload(Bucket="src", Key=key, UploadId=upload,
-                                        MultipartUpload={"Parts": parts})["ETag"], body
 
 
 def dest_part_sizes(s3, key, count):
@@ -35,7 +23,7 @@ def dest_part_sizes(s3, key, count):
 
 @pytest.mark.parametrize("args", [{}, {"multipartThreshold": str(64 * MiB)}], ids=["standard", "express"])
 def test_a_source_with_uneven_parts_is_copied_with_its_exact_layout(runtime, buckets, args):
-    etag, body = put_parts(buckets, "uneven.mov", UNEVEN)
+    etag, body = put_parts(buckets, "src", "uneven.mov", UNEVEN)
     result = run_task(runtime, "uneven.mov", args={**ARGS, **args})
     assert result["resultCode"] == "Succeeded", result
     assert "under S3's 5 MiB" not in result["resultString"]

@@ -42,7 +42,7 @@ from mediasync.stack.permissions import (
     WORKER_JOB_ROLE,
     WORKER_QUEUE_AND_DEFINITION,
 )
-from tests.conftest import batch_event, put_multipart
+from tests.conftest import batch_event, put_multipart, put_parts
 from tests.deploy.conftest import ROOT, as_list, asl_states, load_asl, of_type, references, statements
 from tests.faults.aws_rules import bare_head_errors
 
@@ -244,7 +244,7 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
         put_multipart(s3, "src", key, 12 * MiB, 5 * MiB)
     # Parts of 6, 5 and 2 MiB: the layout is read part by part (moto has no ObjectParts).
     for key in ("broken.mov", "uneven.mov"):
-        _put_parts(s3, "src", key, [6 * MiB, 5 * MiB, 2 * MiB])
+        put_parts(s3, "src", key, [6 * MiB, 5 * MiB, 2 * MiB])
     s3.create_bucket(Bucket="src-vanishing")
     put_multipart(s3, "src-vanishing", "vanishing.mov", 12 * MiB, 5 * MiB)
 
@@ -312,13 +312,6 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
         assert status == expected_status
 
     _complete_a_composite_copy_without_listed_checksums(runtime, s3)
-
-
-def _put_parts(s3: Any, bucket: str, key: str, sizes: list[int]) -> None:
-    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
-    parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=n,
-                                                      Body=b"x" * size)["ETag"]} for n, size in enumerate(sizes, 1)]
-    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
 
 
 def _complete_a_composite_copy_without_listed_checksums(runtime: LocalRuntime, s3: Any) -> None:
