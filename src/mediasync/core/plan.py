@@ -127,8 +127,10 @@ def plan_layout(
     elif source_part_size and source_part_count and layout_fits(size, source_part_size, source_part_count):
         return PartLayout(size, source_part_size, source_part_count), True
     chosen = min(max(part_size, MIN_PART_SIZE), MAX_PART_SIZE)
-    smallest_that_fits = math.ceil(math.ceil(size / MAX_PARTS) / MiB) * MiB
-    chosen = max(chosen, smallest_that_fits)
+    if math.ceil(size / chosen) > MAX_PARTS:
+        # Grown to the smallest whole MiB that fits; never when the asked size fits already
+        # (a 39,845,889-byte part fits 398,458,880,001 bytes in 10,000 parts; 38 MiB does not).
+        chosen = math.ceil(math.ceil(size / MAX_PARTS) / MiB) * MiB
     count = max(1, math.ceil(size / chosen))
     return PartLayout(size, chosen, count), False
 
