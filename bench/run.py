@@ -1,6 +1,6 @@
 """MediaSync against s5cmd, rclone and aws cli, bucket to bucket on one local SeaweedFS.
 
-    .venv/bin/python bench/run.py            # 1 GiB multipart object and 2,000 x 64 KiB, median of 3
+    .venv/bin/python bench/run.py            # 1 GiB multipart, 2,000 x 64 KiB, and those resumed; median of 3
     .venv/bin/python bench/run.py --quick    # 256 MiB and 300 objects, one run each
 
 Starts SeaweedFS on free loopback ports, seeds the workloads once, then for each
@@ -57,7 +57,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes and one run: a check that it all works")
     parser.add_argument("--runs", type=int, default=None, help="runs per tool and workload (default 3, 1 with --quick)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
-    parser.add_argument("--workloads", default="large,small", help="comma-separated subset of large,small")
+    parser.add_argument("--workloads", default="large,small,resumed", help="comma-separated subset of large,small,resumed")
     parser.add_argument("--output-dir", type=Path, default=Path(__file__).resolve().parent / "results",
                         help="where results.json and results.md go [default: bench/results]")
     parser.add_argument("--data-dir", type=Path, default=None, help="SeaweedFS data directory [default: a temporary one]")
@@ -88,14 +88,18 @@ def main(argv: list[str]) -> int:
             s3 = server.client(max_pool_connections=32)
             env = clean_env(server.access_key, server.secret_key, Path(scratch))
             s3.create_bucket(Bucket=DESTINATION_BUCKET)
-            facts = {}
+            facts: dict[str, dict] = {}
+            seeded: dict[str, dict] = {}  # by bucket: the resumed workload reuses the small one's
             for workload in chosen:
-                started = time.perf_counter()
-                with console.status(f"seeding {workload.describe()}"):
-                    seed(s3, workload)
-                    facts[workload.name] = source_facts(s3, workload)
-                console.print(f"seeded {workload.describe()} in {time.perf_counter() - started:.1f} s")
-            all_runs = [Runs(workload, tool.name, tool.is_peer, tool.reference) for workload in chosen for tool in tools]
+                if workload.bucket not in seeded:
+                    started = time.perf_counter()
+                    with console.status(f"seeding {workload.describe()}"):
+                        seed(s3, workload)
+                        seeded[workload.bucket] = source_facts(s3, workload)
+                    console.print(f"seeded {workload.describe()} in {time.perf_counter() - started:.1f} s")
+                facts[workload.name] = seeded[workload.bucket]
+            all_runs = [Runs(workload, tool.name, tool.is_peer, tool.reference) for workload in chosen for tool in tools
+                        if tool.resume or not workload.resumed]
             for round_number in range(1, args.runs + 1):
                 for workload in chosen:
                     # Each round starts with another tool, so none always runs first
@@ -129,9 +133,20 @@ def run_one(runs: Runs, round_number: int, endpoint_url: str, server_pid: int,
     time.sleep(SETTLE_SECONDS)
     job = CopyJob(endpoint_url, runs.workload.bucket, DESTINATION_BUCKET, prefix, workdir)
     usage = Usage()
+    tool = TOOLS[runs.tool]
     with console.status(f"round {round_number}: {runs.tool} on {runs.workload.describe()}"):
+        commands = tool.commands(job)
+        if runs.workload.resumed and tool.resume:
+            # The copy the resume starts from is not timed.
+            for command in commands:
+                step = run_measured(command, env=env, log=workdir / "output.log")
+                if step.exit_code:
+                    usage = usage.then(step)
+                    break
+            commands = [] if usage.exit_code else tool.resume(job)
+            time.sleep(SETTLE_SECONDS)
         server_cpu = tree_cpu_seconds(server_pid)
-        for command in TOOLS[runs.tool].commands(job):
+        for command in commands:
             step = run_measured(command, env=env, log=workdir / "output.log")
             usage = usage.then(step)
             if step.exit_code:
@@ -145,7 +160,7 @@ def run_one(runs: Runs, round_number: int, endpoint_url: str, server_pid: int,
     if usage.exit_code:
         tail = (workdir / "output.log").read_text(errors="replace").splitlines()[-5:]
         status += f" (exit {usage.exit_code}: {' | '.join(tail)})"
-    console.print(f"round {round_number} {runs.workload.name:5} {runs.tool:9} {usage.seconds:7.2f} s "
+    console.print(f"round {round_number} {runs.workload.name:7} {runs.tool:9} {usage.seconds:7.2f} s "
                   f"cpu {usage.cpu_seconds:6.2f} s  server cpu {usage.server_cpu_seconds:6.2f} s  rss {usage.peak_rss / 2**20:6.0f} MiB  {status}")
 
 

@@ -32,6 +32,8 @@ class Tool:
     commands: Callable[[CopyJob], list[list[str]]]
     is_peer: bool = True
     reference: str = ""  # what a reference row stands for; references are never peers
+    # Run again on a destination that holds every object already: its way to resume.
+    resume: Callable[[CopyJob], list[list[str]]] | None = None
 
 
 def clean_env(access_key: str, secret_key: str, workdir: Path) -> dict[str, str]:
@@ -66,8 +68,8 @@ def _mediasync(job: CopyJob) -> list[list[str]]:
     return [[str(BIN / "mediasync"), "run", "--source", f"s3://{job.source_bucket}/", *destination]]
 
 
-def _s5cmd(job: CopyJob) -> list[list[str]]:
-    return [[str(BIN / "s5cmd"), "--endpoint-url", job.endpoint_url, "cp",
+def _s5cmd(job: CopyJob, command: str = "cp") -> list[list[str]]:
+    return [[str(BIN / "s5cmd"), "--endpoint-url", job.endpoint_url, command,
              f"s3://{job.source_bucket}/*", f"s3://{job.destination_bucket}/{job.destination_prefix}"]]
 
 
@@ -77,8 +79,8 @@ def _rclone(job: CopyJob) -> list[list[str]]:
              "--s3-endpoint", job.endpoint_url]]
 
 
-def _aws(job: CopyJob) -> list[list[str]]:
-    return [[str(BIN / "aws"), "--endpoint-url", job.endpoint_url, "s3", "cp", "--recursive", "--only-show-errors",
+def _aws(job: CopyJob, command: tuple[str, ...] = ("cp", "--recursive")) -> list[list[str]]:
+    return [[str(BIN / "aws"), "--endpoint-url", job.endpoint_url, "s3", *command, "--only-show-errors",
              f"s3://{job.source_bucket}/", f"s3://{job.destination_bucket}/{job.destination_prefix}"]]
 
 
@@ -100,10 +102,12 @@ def _floor(requests: str) -> Callable[[CopyJob], list[list[str]]]:
 
 
 TOOLS = {
-    "mediasync": Tool("mediasync", _mediasync, is_peer=False),
-    "s5cmd": Tool("s5cmd", _s5cmd),
-    "rclone": Tool("rclone", _rclone),
-    "aws-cli": Tool("aws-cli", _aws),
+    # A resumed job is the same command for MediaSync and rclone (both skip what is there);
+    # s5cmd and aws cli resume with `sync`.
+    "mediasync": Tool("mediasync", _mediasync, is_peer=False, resume=_mediasync),
+    "s5cmd": Tool("s5cmd", _s5cmd, resume=lambda job: _s5cmd(job, "sync")),
+    "rclone": Tool("rclone", _rclone, resume=_rclone),
+    "aws-cli": Tool("aws-cli", _aws, resume=lambda job: _aws(job, ("sync",))),
     "py-copy": Tool("py-copy", _floor("copy"), is_peer=False, reference="python, one CopyObject"),
     "py-shape": Tool("py-shape", _floor("shape"), is_peer=False, reference="python, MediaSync's requests, no engine"),
 }

@@ -23,6 +23,9 @@ class Workload:
     object_size: int
     part_size: int | None  # uploaded multipart with this part size
     prefixes: int = 1
+    # Timed on a destination that already holds every object (each tool's copy, untimed,
+    # then its resume): what a restarted job costs when nothing is left to copy.
+    resumed: bool = False
 
     @property
     def total_bytes(self) -> int:
@@ -34,6 +37,8 @@ class Workload:
         return f"proxies/p{index % self.prefixes:02d}/clip_{index:05d}.mp4"
 
     def describe(self) -> str:
+        if self.resumed:
+            return f"{self.objects:,} x {_size(self.object_size)} already copied (a resumed run)"
         if self.part_size:
             return f"{self.objects} x {_size(self.object_size)} multipart ({_size(self.part_size)} parts)"
         return f"{self.objects:,} x {_size(self.object_size)} under {self.prefixes} prefixes"
@@ -65,10 +70,12 @@ def workloads(quick: bool = False) -> list[Workload]:
         return [
             Workload("large", "bench-large", 1, 256 * MiB, 64 * MiB),
             Workload("small", "bench-small", 300, 64 * KiB, None, prefixes=4),
+            Workload("resumed", "bench-small", 300, 64 * KiB, None, prefixes=4, resumed=True),
         ]
     return [
         Workload("large", "bench-large", 1, 1 * GiB, 64 * MiB),
         Workload("small", "bench-small", 2_000, 64 * KiB, None, prefixes=8),
+        Workload("resumed", "bench-small", 2_000, 64 * KiB, None, prefixes=8, resumed=True),
     ]
 
 

@@ -28,7 +28,7 @@ from mediasync.cli import main
 from mediasync.core import clients
 from mediasync.manifests.reader import read_manifest
 from mediasync.manifests.s3batch_csv import encode_key
-from tests.invariants import read_report
+from tests.invariants import read_report, report_rows
 
 # Every character class that broke the tool we replace, in prefixes and in names.
 AWKWARD_PREFIXES = ["plain/", "with space/", "a+b=c/", "100% done/", "café/", unicodedata.normalize("NFD", "café") + "/",
@@ -358,6 +358,78 @@ def test_submit_of_a_manifest_missing_from_s3_is_bad_usage(server_env, monkeypat
 
     assert result.exit_code == 2
     assert "cannot read manifest s3://sub-empty/nothing.csv" in result.stderr
+
+
+# -- sync plan: inventory against the destination, then the jobs it names ------------------
+
+
+def test_sync_plan_writes_the_jobs_to_run_and_what_it_left_out_and_the_jobs_leave_both_sides_equal(
+        server_env, monkeypatch, tmp_path):
+    """inventory --destination-bucket lists both sides once and writes three manifests to
+    S3; the copy manifest's S3 Batch job is told not to look at the destination
+    (skipExisting false), the check manifest's job is not; run here, the two jobs leave
+    the destination equal to the source, with a report row for every object they carry."""
+    s3 = server_env.client()
+    for bucket in ("sync-src", "sync-dst", "sync-jobs"):
+        s3.create_bucket(Bucket=bucket)
+    bodies = {"in/absent.mov": b"a" * 300, "in/resized.mov": b"r" * 300, "in/changed.mov": b"c" * 300,
+              "in/same.mov": b"s" * 300, "in/sub/absent too.mov": b"t" * 10}
+    for key, body in bodies.items():
+        s3.put_object(Bucket="sync-src", Key=key, Body=body)
+    s3.put_object(Bucket="sync-dst", Key="out/resized.mov", Body=b"r")
+    s3.put_object(Bucket="sync-dst", Key="out/changed.mov", Body=b"C" * 300)
+    s3.put_object(Bucket="sync-dst", Key="out/same.mov", Body=b"s" * 300)
+    s3.put_object(Bucket="sync-dst", Key="elsewhere.mov", Body=b"not under the prefix")
+
+    result = cli("inventory", "--bucket", "sync-src", "--prefix", "in/", "--destination-bucket", "sync-dst",
+                 "--strip-prefix", "in/", "--destination-prefix", "out/", "--output", "s3://sync-jobs/plan/sync.csv",
+                 "--endpoint-url", server_env.endpoint_url)
+
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.stdout.split())
+    assert ("sync plan: 3 to copy, 610 B (2 absent at the destination, 1 size differs); 1 to check object by "
+            "object, 300 B (1 same size, ETag differs); 1 left out, 300 B (1 same size and ETag, destination "
+            "no older)") in output
+    assert ("mediasync submit --manifest s3://sync-jobs/plan/sync.csv --destination-bucket sync-dst "
+            "--destination-prefix out/ --strip-prefix in/ --no-skip-existing") in output
+    assert "mediasync submit --manifest s3://sync-jobs/plan/sync.check.csv" in output
+
+    def manifest(key: str) -> Path:
+        path = tmp_path / key.rsplit("/", 1)[-1]
+        path.write_bytes(s3.get_object(Bucket="sync-jobs", Key=key)["Body"].read())
+        return path
+
+    plan = {name: sorted(row.key for row in read_manifest(manifest(f"plan/{name}")))
+            for name in ("sync.csv", "sync.check.csv", "sync.same.csv")}
+    assert plan == {"sync.csv": ["in/absent.mov", "in/resized.mov", "in/sub/absent too.mov"],
+                    "sync.check.csv": ["in/changed.mov"], "sync.same.csv": ["in/same.mov"]}
+
+    aws = FakeAws(s3, {})
+    monkeypatch.setattr("mediasync.stack.submit.aws_client", aws)
+    result = cli("submit", "--manifest", "s3://sync-jobs/plan/sync.csv", "--destination-bucket", "sync-dst",
+                 "--destination-prefix", "out/", "--strip-prefix", "in/", "--no-skip-existing",
+                 "--report-bucket", "sync-jobs", "--function-arn", FUNCTION, "--role-arn", ROLE, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["Operation"]["LambdaInvoke"]["UserArguments"]["skipExisting"] == "false"
+
+    where = ("--destination-prefix", "out/", "--strip-prefix", "in/")
+    for name, flags in (("sync.csv", ("--no-skip-existing",)), ("sync.check.csv", ())):
+        report = tmp_path / f"{name}.report.csv"
+        done = run_cli(server_env, "run", "--manifest", str(tmp_path / name), "--destination-bucket", "sync-dst",
+                       *where, *flags, "--report", str(report))
+        assert done.returncode == 0, done.stdout + done.stderr
+        rows = report_rows(report)
+        assert sorted(row["Key"] for row in rows) == sorted(row.raw_key for row in read_manifest(tmp_path / name))
+        assert all(row["TaskStatus"] == "succeeded" and "verified by" in row["ResultMessage"] for row in rows), rows
+    for key, body in bodies.items():
+        assert s3.get_object(Bucket="sync-dst", Key="out/" + key[3:])["Body"].read() == body, key
+
+
+def test_sync_plan_options_need_a_destination_bucket(tmp_path):
+    result = CliRunner().invoke(main, ["inventory", "--bucket", "media", "--output", str(tmp_path / "m.csv"),
+                                       "--strip-prefix", "in/"])
+    assert result.exit_code == 2
+    assert "give --destination-bucket too" in result.output
 
 
 # -- the embedded S3, in this process ----------------------------------------------------

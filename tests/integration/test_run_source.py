@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from mediasync.cli import main
 from mediasync.manifests.reader import read_manifest
 from tests.faults.cli import cli_env
-from tests.invariants import assert_invariants
+from tests.invariants import assert_invariants, report_rows
 
 KEYS = ["proxies/clip 1+2=3.mp4", "proxies/été 100%.mp4", "proxies/deep/take.mp4", "masters/feature.mov"]
 
@@ -66,13 +67,29 @@ def test_run_says_what_to_copy_is_missing_or_wrong(tmp_path, args, message):
     assert message in " ".join(result.output.split())
 
 
-@pytest.mark.parametrize("server", ["moto_server", "seaweedfs"])
-def test_a_first_run_asks_two_requests_per_small_object_and_a_resumed_one_copies_nothing(request, server, tmp_path):
-    """One listing of the destination tells the absent objects, which are copied without
-    a HeadObject there first; S3's answer to each CopyObject proves it (moto: its checksum,
-    SeaweedFS: its MD5 ETag), so nothing is read back. A resumed run copies nothing."""
+def _counted_run(s3_server, source: str, destination: str, report, *flags: str) -> dict[str, int]:
+    """`run --source` through a proxy that counts the requests it forwards, by operation."""
     from tests.faults.proxy import FaultProxy, FaultRules
 
+    with FaultProxy(s3_server.endpoint_url, FaultRules()) as proxy:
+        result = subprocess.run(
+            [sys.executable, "-m", "mediasync.cli", "run", "--source", source, "--destination-bucket", destination,
+             "--endpoint-url", proxy.endpoint_url, "--report", str(report), *flags],
+            env=cli_env(s3_server), capture_output=True, text=True, timeout=600,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return dict(proxy.forwarded)
+
+
+PER_OBJECT = ("HeadObject", "CopyObject", "GetObject", "GetObjectAttributes")
+
+
+@pytest.mark.parametrize("server", ["moto_server", "seaweedfs"])
+def test_a_first_run_asks_two_requests_per_small_object_and_a_resumed_one_none(request, server, tmp_path):
+    """One listing of the destination tells the absent objects, which are copied without
+    a HeadObject there first; S3's answer to each CopyObject proves it (moto: its checksum,
+    SeaweedFS: its MD5 ETag), so nothing is read back. A resumed run decides from the two
+    listings alone: no request for any object, and every object reported as verified."""
     s3_server = request.getfixturevalue(server)
     s3 = s3_server.client()
     s3.create_bucket(Bucket="two-src")
@@ -81,21 +98,85 @@ def test_a_first_run_asks_two_requests_per_small_object_and_a_resumed_one_copies
     for n in range(count):
         s3.put_object(Bucket="two-src", Key=f"clips/{n:02d}.mp4", Body=b"x" * (1000 + n))
 
-    def run(report):
-        with FaultProxy(s3_server.endpoint_url, FaultRules()) as proxy:
-            result = subprocess.run(
-                [sys.executable, "-m", "mediasync.cli", "run", "--source", "s3://two-src/clips/",
-                 "--destination-bucket", "two-dst", "--endpoint-url", proxy.endpoint_url, "--report", str(report)],
-                env=cli_env(s3_server), capture_output=True, text=True, timeout=600,
-            )
-            assert result.returncode == 0, result.stdout + result.stderr
-            return dict(proxy.forwarded)
-
-    first = run(tmp_path / "first.csv")
-    per_object = {name: calls for name, calls in first.items() if name in ("HeadObject", "CopyObject")}
+    first = _counted_run(s3_server, "s3://two-src/clips/", "two-dst", tmp_path / "first.csv")
+    per_object = {name: calls for name, calls in first.items() if name in PER_OBJECT}
     assert per_object == {"HeadObject": count, "CopyObject": count}, first
     assert_invariants(s3, tmp_path / "first.manifest.csv", tmp_path / "first.csv", "two-dst")
-    second = run(tmp_path / "second.csv")
-    assert second.get("CopyObject", 0) == 0, second
+
+    second = _counted_run(s3_server, "s3://two-src/clips/", "two-dst", tmp_path / "second.csv")
+    assert not {name for name in second if name in PER_OBJECT}, second
     rows = assert_invariants(s3, tmp_path / "second.manifest.csv", tmp_path / "second.csv", "two-dst")
-    assert all("not copied again" in row["ResultMessage"] for row in rows)
+    assert len(rows) == count
+    assert all("verified by listing-etag" in row["ResultMessage"] and "not copied again" in row["ResultMessage"]
+               for row in rows), rows
+
+
+@pytest.mark.parametrize("server", ["moto_server", "seaweedfs"])
+def test_the_sync_plan_copies_what_differs_checks_what_the_listings_cannot_settle_and_leaves_the_rest(
+        request, server, tmp_path):
+    """Each case of manifests.sync_plan.decide, on a real server, seen in the requests
+    made and in the report: absent and resized objects are copied without a look at the
+    destination; an object of the same size with another ETag, and one whose source was
+    rewritten (same bytes) after its copy, are checked object by object: the first is
+    copied again, the second proved by its ETag and left; the rest cost no request."""
+    s3_server = request.getfixturevalue(server)
+    s3 = s3_server.client()
+    s3.create_bucket(Bucket="plan-src")
+    s3.create_bucket(Bucket="plan-dst")
+    bodies = {f"media/{name}.mov": name.encode() * 500 for name in ("absent", "resized", "changed", "rewritten", "same")}
+    for key, body in bodies.items():
+        s3.put_object(Bucket="plan-src", Key=key, Body=body, ContentType="video/quicktime")
+    _counted_run(s3_server, "s3://plan-src/media/", "plan-dst", tmp_path / "first.csv")
+    s3.delete_object(Bucket="plan-dst", Key="media/absent.mov")
+    s3.put_object(Bucket="plan-dst", Key="media/resized.mov", Body=b"short")
+    changed = bytearray(bodies["media/changed.mov"])
+    changed[0] ^= 1
+    s3.put_object(Bucket="plan-dst", Key="media/changed.mov", Body=bytes(changed), ContentType="video/quicktime")
+    time.sleep(1.1)  # LastModified has a resolution of one second on some servers
+    s3.copy_object(Bucket="plan-src", Key="media/rewritten.mov", MetadataDirective="REPLACE",
+                   CopySource={"Bucket": "plan-src", "Key": "media/rewritten.mov"}, ContentType="video/quicktime")
+
+    counted = _counted_run(s3_server, "s3://plan-src/media/", "plan-dst", tmp_path / "second.csv")
+    # Inspect HEADs the 4 sources it copies or checks; the skip-existing check HEADs the 2 checked destinations.
+    assert counted.get("HeadObject") == 4 + 2, counted
+    assert counted.get("CopyObject") == 3, counted
+    rows = assert_invariants(s3, tmp_path / "second.manifest.csv", tmp_path / "second.csv", "plan-dst")
+    outcome = {row["Key"]: "left" if "not copied again" in row["ResultMessage"] else "copied" for row in rows}
+    assert outcome == {"media/absent.mov": "copied", "media/resized.mov": "copied", "media/changed.mov": "copied",
+                       "media/rewritten.mov": "left", "media/same.mov": "left"}, rows
+    messages = {row["Key"]: row["ResultMessage"] for row in rows}
+    assert "verified by listing-etag" in messages["media/same.mov"]
+    assert "verified by listing-etag" not in messages["media/rewritten.mov"]
+
+
+def test_no_sync_plan_checks_every_present_object_alone(moto_server, tmp_path):
+    s3 = moto_server.client()
+    s3.create_bucket(Bucket="full-src")
+    s3.create_bucket(Bucket="full-dst")
+    for n in range(3):
+        s3.put_object(Bucket="full-src", Key=f"a/{n}.mp4", Body=b"y" * (10 + n))
+    _counted_run(moto_server, "s3://full-src/a/", "full-dst", tmp_path / "first.csv")
+    counted = _counted_run(moto_server, "s3://full-src/a/", "full-dst", tmp_path / "second.csv", "--no-sync-plan")
+    assert counted.get("HeadObject") == 3 + 3 and not counted.get("CopyObject"), counted
+    rows = assert_invariants(s3, tmp_path / "second.manifest.csv", tmp_path / "second.csv", "full-dst")
+    assert all("not copied again" in row["ResultMessage"] and "listing-etag" not in row["ResultMessage"]
+               for row in rows), rows
+
+
+def test_a_destination_that_cannot_be_listed_is_checked_object_by_object(moto_server, tmp_path):
+    """No plan without the destination's listing: the run says so and goes on, each object
+    checked (and here failed, with its reason) as without a plan."""
+    s3 = moto_server.client()
+    s3.create_bucket(Bucket="unlisted-src")
+    s3.put_object(Bucket="unlisted-src", Key="a.mp4", Body=b"z" * 10)
+    report = tmp_path / "report.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "mediasync.cli", "run", "--source", "s3://unlisted-src/",
+         "--destination-bucket", "no-such-destination", "--endpoint-url", moto_server.endpoint_url,
+         "--report", str(report)],
+        env=cli_env(moto_server), capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "could not list the destination" in " ".join(result.stderr.split())
+    rows = report_rows(report)
+    assert [(row["Key"], row["TaskStatus"]) for row in rows] == [("a.mp4", "failed")], rows

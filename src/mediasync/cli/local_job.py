@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Mapping
 
 import click
 from rich.markup import escape
@@ -16,6 +17,7 @@ from mediasync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, console, out
 from mediasync.core.settings import CopyOptions, format_size
 from mediasync.manifests.reader import read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
+from mediasync.manifests.sync_plan import Decision, PlanKey
 
 
 def options_for(destination_bucket: str, values: dict) -> CopyOptions:
@@ -33,7 +35,7 @@ def count_rows(manifest: str | Path) -> int:
 
 
 def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int, *,
-            listed_destination: frozenset[str] | None = None) -> int:
+            plan: Mapping[PlanKey, Decision] | None = None) -> int:
     from mediasync.local.runner import JobRequest, run_job
 
     try:
@@ -59,7 +61,7 @@ def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, c
 
         try:
             summary = run_job(runtime, read_manifest(manifest), JobRequest(options, report, concurrency), on_row,
-                              listed_destination=listed_destination)
+                              plan=plan)
         except ManifestError as err:
             console.print(f"[red]error:[/red] {escape(str(err))}")
             return EXIT_USAGE

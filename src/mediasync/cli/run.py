@@ -9,14 +9,15 @@ import datetime
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import click
 from rich.markup import escape
 
-from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, use_s3_endpoint
-from mediasync.cli.inventory import list_into_manifest
+from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, s3_error, use_s3_endpoint
+from mediasync.cli.inventory import describe_plan, list_into_manifest
 from mediasync.cli.local_job import count_rows, options_for, run_job
 from mediasync.cli.options import copy_options
 from mediasync.core.settings import CopyOptions
@@ -24,6 +25,7 @@ from mediasync.manifests.inventory_report import is_inventory_manifest
 from mediasync.manifests.locations import is_s3_url, split_s3_url
 from mediasync.manifests.reader import probe_manifest, read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
+from mediasync.manifests.sync_plan import CHECK, COPY, Decision, PlanKey, SyncCounts, plan_key
 
 # -- run ---------------------------------------------------------------------------------
 
@@ -40,13 +42,18 @@ from mediasync.manifests.s3batch_csv import ManifestError
 @click.option("--endpoint-url", default=None,
               help="S3-compatible endpoint (credentials from the usual AWS environment/config). "
                    "Without it, an embedded in-process S3 is used.")
+@click.option("--sync-plan/--no-sync-plan", default=True, show_default=True,
+              help="With --source and --skip-existing: list the destination once and decide from the two "
+                   "listings (absent or another size: copy; same size and ETag, written no earlier than the source: "
+                   "left out, with no request; else: checked object by object). --no-sync-plan checks every "
+                   "present object by its metadata and checksum too.")
 @click.option("--processes", type=click.IntRange(0, 64), default=0, show_default="0: automatic",
               help="Sandbox processes that run batch_invoke, as S3 Batch runs Lambdas side by side. "
                    f"Automatic: one per CPU, up to one per {ROWS_PER_SANDBOX} manifest rows, with "
                    "--endpoint-url; one without it (the embedded S3 lives in one process).")
 @copy_options
-def run(manifest: str | None, source: str | None, destination_bucket: str, endpoint_url: str | None, processes: int,
-        report: Path | None, concurrency: int, **option_values: object) -> None:
+def run(manifest: str | None, source: str | None, destination_bucket: str, endpoint_url: str | None,
+        sync_plan: bool, processes: int, report: Path | None, concurrency: int, **option_values: object) -> None:
     """Copy every object of a manifest (or under --source) on this machine, then write the completion report.
 
     Runs the real state machines and handlers locally, against an S3-compatible
@@ -67,11 +74,10 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     options = options_for(destination_bucket, option_values)
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
-    listed_destination = None
+    plan = None
     if manifest is None:
-        manifest = _manifest_of_source(str(source), endpoint_url, report, requester_pays=options.requester_pays)
-        if options.skip_existing:
-            listed_destination = _list_destination(str(source), endpoint_url, options)
+        manifest, plan = _manifest_of_source(str(source), endpoint_url, report, options,
+                                             sync_plan=sync_plan and options.skip_existing)
     in_s3 = is_s3_url(manifest)
     if in_s3 and not is_inventory_manifest(manifest):
         fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
@@ -82,16 +88,21 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
         _probe_or_exit(manifest)
 
     started = datetime.datetime.now(datetime.timezone.utc)
-    with _local_runtime(manifest, endpoint_url, processes, concurrency) as runtime:
+    # Nothing left to copy or check: no state machines to start.
+    engine = (contextlib.nullcontext(None) if plan is not None and not plan.has_work
+              else _local_runtime(manifest, endpoint_url, processes, concurrency))
+    with engine as runtime:
         if in_s3:
             _probe_or_exit(manifest)
         _abort_interrupted_uploads(manifest, options, started)
-        code = run_job(runtime, manifest, options, report, concurrency, listed_destination=listed_destination)
+        code = run_job(runtime, manifest, options, report, concurrency, plan=plan and plan.decisions)
     sys.exit(code)
 
 
-def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, *, requester_pays: bool = False) -> str:
-    """List ``--source`` into a manifest beside the report; its path."""
+def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, options: CopyOptions, *,
+                        sync_plan: bool) -> tuple[str, SourcePlan | None]:
+    """List ``--source`` into a manifest beside the report; its path, and with
+    ``sync_plan`` each object's decision from comparing it with the destination's listing."""
     if not endpoint_url:
         raise click.UsageError("--source lists a bucket on the server --endpoint-url names: the embedded S3 starts empty")
     try:
@@ -101,30 +112,61 @@ def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, *, 
     except ValueError:
         raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
     manifest = str(report.with_name(report.stem + ".manifest.csv"))
-    list_into_manifest(use_s3_endpoint(endpoint_url), bucket, prefix, manifest, requester_pays=requester_pays)
-    return manifest
+    s3 = use_s3_endpoint(endpoint_url)
+    if sync_plan:
+        plan = _plan_source(s3, bucket, prefix, manifest, options)
+        if plan is not None:
+            return manifest, plan
+    list_into_manifest(s3, bucket, prefix, manifest, requester_pays=options.requester_pays)
+    return manifest, None
 
 
-def _list_destination(source: str, endpoint_url: str | None, options: CopyOptions) -> frozenset[str] | None:
-    """The destination keys where ``--source`` maps, in one listing (as `aws s3 sync` and
-    rclone list both sides): a key absent there is copied without a HeadObject first.
-    None when the destination cannot be listed; every object is then checked alone."""
+@dataclass
+class SourcePlan:
+    decisions: dict[PlanKey, Decision]
+    counts: SyncCounts
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.counts.total(COPY) or self.counts.total(CHECK))
+
+
+def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: CopyOptions) -> SourcePlan | None:
+    """The source listed into ``manifest``, each object decided against the destination's
+    listing; None when the destination cannot be listed."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from mediasync.manifests.listing import list_bucket
+    from mediasync.manifests.listing import FileSink
+    from mediasync.manifests.s3batch_csv import format_row
+    from mediasync.manifests.sync_plan import Destination, DestinationNotListed, plan_sync
 
-    _, prefix = split_s3_url(source, key_required=False)
-    strip = options.strip_prefix
-    mapped = prefix[len(strip):] if prefix.startswith(strip) else ""
-    keys: set[str] = set()
+    decisions: dict[PlanKey, Decision] = {}
+    sink = FileSink(Path(manifest))
+
+    def emit(source, decision: Decision) -> None:
+        sink.write(format_row(source.bucket, source.key, source.version_id))
+        decisions[plan_key(source.bucket, source.key, source.version_id)] = decision
+
+    destination = Destination(options.destination_bucket, options.destination_prefix, options.strip_prefix)
     try:
-        list_bucket(use_s3_endpoint(endpoint_url), options.destination_bucket, options.destination_prefix + mapped,
-                    emit=lambda item: keys.add(item.key))
-    except (ClientError, BotoCoreError) as err:
+        with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)} and where it goes, "
+                            f"s3://{escape(destination.bucket)}/{escape(destination.listing_prefix(prefix))}"):
+            counts = plan_sync(s3, bucket, prefix, destination, emit, requester_pays=options.requester_pays)
+    except DestinationNotListed as err:
+        sink.abort()
         console.print(f"[yellow]note:[/yellow] could not list the destination, so each object is checked "
                       f"there before its copy: {escape(str(err))}")
         return None
-    return frozenset(keys)
+    except (ClientError, BotoCoreError) as err:
+        sink.abort()
+        message, code = s3_error(err)
+        fail(f"listing for the sync plan failed, nothing copied: {message}", code)
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close()
+    console.print(describe_plan(counts))
+    return SourcePlan(decisions, counts)
 
 
 @contextlib.contextmanager

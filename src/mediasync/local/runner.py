@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
 
-from mediasync.core.errors import InvalidTask
-from mediasync.core.s3batch_task import destination_key
 from mediasync.core.settings import CopyOptions, user_arguments
 from mediasync.local.runtime import BATCH_INVOKE_FUNCTION, LocalRuntime
 from mediasync.local.s3batch import JobSummary, ReportRow, ReportWriter, S3BatchJob
 from mediasync.manifests.s3batch_csv import ManifestRow
+from mediasync.manifests.sync_plan import CHECK, SAME, Decision, PlanKey, left_out_message, plan_key
 from mediasync.reports.rows import timing_record, timings_path
 
 
@@ -24,42 +24,42 @@ class JobRequest:
 
 
 def run_job(
-    runtime: LocalRuntime,
+    runtime: LocalRuntime | None,
     rows: Iterable[ManifestRow],
     request: JobRequest,
     on_row: Callable[[ReportRow], None] | None = None,
     *,
-    listed_destination: frozenset[str] | None = None,
+    plan: Mapping[PlanKey, Decision] | None = None,
 ) -> JobSummary:
     """Copy every row, reporting each.
 
-    ``listed_destination``, the destination keys one listing found, splits the job as
-    a sync plan would: rows whose destination key is absent are copied by a job that
-    does not look at the destination first (one HeadObject fewer each), and only the
-    others go through the skip-existing check. The report has a row for every row.
+    ``plan``, each object's sync-plan decision (manifests.sync_plan), splits the job:
+    rows to copy go to a job that does not look at the destination first (one
+    HeadObject fewer each), rows to check go through the skip-existing check, and rows
+    the listings prove already copied are reported so with no request at all (and
+    without ``runtime``, when that is all there is). The report has a row for every row.
     """
     request.report_path.parent.mkdir(parents=True, exist_ok=True)
     options = request.options
-    if listed_destination is None or not options.skip_existing:
+    if plan is None or not options.skip_existing:
         return _run_jobs(runtime, [(rows, options)], request, on_row)
-    present: list[ManifestRow] = []
+    to_check: list[ManifestRow] = []
+    left_out: list[ReportRow] = []
 
-    def absent_rows() -> Iterator[ManifestRow]:
+    def rows_to_copy() -> Iterator[ManifestRow]:
         for row in rows:
-            if _destination_key(row, options) in listed_destination:
-                present.append(row)
+            decision = plan.get(plan_key(row.bucket, row.key, row.version_id))
+            if decision is None or decision.action == CHECK:
+                to_check.append(row)
+            elif decision.action == SAME:
+                now = time.time()
+                left_out.append(ReportRow(row.bucket, row.raw_key, row.version_id or "", "succeeded", "", "200",
+                                          left_out_message(decision), 0, now, now))
             else:
                 yield row
 
-    return _run_jobs(runtime, [(absent_rows(), replace(options, skip_existing=False)), (present, options)],
-                     request, on_row)
-
-
-def _destination_key(row: ManifestRow, options: CopyOptions) -> str | None:
-    try:
-        return destination_key(options.destination_prefix, row.key, options.strip_prefix)
-    except InvalidTask:
-        return None  # batch_invoke reports it
+    return _run_jobs(runtime, [(rows_to_copy(), replace(options, skip_existing=False)), (to_check, options)],
+                     request, on_row, left_out)
 
 
 def _run_jobs(
@@ -67,8 +67,10 @@ def _run_jobs(
     jobs: list[tuple[Iterable[ManifestRow], CopyOptions]],
     request: JobRequest,
     on_row: Callable[[ReportRow], None] | None,
+    left_out: list[ReportRow] | None = None,
 ) -> JobSummary:
-    """S3 Batch jobs one after the other, into one report; their summaries summed."""
+    """S3 Batch jobs one after the other, into one report; their summaries summed, with
+    the rows ``left_out`` (filled as the jobs read their rows) reported after them."""
     # Per-object timings beside the report, for `mediasync report --html` charts.
     with request.report_path.open("w", encoding="utf-8", newline="") as handle, \
             timings_path(request.report_path).open("w", encoding="utf-8") as timings:
@@ -83,11 +85,20 @@ def _run_jobs(
         total: JobSummary | None = None
         for rows, options in jobs:
             job = S3BatchJob(
-                lambda event: runtime.invoke(BATCH_INVOKE_FUNCTION, event),
+                lambda event: _engine(runtime).invoke(BATCH_INVOKE_FUNCTION, event),
                 user_arguments=user_arguments(options),
                 concurrency=request.concurrency,
             )
             summary = job.run(rows, record)
             total = summary if total is None else total.merged(summary)
         assert total is not None
+        for row in left_out or []:
+            record(row)
+            total.add(row)
         return total
+
+
+def _engine(runtime: LocalRuntime | None) -> LocalRuntime:
+    if runtime is None:
+        raise RuntimeError("a row to copy reached a job run without the local runtime (the plan left nothing to copy)")
+    return runtime

@@ -13,6 +13,7 @@ characters XML cannot carry come back intact.
 
 from __future__ import annotations
 
+import datetime
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,14 @@ class Listed:
     key: str
     size: int
     version_id: str | None = None
+    # As the listing gives them: what a sync plan compares (manifests.sync_plan).
+    etag: str = ""
+    last_modified: datetime.datetime | None = None
+
+    @classmethod
+    def from_listing(cls, bucket: str, item: dict[str, Any], version_id: str | None = None) -> "Listed":
+        return cls(bucket, item["Key"], item.get("Size", 0), version_id, item.get("ETag", ""),
+                   item.get("LastModified"))
 
 
 @dataclass
@@ -180,9 +189,9 @@ class _Walker:
                     if self.latest_only and not version.get("IsLatest"):
                         skipped_old += 1
                         continue
-                    listed.append(Listed(self.bucket, version["Key"], version.get("Size", 0), version["VersionId"]))
+                    listed.append(Listed.from_listing(self.bucket, version, version["VersionId"]))
             else:
-                listed = [Listed(self.bucket, item["Key"], item.get("Size", 0)) for item in page.get("Contents") or []]
+                listed = [Listed.from_listing(self.bucket, item) for item in page.get("Contents") or []]
             for item in listed:
                 self.emit(item)
             with self.lock:

@@ -1,0 +1,199 @@
+"""A sync plan: what a copy job has to do, decided from one listing of each side.
+
+The decision ``aws s3 sync`` and ``rclone copy`` make before copying, made stricter
+so that nothing is left out on a guess. For each source object, the destination
+object its key maps to (``destination_key``: the destination prefix plus the key
+less the prefix to strip) is:
+
+- absent, or of another size: **copy** it, without the task looking at the
+  destination first (one HeadObject fewer);
+- present with the same size and ETag, and written no earlier than the source was
+  last written: **same**, left out of the job. The ETag "reflects changes only to the
+  contents of an object" (S3 API reference, Object and ObjectVersion), so equal
+  ETags mean equal content; the dates rule out a source changed since (a rewrite of
+  its metadata keeps its ETag but not its LastModified);
+- present with the same size but another ETag (SSE-KMS ETags are not MD5s; another
+  part layout gives another multipart ETag), or older than the source: **check** it,
+  as every object is checked without a plan: the task's skip-existing check reads
+  both objects and skips only on proof (a checksum, or MD5 ETags), else copies.
+
+What a listing cannot show is not compared: a destination whose metadata (not its
+bytes) a third party rewrote after the copy counts as the same. Check such a
+destination with ``run --no-sync-plan`` (every object then gets the full check).
+
+The destination is listed first into memory (about 370 bytes an object with a
+35-character key, measured with tracemalloc: 2.5 million objects in 1 GiB); the source
+then streams past it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mediasync.core.errors import InvalidTask
+from mediasync.core.s3batch_task import destination_key
+from mediasync.manifests.listing import Listed, ListingProgress, ManifestSink, list_bucket
+from mediasync.manifests.s3batch_csv import format_row
+
+COPY = "copy"
+CHECK = "check"
+SAME = "same"
+
+# Why each decision was taken, as the plan's counts and the report name it.
+ABSENT = "absent at the destination"
+SIZE_DIFFERS = "size differs"
+KEY_NOT_MAPPED = "key outside the prefix to strip"
+ETAG_DIFFERS = "same size, ETag differs"
+SOURCE_NEWER = "same size and ETag, source written later"
+SAME_CONTENT = "same size and ETag, destination no older"
+
+# The proof a left-out object gets in the report (reports.summary counts it).
+LISTING_PROOF = "listing-etag"
+
+
+class DestinationNotListed(Exception):
+    """The destination could not be listed (no s3:ListBucket there, say): no plan."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # COPY, CHECK or SAME
+    reason: str
+    destination: Listed | None = None
+
+
+def decide(source: Listed, destination: Listed | None) -> Decision:
+    """What to do with one source object, given what its destination key holds."""
+    if destination is None:
+        return Decision(COPY, ABSENT)
+    if destination.size != source.size:
+        return Decision(COPY, SIZE_DIFFERS, destination)
+    if not source.etag or destination.etag != source.etag:
+        return Decision(CHECK, ETAG_DIFFERS, destination)
+    if source.last_modified is None or destination.last_modified is None \
+            or destination.last_modified < source.last_modified:
+        return Decision(CHECK, SOURCE_NEWER, destination)
+    return Decision(SAME, SAME_CONTENT, destination)
+
+
+PlanKey = tuple[str, str, "str | None"]
+
+
+def plan_key(bucket: str, key: str, version_id: str | None) -> PlanKey:
+    """How a manifest row finds the decision taken for its listed object."""
+    return bucket, key, version_id or None
+
+
+def left_out_message(decision: Decision) -> str:
+    """The report's message for an object the plan left out: what proves it is there."""
+    dest = decision.destination
+    assert dest is not None, "only a present destination is left out"
+    return (f"s3://{dest.bucket}/{dest.key} already holds this object ({dest.size} bytes); verified by "
+            f"{LISTING_PROOF}: the listings show {decision.reason}; not copied again")
+
+
+@dataclass
+class SyncCounts:
+    """How many objects (and bytes) took each decision, by reason."""
+
+    objects: Counter = field(default_factory=Counter)  # (action, reason) -> objects
+    bytes: Counter = field(default_factory=Counter)  # (action, reason) -> bytes
+    destination_listed: int = 0
+
+    def add(self, source: Listed, decision: Decision) -> None:
+        self.objects[decision.action, decision.reason] += 1
+        self.bytes[decision.action, decision.reason] += source.size
+
+    def total(self, action: str) -> int:
+        return sum(count for (taken, _), count in self.objects.items() if taken == action)
+
+    def by_reason(self, action: str) -> dict[str, int]:
+        return {reason: count for (taken, reason), count in sorted(self.objects.items()) if taken == action}
+
+    def bytes_of(self, action: str) -> int:
+        return sum(size for (taken, _), size in self.bytes.items() if taken == action)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where source keys land: bucket, prefix, and the source prefix taken off."""
+
+    bucket: str
+    prefix: str = ""
+    strip: str = ""
+
+    def key_of(self, source_key: str) -> str | None:
+        try:
+            return destination_key(self.prefix, source_key, self.strip)
+        except InvalidTask:
+            return None
+
+    def listing_prefix(self, source_prefix: str) -> str:
+        """The destination prefix every key under ``source_prefix`` lands under."""
+        mapped = source_prefix[len(self.strip):] if source_prefix.startswith(self.strip) else ""
+        return self.prefix + mapped
+
+
+def plan_sync(
+    s3: Any,
+    source_bucket: str,
+    source_prefix: str,
+    destination: Destination,
+    emit: Callable[[Listed, Decision], None],
+    *,
+    versions: bool = False,
+    workers: int = 16,
+    on_progress: Callable[[ListingProgress], None] = lambda progress: None,
+    requester_pays: bool = False,
+) -> SyncCounts:
+    """List the destination, then stream the source listing past it: ``emit`` (one
+    thread at a time) gets every source object with its decision. ``versions`` pins
+    each key's current version, as ``inventory --versions`` does."""
+    counts = SyncCounts()
+    found: dict[str, Listed] = {}
+    try:
+        list_bucket(s3, destination.bucket, destination.listing_prefix(source_prefix), workers=workers,
+                    emit=lambda item: found.__setitem__(item.key, item))
+    except (ClientError, BotoCoreError) as err:
+        raise DestinationNotListed(err) from err
+    counts.destination_listed = len(found)
+
+    def decide_one(source: Listed) -> None:
+        key = destination.key_of(source.key)
+        # A key the strip prefix cannot map goes to the job, whose task reports it as InvalidTask.
+        decision = decide(source, found.get(key)) if key is not None else Decision(COPY, KEY_NOT_MAPPED)
+        counts.add(source, decision)
+        emit(source, decision)
+
+    list_bucket(s3, source_bucket, source_prefix, versions=versions, latest_only=versions, workers=workers,
+                emit=decide_one, on_progress=on_progress, requester_pays=requester_pays)
+    return counts
+
+
+def write_sync_plan(
+    s3: Any,
+    source_bucket: str,
+    source_prefix: str,
+    destination: Destination,
+    sinks: dict[str, ManifestSink],
+    **listing: Any,
+) -> SyncCounts:
+    """The plan as manifests, one per decision (``sinks`` by COPY, CHECK, SAME): all
+    closed, or all aborted on error."""
+
+    def emit(source: Listed, decision: Decision) -> None:
+        sinks[decision.action].write(format_row(source.bucket, source.key, source.version_id))
+
+    try:
+        counts = plan_sync(s3, source_bucket, source_prefix, destination, emit, **listing)
+    except BaseException:
+        for sink in sinks.values():
+            sink.abort()
+        raise
+    for sink in sinks.values():
+        sink.close()
+    return counts
