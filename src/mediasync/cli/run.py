@@ -49,7 +49,7 @@ from mediasync.manifests.sync_plan import CHECK, COPY, Decision, PlanKey, SyncCo
                    "present object by its metadata and checksum too.")
 @click.option("--processes", type=click.IntRange(0, 64), default=0, show_default="0: automatic",
               help="Sandbox processes that run batch_invoke, as S3 Batch runs Lambdas side by side. "
-                   f"Automatic: one per CPU, up to one per {ROWS_PER_SANDBOX} manifest rows, with "
+                   f"Automatic: one per CPU, up to one per {ROWS_PER_SANDBOX} objects to copy or check, with "
                    "--endpoint-url; one without it (the embedded S3 lives in one process).")
 @copy_options
 def run(manifest: str | None, source: str | None, destination_bucket: str, endpoint_url: str | None,
@@ -90,7 +90,8 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     started = datetime.datetime.now(datetime.timezone.utc)
     # Nothing left to copy or check: no state machines to start.
     engine = (contextlib.nullcontext(None) if plan is not None and not plan.has_work
-              else _local_runtime(manifest, endpoint_url, processes, concurrency))
+              else _local_runtime(manifest, endpoint_url, processes, concurrency,
+                                  tasks=plan.tasks if plan is not None else None))
     with engine as runtime:
         if in_s3:
             _probe_or_exit(manifest)
@@ -127,8 +128,13 @@ class SourcePlan:
     counts: SyncCounts
 
     @property
+    def tasks(self) -> int:
+        """The objects the plan leaves to the job."""
+        return self.counts.total(COPY) + self.counts.total(CHECK)
+
+    @property
     def has_work(self) -> bool:
-        return bool(self.counts.total(COPY) or self.counts.total(CHECK))
+        return self.tasks > 0
 
 
 def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: CopyOptions) -> SourcePlan | None:
@@ -170,15 +176,17 @@ def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: Copy
 
 
 @contextlib.contextmanager
-def _local_runtime(manifest: str, endpoint_url: str | None, processes: int, concurrency: int) -> Iterator[Any]:
-    """One LocalRuntime in this process, or sandbox processes each running one (with an endpoint)."""
+def _local_runtime(manifest: str, endpoint_url: str | None, processes: int, concurrency: int, *,
+                   tasks: int | None = None) -> Iterator[Any]:
+    """One LocalRuntime in this process, or sandbox processes each running one (with an
+    endpoint): as many as the job's ``tasks`` (default: the manifest's rows) warrant."""
     from mediasync.local.runtime import LocalRuntime, resolve_credentials
 
     if endpoint_url and processes == 0:
         if is_s3_url(manifest):
             use_s3_endpoint(endpoint_url)
         try:
-            rows = count_rows(manifest)
+            rows = count_rows(manifest) if tasks is None else tasks
         except ManifestError:
             rows = 0  # the job's own read of the manifest says what is wrong
         processes = min(os.cpu_count() or 1, max(1, rows // ROWS_PER_SANDBOX))
