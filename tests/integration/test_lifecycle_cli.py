@@ -424,6 +424,14 @@ def test_sync_plan_writes_the_jobs_to_run_and_what_it_left_out_and_the_jobs_leav
     for key, body in bodies.items():
         assert s3.get_object(Bucket="sync-dst", Key="out/" + key[3:])["Body"].read() == body, key
 
+    # One summary of the plan's two jobs and what it left out: every source object once.
+    result = cli("report", "--report", str(tmp_path / "sync.csv.report.csv"),
+                 "--report", str(tmp_path / "sync.check.csv.report.csv"), "--left-out", str(tmp_path / "sync.same.csv"))
+    assert result.exit_code == 0, result.output
+    totals = " ".join(result.stdout.translate(str.maketrans("", "", "│┃")).split())
+    assert "objects 5" in totals and "succeeded 5" in totals and "of which left out by the sync plan 1" in totals
+    assert "listing-etag 1" in totals
+
 
 def test_sync_plan_options_need_a_destination_bucket(tmp_path):
     result = CliRunner().invoke(main, ["inventory", "--bucket", "media", "--output", str(tmp_path / "m.csv"),

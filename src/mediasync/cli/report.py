@@ -16,15 +16,20 @@ from mediasync.manifests.s3batch_csv import ManifestError
 
 
 @click.command(short_help="Summarize a completion report; --html for charts.")
-@click.option("--report", "source", required=True, metavar="FILE|s3://BUCKET/KEY",
+@click.option("--report", "sources", required=True, multiple=True, metavar="FILE|s3://BUCKET/KEY",
               help="A completion report: the CSV that run writes, an S3 Batch Operations result CSV, or "
-                   "the manifest.json S3 Batch writes beside its results.")
+                   "the manifest.json S3 Batch writes beside its results. Repeat it for the jobs of one "
+                   "sync plan: one summary of them all.")
+@click.option("--left-out", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="FILE", help="The objects a sync plan left out of its jobs (inventory --destination-bucket's "
+                                   "NAME.same.csv, downloaded): counted as succeeded, proved by the listings.")
 @click.option("--html", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a self-contained HTML page with charts (no network needed to view it).")
 @click.option("--timings", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Per-object timings [default: REPORT.timings.jsonl beside a local report, if present].")
 @click.option("--endpoint-url", default=None, help=ENDPOINT_HELP)
-def report(source: str, html: Path | None, timings: Path | None, endpoint_url: str | None) -> None:
+def report(sources: tuple[str, ...], left_out: tuple[Path, ...], html: Path | None, timings: Path | None,
+           endpoint_url: str | None) -> None:
     """Summarize a completion report: outcomes, failures by cause, bytes, slowest objects.
 
     Reads our report or S3 Batch Operations' (the cause of a failure is
@@ -37,6 +42,8 @@ def report(source: str, html: Path | None, timings: Path | None, endpoint_url: s
     Examples:
       mediasync report --report report.csv --html report.html
       mediasync report --report s3://jobs/mediasync-reports/job-ID/manifest.json
+      mediasync report --report s3://jobs/mediasync-reports/job-A/manifest.json \
+          --report s3://jobs/mediasync-reports/job-B/manifest.json --left-out masters-sync.same.csv
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -44,9 +51,10 @@ def report(source: str, html: Path | None, timings: Path | None, endpoint_url: s
     from mediasync.reports.summary import summarize
     from mediasync.reports.terminal import summary_tables
 
-    s3 = use_s3_endpoint(endpoint_url) if is_s3_url(source) else None
+    source = " + ".join(sources)
+    s3 = use_s3_endpoint(endpoint_url) if any(is_s3_url(one) for one in sources) else None
     try:
-        summary = summarize(source, s3, timings)
+        summary = summarize(list(sources), s3, timings, left_out=left_out)
     except ManifestError as err:
         fail(str(err))
     except (ClientError, BotoCoreError) as err:

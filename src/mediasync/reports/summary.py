@@ -8,9 +8,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from mediasync.manifests.locations import is_s3_url
+from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.sync_plan import LISTING_PROOF
 from mediasync.model.workload import SIZE_BINS, size_bin
 from mediasync.reports.rows import (
     SAMPLES_PER_CODE,
@@ -24,6 +26,10 @@ from mediasync.reports.rows import (
 
 # "... verified by checksum-CRC64NVME: ..." in Copied and AlreadyCopied messages (core/s3batch_task.py).
 _VERIFIED_BY = re.compile(r"verified by ([\w-]+)")
+
+
+LEFT_OUT_MESSAGE = (f"left out of the job by its sync plan; verified by {LISTING_PROOF}: the listings showed "
+                    "the same size and ETag at the destination, written no earlier than the source")
 
 
 def verification_method(message: str) -> str:
@@ -52,6 +58,7 @@ class ReportSummary:
     failures: Counter = field(default_factory=Counter)  # failure code -> tasks
     samples: dict[str, list[str]] = field(default_factory=dict)  # failure code -> a few messages
     by_method: Counter = field(default_factory=Counter)  # verification method -> succeeded objects
+    left_out: int = 0  # of the succeeded: left out of the jobs by their sync plan
     sizes: list[int] = field(default_factory=lambda: [0] * len(SIZE_BINS))  # succeeded objects by size bin
     # From timings only:
     timed: int = 0
@@ -124,13 +131,25 @@ class ReportSummary:
         return points
 
 
-def summarize(source: str, s3: Any = None, timings: Path | None = None) -> ReportSummary:
-    """Stream a report (and the local runner's timings beside it, if any) into a summary."""
+def summarize(source: str | Sequence[str], s3: Any = None, timings: Path | None = None, *,
+              left_out: Sequence[str | Path] = ()) -> ReportSummary:
+    """Stream a report, or the reports of one sync plan's jobs, into a summary, with the
+    local runner's timings beside a single local report if there are any. ``left_out``:
+    the manifests of objects a sync plan left out of its jobs (``inventory
+    --destination-bucket``'s SAME.csv), counted as succeeded, proved by the listings."""
+    sources = [source] if isinstance(source, str) else list(source)
     summary = ReportSummary()
-    for result in read_report(source, s3):
-        summary.add(result)
-    if timings is None and not is_s3_url(source):
-        candidate = timings_path(Path(source))
+    for one in sources:
+        for result in read_report(one, s3):
+            summary.add(result)
+    for manifest in left_out:
+        for row in read_manifest(manifest):
+            if row.error is None:
+                summary.add(ReportRow(row.bucket, row.raw_key, row.version_id or "", "succeeded", "", "200",
+                                      LEFT_OUT_MESSAGE))
+                summary.left_out += 1
+    if timings is None and len(sources) == 1 and not is_s3_url(sources[0]):
+        candidate = timings_path(Path(sources[0]))
         timings = candidate if candidate.is_file() else None
     if timings is not None:
         for record in read_timings(timings):

@@ -20,6 +20,8 @@ def summary_tables(summary: ReportSummary, source: str = "") -> Any:
     totals = Table(title=f"completion report {source}".strip(), show_header=False, title_justify="left")
     totals.add_row("objects", f"{summary.tasks:,}")
     totals.add_row("succeeded", f"{summary.succeeded:,}")
+    if summary.left_out:
+        totals.add_row("of which left out by the sync plan", f"{summary.left_out:,}")
     totals.add_row("failed", f"[red]{summary.failed:,}[/red]" if summary.failed else "0")
     totals.add_row("bytes copied", format_size(summary.bytes))
     if summary.seconds:
