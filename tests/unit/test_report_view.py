@@ -143,3 +143,23 @@ def test_succeeded_objects_are_counted_by_how_they_were_verified(tmp_path):
     text = console.export_text()
     assert "checksum-CRC64NVME │       2" in text and "size-and-layout    │       1" in text
     assert 'data-chart="methods"' in render_html(summary)
+
+
+def test_a_left_out_list_with_a_bad_row_is_refused_naming_the_line(tmp_path):
+    report = tmp_path / "report.csv"
+    write_local_report(report, [ok("a.mov", 10, 100.0, 1.0)])
+    left_out = tmp_path / "sync.same.csv"
+    left_out.write_text("src,b.mov\nsrc\n")
+    result = CliRunner().invoke(main, ["report", "--report", str(report), "--left-out", str(left_out)])
+    assert result.exit_code == 2, result.output
+    assert f"{left_out} line 2:" in " ".join(result.output.split())
+
+
+def test_left_out_objects_count_as_succeeded_and_proved_by_the_listings(tmp_path):
+    report = tmp_path / "report.csv"
+    write_local_report(report, [ok("a.mov", 10, 100.0, 1.0), failed("c.mov", "SourceMissing", 100.0)])
+    left_out = tmp_path / "sync.same.csv"
+    left_out.write_text("src,b.mov\nsrc,d+e.mov,v1\n")
+    summary = summarize([str(report)], left_out=[left_out])
+    assert (summary.tasks, summary.succeeded, summary.failed, summary.left_out) == (4, 3, 1, 2)
+    assert summary.by_method == {"etag": 1, "listing-etag": 2}

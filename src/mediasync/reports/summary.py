@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from mediasync.manifests.locations import is_s3_url
 from mediasync.manifests.reader import read_manifest
+from mediasync.manifests.s3batch_csv import ManifestError
 from mediasync.manifests.sync_plan import LISTING_PROOF
 from mediasync.model.workload import SIZE_BINS, size_bin
 from mediasync.reports.rows import (
@@ -144,10 +145,12 @@ def summarize(source: str | Sequence[str], s3: Any = None, timings: Path | None 
             summary.add(result)
     for manifest in left_out:
         for row in read_manifest(manifest):
-            if row.error is None:
-                summary.add(ReportRow(row.bucket, row.raw_key, row.version_id or "", "succeeded", "", "200",
-                                      LEFT_OUT_MESSAGE))
-                summary.left_out += 1
+            if row.error is not None:
+                raise ManifestError(f"{manifest} line {row.line}: {row.error}; a plan's left-out list is written "
+                                    "by inventory --destination-bucket, one bucket,key[,version] row an object")
+            summary.add(ReportRow(row.bucket, row.raw_key, row.version_id or "", "succeeded", "", "200",
+                                  LEFT_OUT_MESSAGE))
+            summary.left_out += 1
     if timings is None and len(sources) == 1 and not is_s3_url(sources[0]):
         candidate = timings_path(Path(sources[0]))
         timings = candidate if candidate.is_file() else None
