@@ -123,34 +123,38 @@ def main(argv: list[str]) -> int:
     return 0 if all(item["verified"] for item in rows) else 1
 
 
+def run_steps(commands: list[list[str]], env: dict[str, str], log: Path) -> Usage:
+    """Commands one after the other, up to the first that fails; their usage summed."""
+    usage = Usage()
+    for command in commands:
+        step = run_measured(command, env=env, log=log)
+        usage = usage.then(step)
+        if step.exit_code:
+            break
+    return usage
+
+
 def run_one(runs: Runs, round_number: int, endpoint_url: str, server_pid: int,
             s3, env: dict[str, str], facts: dict, logs: Path) -> None:
     prefix = f"{runs.tool}-{runs.workload.name}-{round_number}/"
     # Each run's output (and mediasync's manifest and report) is kept for a look afterwards.
     workdir = logs / prefix.rstrip("/")
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "output.log").unlink(missing_ok=True)
+    log = workdir / "output.log"
+    log.unlink(missing_ok=True)
     time.sleep(SETTLE_SECONDS)
     job = CopyJob(endpoint_url, runs.workload.bucket, DESTINATION_BUCKET, prefix, workdir)
-    usage = Usage()
     tool = TOOLS[runs.tool]
     with console.status(f"round {round_number}: {runs.tool} on {runs.workload.describe()}"):
         commands = tool.commands(job)
+        copied = Usage()
         if runs.workload.resumed and tool.resume:
-            # The copy the resume starts from is not timed.
-            for command in commands:
-                step = run_measured(command, env=env, log=workdir / "output.log")
-                if step.exit_code:
-                    usage = usage.then(step)
-                    break
-            commands = [] if usage.exit_code else tool.resume(job)
+            # The copy the resume starts from is not timed; if it fails, so does the run.
+            copied = run_steps(commands, env, log)
+            commands = tool.resume(job)
             time.sleep(SETTLE_SECONDS)
         server_cpu = tree_cpu_seconds(server_pid)
-        for command in commands:
-            step = run_measured(command, env=env, log=workdir / "output.log")
-            usage = usage.then(step)
-            if step.exit_code:
-                break
+        usage = copied if copied.exit_code else run_steps(commands, env, log)
         usage.server_cpu_seconds = tree_cpu_seconds(server_pid) - server_cpu
         check = check_destination(s3, DESTINATION_BUCKET, prefix, facts[runs.workload.name])
         empty_prefix(s3, DESTINATION_BUCKET, prefix)
@@ -158,7 +162,7 @@ def run_one(runs: Runs, round_number: int, endpoint_url: str, server_pid: int,
     runs.checks.append(check)
     status = "verified" if check.verified and not usage.exit_code else f"[red]NOT verified[/red] {check.problems[:3]}"
     if usage.exit_code:
-        tail = (workdir / "output.log").read_text(errors="replace").splitlines()[-5:]
+        tail = log.read_text(errors="replace").splitlines()[-5:]
         status += f" (exit {usage.exit_code}: {' | '.join(tail)})"
     console.print(f"round {round_number} {runs.workload.name:7} {runs.tool:9} {usage.seconds:7.2f} s "
                   f"cpu {usage.cpu_seconds:6.2f} s  server cpu {usage.server_cpu_seconds:6.2f} s  rss {usage.peak_rss / 2**20:6.0f} MiB  {status}")
