@@ -88,6 +88,10 @@ def plan_key(bucket: str, key: str, version_id: str | None) -> PlanKey:
     return bucket, key, version_id or None
 
 
+# A left-out object as a summary counts it from the plan's SAME manifest, which names no destination.
+LEFT_OUT_BY_PLAN = f"left out of the job by its sync plan; verified by {LISTING_PROOF}: the listings show {SAME_CONTENT}"
+
+
 def left_out_message(decision: Decision) -> str:
     """The report's message for an object the plan left out: what proves it is there."""
     dest = decision.destination

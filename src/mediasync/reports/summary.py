@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from mediasync.manifests.locations import is_s3_url
 from mediasync.manifests.reader import read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
-from mediasync.manifests.sync_plan import LISTING_PROOF
+from mediasync.manifests.sync_plan import LEFT_OUT_BY_PLAN
 from mediasync.model.workload import SIZE_BINS, size_bin
 from mediasync.reports.rows import (
     SAMPLES_PER_CODE,
@@ -27,10 +27,6 @@ from mediasync.reports.rows import (
 
 # "... verified by checksum-CRC64NVME: ..." in Copied and AlreadyCopied messages (core/s3batch_task.py).
 _VERIFIED_BY = re.compile(r"verified by ([\w-]+)")
-
-
-LEFT_OUT_MESSAGE = (f"left out of the job by its sync plan; verified by {LISTING_PROOF}: the listings showed "
-                    "the same size and ETag at the destination, written no earlier than the source")
 
 
 def verification_method(message: str) -> str:
@@ -149,7 +145,7 @@ def summarize(source: str | Sequence[str], s3: Any = None, timings: Path | None 
                 raise ManifestError(f"{manifest} line {row.line}: {row.error}; a plan's left-out list is written "
                                     "by inventory --destination-bucket, one bucket,key[,version] row an object")
             summary.add(ReportRow(row.bucket, row.raw_key, row.version_id or "", "succeeded", "", "200",
-                                  LEFT_OUT_MESSAGE))
+                                  LEFT_OUT_BY_PLAN))
             summary.left_out += 1
     if timings is None and len(sources) == 1 and not is_s3_url(sources[0]):
         candidate = timings_path(Path(sources[0]))
