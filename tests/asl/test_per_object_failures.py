@@ -46,11 +46,11 @@ def test_delete_marker_is_reported_as_missing_source(runtime, buckets):
     assert (result["resultCode"], code_of(result)) == ("PermanentFailure", "SourceMissing")
 
 
-def test_a_pinned_version_is_copied_even_after_overwrite(runtime, buckets):
+def test_a_pinned_version_is_copied_even_after_overwrite_when_asked(runtime, buckets):
     buckets.put_bucket_versioning(Bucket="src", VersioningConfiguration={"Status": "Enabled"})
     version = buckets.put_object(Bucket="src", Key="a.mov", Body=b"first")["VersionId"]
     buckets.put_object(Bucket="src", Key="a.mov", Body=b"second")
-    result = run_task(runtime, "a.mov", version_id=version)
+    result = run_task(runtime, "a.mov", version_id=version, args={**ARGS, "skipNoncurrent": "false"})
     assert result["resultCode"] == "Succeeded", result
     assert buckets.get_object(Bucket="dst", Key="a.mov")["Body"].read() == b"first"
 

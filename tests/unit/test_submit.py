@@ -88,3 +88,31 @@ def test_submit_needs_the_manifest_in_s3(monkeypatch):
                                        "--report-bucket", "jobs", "--function-arn", FUNCTION, "--role-arn", ROLE])
 
     assert result.exit_code == 2 and "must be in S3" in result.output
+
+
+@pytest.mark.parametrize("schema, all_versions", [
+    ("Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size", True),
+    ("Bucket, Key, VersionId, Size", False),
+])
+def test_submit_says_what_an_all_versions_inventory_will_do_before_the_job_exists(schema, all_versions):
+    """S3 Batch makes a task of every version row of an all-versions inventory and fails
+    those with an empty VersionId (https://docs.aws.amazon.com/AmazonS3/latest/userguide/inventory-configure-bops.html)."""
+    import json
+
+    from moto import mock_aws
+
+    from mediasync.stack.submit import locate_manifest, manifest_notes
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="inv")
+        s3.put_object(Bucket="inv", Key="media/all/manifest.json", Body=json.dumps({
+            "sourceBucket": "media", "destinationBucket": "arn:aws:s3:::inv", "fileFormat": "CSV",
+            "fileSchema": schema, "files": [{"key": "media/all/data/0.csv.gz", "size": 1, "MD5checksum": "x"}]}))
+        location = locate_manifest(s3, "s3://inv/media/all/manifest.json")
+
+    notes = manifest_notes(location, CopyOptions(destination_bucket="archive"))
+    assert location.all_versions is all_versions
+    assert bool(notes) is all_versions
+    if all_versions:
+        assert "only current versions are copied" in notes[0] and "inventory-configure-bops" in notes[0]

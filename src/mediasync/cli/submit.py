@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+from rich.markup import escape
 
 from mediasync.cli.common import DEFAULT_STACK, console, fail, s3_error
 from mediasync.cli.local_job import options_for
@@ -62,6 +63,7 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
         caller_account,
         create_job_request,
         locate_manifest,
+        manifest_notes,
         resolve_arns,
         stack_outputs,
         submit_job,
@@ -78,8 +80,11 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
             outputs = stack_outputs(aws_client("cloudformation", region), stack_name)
         function_arn, role_arn = resolve_arns(function_arn, role_arn, outputs)
         account_id = account_id or account_of(function_arn) or caller_account(aws_client("sts", region))
+        location = locate_manifest(aws_client("s3", region), manifest)
+        for note in manifest_notes(location, options):
+            console.print(f"[yellow]note:[/yellow] {escape(note)}")
         request = create_job_request(
-            account_id=account_id, manifest=locate_manifest(aws_client("s3", region), manifest), options=options,
+            account_id=account_id, manifest=location, options=options,
             given_options=given, function_arn=function_arn, role_arn=role_arn, report_bucket=report_bucket, report_prefix=report_prefix,
             priority=priority, confirmation_required=confirmation_required, description=description,
         )

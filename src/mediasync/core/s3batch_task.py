@@ -30,8 +30,15 @@ from mediasync.core.errors import (
 )
 from mediasync.core.plan import plan_copy
 from mediasync.core.polling import poll_delays
-from mediasync.core.settings import Settings
-from mediasync.core.source import ObjectRef, inspect_source
+from mediasync.core.settings import CopyOptions, Settings
+from mediasync.core.source import (
+    DELETE_MARKER_VERSION,
+    OBJECT_VERSION,
+    ObjectRef,
+    current_version,
+    inspect_source,
+    version_kind,
+)
 from mediasync.core.timing import expected_execution_seconds, shape_of
 from mediasync.core.verify import already_copied
 
@@ -39,6 +46,9 @@ SUCCEEDED = "Succeeded"
 TEMPORARY_FAILURE = "TemporaryFailure"
 PERMANENT_FAILURE = "PermanentFailure"
 IN_PROGRESS = "InProgress"
+# Rows of a task that names a version it does not copy (Succeeded: nothing is wrong).
+NOT_CURRENT_VERSION = "NotCurrentVersion"
+DELETE_MARKER = "DeleteMarker"
 
 # What a resultString starts with, so the code survives into S3 Batch's own report.
 _RESULT = re.compile(r"^(?P<code>[A-Za-z][\w.]*): (?P<message>.*)$", re.DOTALL)
@@ -208,7 +218,12 @@ class TaskRunner:
         dest = ObjectRef(options.destination_bucket,
                          destination_key(options.destination_prefix, task.key, options.strip_prefix))
         s3 = clients.s3()
-        source = inspect_source(s3, ObjectRef(task.bucket, task.key, task.version_id), options)
+        pinned = ObjectRef(task.bucket, task.key, task.version_id)
+        if pinned.version_id:
+            skipped = _pinned_version_skipped(s3, pinned, options)
+            if skipped is not None:
+                return skipped
+        source = inspect_source(s3, pinned, options)
         proof = already_copied(s3, source, dest) if options.skip_existing else None
         if proof is not None:
             return TaskOutcome(
@@ -306,6 +321,42 @@ class TaskRunner:
             if outcome is not None:
                 return outcome
         return still_running(arn)
+
+
+def _pinned_version_skipped(s3: Any, pinned: ObjectRef, options: CopyOptions) -> TaskOutcome | None:
+    """The outcome of a task whose version is not copied: a delete marker, or not the
+    key's current version; None when it is to be copied (current, or skip_noncurrent off).
+
+    S3 Batch makes a task of every row of an "all versions" S3 Inventory report,
+    noncurrent versions and delete markers included
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/inventory-configure-bops.html).
+    Each would be copied to the same destination key, the last to finish winning, and
+    a key deleted at the source would come back from an old version: only the current
+    version is copied, and every other row says why it was not. A version that does
+    not exist is left to the inspection, which reports it missing.
+    """
+    if not options.skip_noncurrent:
+        return None
+    current = current_version(s3, pinned, options)
+    if current is None:
+        return None
+    if current.version_id == pinned.version_id:
+        if current.delete_marker:
+            return TaskOutcome(SUCCEEDED, DELETE_MARKER, f"{pinned.url} is a delete marker and the key's current "
+                               "version: it was deleted at the source; nothing to copy", 200)
+        return None
+    kind = version_kind(s3, pinned, options)
+    if kind == DELETE_MARKER_VERSION:
+        return TaskOutcome(SUCCEEDED, DELETE_MARKER, f"{pinned.url} is a noncurrent delete marker; nothing to copy", 200)
+    if kind != OBJECT_VERSION:
+        return None
+    now = "a delete marker (deleted at the source)" if current.delete_marker else f"version {current.version_id}"
+    return TaskOutcome(
+        SUCCEEDED, NOT_CURRENT_VERSION,
+        f"{pinned.url} is not the current version of s3://{pinned.bucket}/{pinned.key} (now {now}): only current "
+        "versions are copied, so an older version never overwrites a newer one (skipNoncurrent=false copies it); "
+        "not copied", 200,
+    )
 
 
 def _outcome_unknown(state: dict[str, Any], err: Exception) -> CopyOutcomeUnknown:

@@ -104,6 +104,11 @@ class CopyOptions:
     # Leave objects alone whose destination already matches the source (a resumed
     # or repeated job); costs one HeadObject on the destination per object.
     skip_existing: bool = True
+    # A task naming a version that is no longer the key's current one (a row of an
+    # "all versions" S3 Inventory, a version overwritten since the manifest was made)
+    # is reported and not copied: an old version never lands over a newer one. False
+    # copies the version the manifest names (restoring one version per key).
+    skip_noncurrent: bool = True
     verify: str = "auto"
 
     def to_event(self) -> dict:
@@ -126,6 +131,7 @@ class CopyOptions:
             "batch_parts_per_group": self.batch_parts_per_group,
             "max_concurrency": self.max_concurrency,
             "skip_existing": self.skip_existing,
+            "skip_noncurrent": self.skip_noncurrent,
             "verify": self.verify,
         }
 
@@ -144,7 +150,7 @@ class CopyOptions:
             name = known.get(key)
             if name is None or value is None or value == "":
                 continue
-            if name in ("skip_existing", "bucket_key_enabled", "requester_pays"):
+            if name in ("skip_existing", "skip_noncurrent", "bucket_key_enabled", "requester_pays"):
                 changes[name] = _parse_bool(value)
             elif name in ("destination_bucket", "destination_prefix", "strip_prefix", "sse_kms_key_id", "worker",
                           "verify"):
@@ -273,7 +279,7 @@ def reset_settings() -> None:
 # Copy options a job sends only when they differ from the defaults: S3 Batch takes
 # at most 10 user arguments, and the ones above already fill 9.
 OPTIONAL_ARGUMENTS = ("strip_prefix", "storage_class", "sse_kms_key_id", "bucket_key_enabled", "acl", "requester_pays",
-                      "verify")
+                      "verify", "skip_noncurrent")
 
 
 def argument_text(value: object) -> str:

@@ -217,6 +217,50 @@ def _head_failure(s3: Any, err: ClientError, ref: ObjectRef) -> Exception:
     return from_client_error(err, side="source", bucket=ref.bucket, key=ref.key)
 
 
+@dataclass(frozen=True)
+class CurrentVersion:
+    """What a key's current version is: its id ("null" for an object written without
+    versioning), or a delete marker's id when the key is deleted."""
+
+    version_id: str
+    delete_marker: bool = False
+
+
+def _delete_marker_id(err: ClientError) -> str | None:
+    headers = err.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    return headers.get("x-amz-version-id") or "" if headers.get("x-amz-delete-marker") == "true" else None
+
+
+def current_version(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) -> CurrentVersion | None:
+    """The current version of ``ref``'s key (HeadObject without a version); None when
+    HeadObject cannot tell (the copy's own inspection then says what is wrong).
+
+    A HEAD of a key whose current version is a delete marker answers 404 with
+    ``x-amz-delete-marker: true`` and the marker's id in ``x-amz-version-id``
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+    """
+    try:
+        head = s3.head_object(Bucket=ref.bucket, Key=ref.key, **source_request_args(options))
+    except ClientError as err:
+        marker = _delete_marker_id(err)
+        return CurrentVersion(marker, delete_marker=True) if marker is not None else None
+    return CurrentVersion(head.get("VersionId") or "null")
+
+
+OBJECT_VERSION = "object"
+DELETE_MARKER_VERSION = "delete marker"
+
+
+def version_kind(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) -> str | None:
+    """What the pinned version ``ref`` is: an object version, a delete marker (HEAD
+    answers 405 with ``x-amz-delete-marker: true``), or None when HEAD finds neither."""
+    try:
+        s3.head_object(Bucket=ref.bucket, Key=ref.key, **ref.version_args(), **source_request_args(options))
+    except ClientError as err:
+        return DELETE_MARKER_VERSION if _delete_marker_id(err) is not None else None
+    return OBJECT_VERSION
+
+
 def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) -> SourceObject:
     """HeadObject the source (with its checksum); for a multipart source also its part layout."""
     payer = source_request_args(options)

@@ -1,15 +1,29 @@
 """S3 Batch Operations, emulated: manifest rows in, one Lambda task each, a completion report out.
 
 Like the real service it invokes ``batch_invoke`` with an invocation schema 2.0
-event per task, runs tasks concurrently, asks again after ``TemporaryFailure``,
-and writes report rows ``Bucket,Key,VersionId,TaskStatus,ErrorCode,HTTPStatusCode,ResultMessage``
-with the key as the manifest has it.
+event per task, runs tasks concurrently, and writes report rows
+``Bucket,Key,VersionId,TaskStatus,ErrorCode,HTTPStatusCode,ResultMessage`` with the
+key as the manifest has it. What S3 Batch does that a local run would otherwise
+hide (docs/aws-rules.md lists each rule with its test):
+
+- every row is a task, noncurrent versions and delete markers of an "all versions"
+  S3 Inventory included; a row whose version ID is an empty string there fails
+  without an invocation, as S3 Batch fails it
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/inventory-configure-bops.html);
+- a ``TemporaryFailure`` is redriven a limited number of times, whatever its
+  message (an ``InProgress`` poll counts like any other); after the last one the
+  task fails with that message in the report
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html);
+- a Lambda that errors, or runs past its timeout, is a function error: the task
+  fails with ``Lambda returned function error: ...``, no result of ours in it
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-examples-reports.html).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import threading
 import time
 import uuid
@@ -19,7 +33,6 @@ from typing import Any, Callable, Iterable, TextIO
 
 from mediasync.core.errors import http_status_for
 from mediasync.core.s3batch_task import (
-    IN_PROGRESS,
     PERMANENT_FAILURE,
     SUCCEEDED,
     TEMPORARY_FAILURE,
@@ -64,6 +77,22 @@ class JobSummary:
             self.failures_by_code[row.code] = self.failures_by_code.get(row.code, 0) + 1
 
 
+# The local report's code for a task S3 Batch fails itself, without a result of ours.
+LAMBDA_FAILED = "LambdaFailed"
+EMPTY_VERSION_ID = "EmptyVersionId"
+EMPTY_VERSION_MESSAGE = (
+    "S3 Batch Operations fails the task of a row whose version ID is an empty string in an all-versions "
+    "S3 Inventory report (its null versions): convert them to 'null' "
+    "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/inventory-configure-bops.html) "
+    "or use a current-versions inventory"
+)
+
+
+def function_error(message: str) -> str:
+    """How S3 Batch reports a Lambda function error (an unhandled error or a timeout)."""
+    return "Lambda returned function error: " + json.dumps({"errorMessage": message})
+
+
 def task_id(row: ManifestRow) -> str:
     digest = hashlib.sha256(f"{row.line}\0{row.bucket}\0{row.raw_key}\0{row.version_id}".encode()).hexdigest()
     return f"{row.line:08d}-{digest[:16]}"
@@ -98,40 +127,80 @@ class S3BatchJob:
         retry_delay: float = 0.2,
         job_id: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        function_timeout: float | None = None,
     ) -> None:
         self.invoke = invoke
         self.user_arguments = user_arguments
         self.concurrency = concurrency
+        # S3 Batch redrives a TemporaryFailure "before the job completes", a number of
+        # times it does not publish: 3 here.
         self.max_temporary_retries = max_temporary_retries
         self.retry_delay = retry_delay
         self.job_id = job_id or str(uuid.uuid4())
         self.sleep = sleep
+        # The function's Timeout: an invocation still running then is a function error
+        # (None: invocations are not timed, as when the runtime itself bounds them).
+        self.function_timeout = function_timeout
+
+    def _call(self, event: dict[str, Any]) -> tuple[str, str, str]:
+        """(result code, our code, message) of one invocation, as S3 Batch sees it."""
+        try:
+            result = self._invoke_within_timeout(event)["results"][0]
+        except TimeoutError:
+            return PERMANENT_FAILURE, LAMBDA_FAILED, function_error(
+                f"Task timed out after {self.function_timeout:.2f} seconds")
+        except Exception as error:  # the Lambda itself failed: S3 Batch counts that as a failed task
+            return PERMANENT_FAILURE, LAMBDA_FAILED, str(error)
+        code, message = parse_result_string(result.get("resultString", ""))
+        return result["resultCode"], code, message
+
+    def _invoke_within_timeout(self, event: dict[str, Any]) -> dict[str, Any]:
+        if self.function_timeout is None:
+            return self.invoke(event)
+        answer: dict[str, Any] = {}
+        done = threading.Event()
+
+        def invoke() -> None:
+            try:
+                answer["result"] = self.invoke(event)
+            except BaseException as error:
+                answer["error"] = error
+            finally:
+                done.set()
+
+        # A daemon thread, left running past the timeout as a killed Lambda's copy may run on.
+        threading.Thread(target=invoke, name="lambda", daemon=True).start()
+        if not done.wait(self.function_timeout):
+            raise TimeoutError
+        if "error" in answer:
+            raise answer["error"]
+        return answer["result"]
 
     def run_task(self, row: ManifestRow) -> ReportRow:
         started = time.time()
         version = row.version_id or ""
+
+        def failed(code: str, status: str, message: str) -> ReportRow:
+            return ReportRow(row.bucket, row.raw_key, version, "failed", code, status, message, 0, started, time.time())
+
         if row.error:
-            return ReportRow(row.bucket, row.raw_key, version, "failed", "InvalidManifestRow", "400", row.error, 0, started, time.time())
+            return failed("InvalidManifestRow", "400", row.error)
+        if row.version_id == "":
+            return failed(EMPTY_VERSION_ID, "400", EMPTY_VERSION_MESSAGE)
         event = task_event(self.job_id, row, self.user_arguments)
-        temporary = 0
+        redrives = 0
         attempts = 0
         delay = self.retry_delay
         while True:
             attempts += 1
-            try:
-                result = self.invoke(event)["results"][0]
-                code, message = parse_result_string(result.get("resultString", ""))
-                result_code = result["resultCode"]
-            except Exception as error:  # the Lambda itself failed: S3 Batch counts that as a failed task
-                result_code, code, message = PERMANENT_FAILURE, "LambdaFailed", str(error)
-            if result_code == TEMPORARY_FAILURE:
-                # Still copying: ask again, as S3 Batch does, without using up retries.
-                if code != IN_PROGRESS:
-                    temporary += 1
-                if temporary <= self.max_temporary_retries:
-                    self.sleep(delay)
-                    delay = min(delay * 2, 2.0)
-                    continue
+            result_code, code, message = self._call(event)
+            # S3 Batch cannot tell a copy still running from any other TemporaryFailure:
+            # every one uses up a redrive, and the last one's message is what the report keeps.
+            if result_code == TEMPORARY_FAILURE and redrives < self.max_temporary_retries:
+                redrives += 1
+                self.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
             finished = time.time()
             if result_code == SUCCEEDED:
                 size = copied_bytes(message)

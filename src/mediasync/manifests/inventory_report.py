@@ -9,8 +9,17 @@ manifest, so each row becomes the same :class:`~mediasync.manifests.s3batch_csv.
 Data files are read from disk when the report was downloaded next to its
 ``manifest.json`` (``aws s3 cp --recursive`` of the inventory prefix keeps the key
 layout), otherwise streamed from S3. Rows are streamed, never held in memory.
-Delete markers are skipped: there is nothing to copy. Only CSV inventories are
-supported (ORC and Parquet are not text a manifest reader can stream).
+Only CSV inventories are supported (ORC and Parquet are not text a manifest reader
+can stream).
+
+An "all versions" inventory (its schema has ``IsLatest``) lists every version of
+every key, delete markers included, and S3 Batch Operations makes a task of each
+row: :func:`read_inventory_manifest` yields them all, as S3 Batch reads them, and
+``batch_invoke`` copies only current versions. Its null versions have an empty
+VersionId, which S3 Batch does not take for ``null``: it fails their tasks
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/inventory-configure-bops.html).
+Such rows keep the empty string (``version_id == ""``, not None) so the local S3
+Batch emulation fails them too.
 """
 
 from __future__ import annotations
@@ -49,6 +58,11 @@ class InventoryManifest:
     def column(self, name: str) -> int | None:
         return self.columns.index(name) if name in self.columns else None
 
+    @property
+    def all_versions(self) -> bool:
+        """An "all versions" inventory: S3 Inventory adds IsLatest (and IsDeleteMarker) only then."""
+        return "IsLatest" in self.columns
+
 
 @dataclass(frozen=True)
 class InventoryEntry:
@@ -59,6 +73,7 @@ class InventoryEntry:
     etag: str | None = None
     storage_class: str | None = None
     is_latest: bool | None = None
+    is_delete_marker: bool = False
 
 
 def is_inventory_manifest(path: str | Path) -> bool:
@@ -159,8 +174,9 @@ def _bool(value: str | None) -> bool | None:
     return None if value in (None, "") else value.strip().lower() == "true"
 
 
-def read_inventory_entries(path: str | Path, s3: Any = None) -> Iterator[InventoryEntry]:
-    """Every object row of the inventory, file after file; delete markers skipped."""
+def read_inventory_entries(path: str | Path, s3: Any = None, *, delete_markers: bool = False) -> Iterator[InventoryEntry]:
+    """Every object row of the inventory, file after file; delete markers only when asked
+    (S3 Batch makes tasks of them; they have no size to estimate)."""
     manifest = load_inventory_manifest(path, s3)
     index = {name: manifest.column(name) for name in (
         "Bucket", "Key", "VersionId", "IsLatest", "IsDeleteMarker", "Size", "ETag", "StorageClass")}
@@ -179,14 +195,17 @@ def read_inventory_entries(path: str | Path, s3: Any = None) -> Iterator[Invento
                 for file_line, fields in enumerate(csv.reader(text), 1):
                     if not fields or not any(fields):
                         continue
-                    if _bool(field(fields, "IsDeleteMarker")):
+                    deleted = bool(_bool(field(fields, "IsDeleteMarker")))
+                    if deleted and not delete_markers:
                         continue
                     line += 1
-                    row = parse_row(line, [field(fields, "Bucket") or "", field(fields, "Key") or "",
-                                           field(fields, "VersionId") or ""])
+                    version = field(fields, "VersionId") or ""
+                    row = parse_row(line, [field(fields, "Bucket") or "", field(fields, "Key") or "", version])
                     if row.error:
                         reason = row.error.split(": ", 1)[-1]
                         row = replace(row, error=f"inventory file {name} line {file_line}: {reason}")
+                    elif manifest.all_versions and not version:
+                        row = replace(row, version_id="")  # a null version, which S3 Batch fails
                     size = field(fields, "Size")
                     yield InventoryEntry(
                         row,
@@ -194,6 +213,7 @@ def read_inventory_entries(path: str | Path, s3: Any = None) -> Iterator[Invento
                         field(fields, "ETag") or None,
                         field(fields, "StorageClass") or None,
                         _bool(field(fields, "IsLatest")),
+                        deleted,
                     )
         except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as err:
             raise ManifestError(f"inventory data file {name} is not a readable gzip CSV: {err}") from err
@@ -202,7 +222,8 @@ def read_inventory_entries(path: str | Path, s3: Any = None) -> Iterator[Invento
 
 
 def read_inventory_manifest(path: str | Path, s3: Any = None) -> Iterator[ManifestRow]:
-    for entry in read_inventory_entries(path, s3):
+    """The rows S3 Batch makes tasks of: every row, delete markers included."""
+    for entry in read_inventory_entries(path, s3, delete_markers=True):
         yield entry.row
 
 

@@ -18,8 +18,9 @@ from typing import Any, Collection
 
 from mediasync.core.settings import CopyOptions, camel_case
 from mediasync.core.settings import user_arguments as job_arguments
-from mediasync.manifests.inventory_report import is_inventory_manifest
+from mediasync.manifests.inventory_report import is_inventory_manifest, parse_inventory_manifest
 from mediasync.manifests.locations import split_s3_url
+from mediasync.manifests.s3batch_csv import ManifestError
 
 STACK_OUTPUT_FUNCTION = "BatchInvokeFunctionArn"
 STACK_OUTPUT_ROLE = "BatchOperationsRoleArn"
@@ -49,6 +50,8 @@ class ManifestLocation:
     etag: str
     version_id: str | None
     fields: tuple[str, ...]  # () for an inventory report
+    # An "all versions" S3 Inventory report: a task for every version row.
+    all_versions: bool = False
 
     @property
     def arn(self) -> str:
@@ -110,7 +113,13 @@ def locate_manifest(s3: Any, url: str) -> ManifestLocation:
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
         if is_inventory_manifest(key):
-            return ManifestLocation(bucket, key, head["ETag"].strip('"'), head.get("VersionId"), ())
+            document = s3.get_object(Bucket=bucket, Key=key, **({"VersionId": head["VersionId"]} if head.get("VersionId") else {}))
+            try:
+                inventory = parse_inventory_manifest(document["Body"].read().decode("utf-8", errors="replace"), url)
+            except ManifestError as err:
+                raise SubmitError(str(err)) from err
+            return ManifestLocation(bucket, key, head["ETag"].strip('"'), head.get("VersionId"), (),
+                                    all_versions=inventory.all_versions)
         if not head.get("ContentLength"):
             raise SubmitError(f"{url} is empty: no object to copy")
         first = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read()
@@ -123,6 +132,24 @@ def locate_manifest(s3: Any, url: str) -> ManifestLocation:
         raise SubmitError(f"{url} does not start with a bucket,key[,version-id] row: {line[:1]}")
     fields = ("Bucket", "Key", "VersionId")[: len(columns)]
     return ManifestLocation(bucket, key, head["ETag"].strip('"'), head.get("VersionId"), fields)
+
+
+def manifest_notes(manifest: ManifestLocation, options: CopyOptions) -> list[str]:
+    """What the job will do with this manifest that a user might not expect: said before
+    the job is created."""
+    if not manifest.all_versions:
+        return []
+    what = ("only current versions are copied: noncurrent versions and delete markers each end as a succeeded row "
+            "saying why (NotCurrentVersion, DeleteMarker)" if options.skip_noncurrent else
+            "skipNoncurrent is off: every version is copied to the same destination key, in no set order, so an "
+            "older version may be the one left there")
+    return [
+        f"s3://{manifest.bucket}/{manifest.key} is an all-versions S3 Inventory report: S3 Batch makes a task of "
+        f"every version row; {what}. Rows of null versions (objects written before versioning; their VersionId is "
+        "empty) fail, as S3 Batch fails them: convert them to 'null' first "
+        "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/inventory-configure-bops.html) or use a "
+        "current-versions inventory."
+    ]
 
 
 def user_arguments(options: CopyOptions, given: Collection[str] | None = None) -> dict[str, str]:
