@@ -3,7 +3,7 @@
 Every fault test ends with :func:`assert_invariants`:
 - the report has exactly one row per manifest row;
 - every object at the destination is byte-identical to its source (nothing
-  half-written, nothing that is not in the manifest);
+  half-written, nothing that is not in the manifest), website redirect included;
 - every row reported succeeded has that verified copy at the destination;
 - no multipart upload is left open in the destination bucket.
 """
@@ -43,6 +43,11 @@ def _fingerprint(s3: Any, bucket: str, key: str, version_id: str | None = None) 
     head = s3.head_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
     assert "-" not in head["ETag"], f"cannot read s3://{bucket}/{key} to compare it"
     return head["ETag"].strip('"')
+
+
+def _redirect(s3: Any, bucket: str, key: str, version_id: str | None = None) -> str | None:
+    head = s3.head_object(Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {}))
+    return head.get("WebsiteRedirectLocation")
 
 
 def _destination_keys(s3: Any, bucket: str, prefix: str) -> set[str]:
@@ -90,6 +95,9 @@ def assert_invariants(
         source = sources[key]
         assert _fingerprint(s3, destination, key) == _fingerprint(s3, source.bucket, source.key, source.version_id), (
             f"s3://{destination}/{key} differs from its source s3://{source.bucket}/{source.key}"
+        )
+        assert _redirect(s3, destination, key) == _redirect(s3, source.bucket, source.key, source.version_id), (
+            f"s3://{destination}/{key} lost its source's website redirect"
         )
 
     # A bad row may repeat a good row's bucket and key (e.g. with an extra column).

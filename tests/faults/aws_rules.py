@@ -1,5 +1,9 @@
 """AWS rules moto does not follow, applied to a botocore client's answers.
 
+Each rule cites the AWS page it follows; docs/aws-rules.md lists them with their tests.
+:func:`on_handler_clients` puts rules on the clients the handlers use (core.clients),
+so the real state machines and handlers meet them.
+
 HeadObject answers carry no body on AWS, so an error has no code beyond its status:
 a missing bucket and a missing key both read as a bare ``404``, SSE-C's refusal as a
 bare ``400`` (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
@@ -8,8 +12,35 @@ moto sends an XML error body with HEAD and botocore parses it (``NoSuchBucket``)
 
 from __future__ import annotations
 
+import contextlib
 import urllib.parse
-from typing import Any
+from typing import Any, Callable, Iterator
+from unittest import mock
+
+from mediasync.core import clients
+
+MOTO_ACCOUNT = "123456789012"
+
+
+@contextlib.contextmanager
+def on_handler_clients(service: str, *rules: Callable[[Any], Any]) -> Iterator[None]:
+    """Every ``service`` client core.clients creates (the handlers' and the worker's)
+    gets ``rules`` applied while the block runs."""
+    create = clients.Clients._create
+
+    def create_with_rules(self: Any, name: str) -> Any:
+        client = create(self, name)
+        if name == service:
+            for rule in rules:
+                rule(client)
+        return client
+
+    with mock.patch.object(clients.Clients, "_create", create_with_rules):
+        clients.CLIENTS._clients.pop(service, None)
+        try:
+            yield
+        finally:
+            clients.CLIENTS._clients.pop(service, None)
 
 
 def _bare_head_error(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
@@ -44,4 +75,31 @@ def refuse_heads_without_customer_key(client: Any, objects: set[tuple[str, str]]
         return None
 
     client.meta.events.register("before-call.s3.HeadObject", refuse)
+    return client
+
+
+def copies_drop_website_redirects(client: Any) -> Any:
+    """CopyObject keeps no ``x-amz-website-redirect-location`` unless the request sends it:
+    "x-amz-website-redirect-location is unique to each object and is not copied when
+    using the x-amz-metadata-directive header. To copy the value, you must specify
+    x-amz-website-redirect-location in the request header"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html). moto copies
+    it with the metadata; here the copy loses it, in moto's in-process S3."""
+
+    def note(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["redirect_sent"] = bool(params.get("WebsiteRedirectLocation"))
+        context["copy_to"] = (params["Bucket"], params["Key"])
+
+    def drop(http_response: Any, context: dict[str, Any], **_: Any) -> None:
+        if getattr(http_response, "status_code", 500) != 200 or context.get("redirect_sent", True):
+            return
+        from moto.s3.models import s3_backends
+
+        copy = s3_backends[MOTO_ACCOUNT]["aws"].get_object(*context["copy_to"])
+        if copy is not None:
+            copy.website_redirect_location = None
+            copy.metadata.pop("x-amz-website-redirect-location", None)
+
+    client.meta.events.register("before-parameter-build.s3.CopyObject", note)
+    client.meta.events.register("after-call.s3.CopyObject", drop)
     return client

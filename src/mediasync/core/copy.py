@@ -76,7 +76,14 @@ def _checksum_args(algorithm: str | None, checksum_type: str | None = None) -> d
 def copy_single(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOptions | None = None, *,
                 checksum_algorithm: str | None = None) -> CopyResult:
     """CopyObject: metadata, Content-Type and tags come along by the COPY directives;
-    ``checksum_algorithm`` asks S3 for the copy's checksum to compare with the source's."""
+    ``checksum_algorithm`` asks S3 for the copy's checksum to compare with the source's.
+
+    A website redirect is not metadata to CopyObject: "not copied when using the
+    x-amz-metadata-directive header. To copy the value, you must specify
+    x-amz-website-redirect-location in the request header"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
+    """
+    redirect = {"WebsiteRedirectLocation": source.website_redirect_location} if source.website_redirect_location else {}
     try:
         response = s3.copy_object(
             Bucket=dest.bucket,
@@ -88,6 +95,7 @@ def copy_single(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOpt
             **destination_write_args(options, source),
             **source_request_args(options),
             **_checksum_args(checksum_algorithm),
+            **redirect,
         )
     except ClientError as err:
         raise _copy_error(err, source, dest) from err

@@ -28,7 +28,7 @@ def _head(s3: Any, dest: ObjectRef, **extra: Any) -> dict[str, Any]:
 
 
 def _same_attributes(head: dict[str, Any], source: SourceObject) -> list[str]:
-    """Size, user metadata and Content-Type: what every method checks."""
+    """Size, user metadata, Content-Type and website redirect: what every method checks."""
     problems = []
     if head["ContentLength"] != source.size:
         problems.append(f"size {head['ContentLength']} != source {source.size}")
@@ -36,6 +36,9 @@ def _same_attributes(head: dict[str, Any], source: SourceObject) -> list[str]:
         problems.append("user metadata differs")
     if source.content_type and head.get("ContentType") != source.content_type:
         problems.append(f"Content-Type {head.get('ContentType')!r} != {source.content_type!r}")
+    if head.get("WebsiteRedirectLocation") != source.website_redirect_location:
+        problems.append(f"website redirect {head.get('WebsiteRedirectLocation')!r} != source "
+                        f"{source.website_redirect_location!r}")
     return problems
 
 
