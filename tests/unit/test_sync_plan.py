@@ -8,12 +8,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from mediasync.core.settings import CopyOptions
 from mediasync.manifests.listing import Listed
 from mediasync.manifests.sync_plan import (
     ABSENT,
+    ASKED_NOT_LISTED,
     CHECK,
     COPY,
     ETAG_DIFFERS,
+    NOT_AS_ASKED,
     SAME,
     SAME_CONTENT,
     SIZE_DIFFERS,
@@ -74,3 +77,31 @@ def test_a_destination_that_cannot_be_listed_is_no_plan():
     s3.create_bucket(Bucket="src")
     with pytest.raises(DestinationNotListed, match="NoSuchBucket"):
         plan_sync(s3, "src", "", Destination("missing"), lambda source, decision: None)
+
+
+@pytest.mark.parametrize("asks, listed_class, action, reason", [
+    (CopyOptions(), None, SAME, SAME_CONTENT),
+    (CopyOptions(storage_class="STANDARD_IA"), "STANDARD_IA", SAME, SAME_CONTENT),
+    (CopyOptions(storage_class="STANDARD_IA"), "STANDARD", COPY, NOT_AS_ASKED),
+    (CopyOptions(sse_kms_key_id="arn:aws:kms:us-east-1:111122223333:key/k"), "STANDARD", CHECK, ASKED_NOT_LISTED),
+    (CopyOptions(acl="bucket-owner-full-control"), "STANDARD", CHECK, ASKED_NOT_LISTED),
+])
+def test_a_copy_is_left_out_only_when_it_holds_what_the_run_asks(asks, listed_class, action, reason):
+    destination = Listed("dst", "a.mov", 100, etag='"aa"', last_modified=LATE, storage_class=listed_class)
+    decision = decide(SOURCE, destination, asks)
+    assert (decision.action, decision.reason) == (action, reason)
+
+
+@mock_aws
+def test_a_rerun_asking_another_storage_class_copies_again():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="src")
+    s3.create_bucket(Bucket="dst")
+    s3.put_object(Bucket="src", Key="a.mov", Body=b"take")
+    s3.copy_object(Bucket="dst", Key="a.mov", CopySource={"Bucket": "src", "Key": "a.mov"})  # the first run's copy
+    seen = {}
+
+    plan_sync(s3, "src", "", Destination.of(CopyOptions(destination_bucket="dst", storage_class="STANDARD_IA")),
+              lambda source, decision: seen.__setitem__(source.key, decision))
+
+    assert (seen["a.mov"].action, seen["a.mov"].reason) == (COPY, NOT_AS_ASKED)

@@ -153,7 +153,7 @@ def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: Copy
         sink.write(format_row(source.bucket, source.key, source.version_id))
         decisions[plan_key(source.bucket, source.key, source.version_id)] = decision
 
-    destination = Destination(options.destination_bucket, options.destination_prefix, options.strip_prefix)
+    destination = Destination.of(options)
     try:
         with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)} and where it goes, "
                             f"s3://{escape(destination.bucket)}/{escape(destination.listing_prefix(prefix))}"):

@@ -38,7 +38,12 @@ def source_request_args(options: CopyOptions | None) -> dict[str, str]:
 
 def storage_class(options: CopyOptions | None, source: SourceObject) -> str:
     """The class the copy is written in: the job's override, else the source's."""
-    return (options.storage_class if options is not None else "") or source.storage_class or DEFAULT_STORAGE_CLASS
+    return class_asked(options, source.storage_class)
+
+
+def class_asked(options: CopyOptions | None, source_class: str | None) -> str:
+    """The class a copy of a source in ``source_class`` is written in."""
+    return (options.storage_class if options is not None else "") or source_class or DEFAULT_STORAGE_CLASS
 
 
 def destination_write_args(options: CopyOptions | None, source: SourceObject) -> dict[str, Any]:

@@ -224,12 +224,12 @@ class TaskRunner:
             if skipped is not None:
                 return skipped
         source = inspect_source(s3, pinned, options)
-        proof = already_copied(s3, source, dest) if options.skip_existing else None
+        proof = already_copied(s3, source, dest, options) if options.skip_existing else None
         if proof is not None:
             return TaskOutcome(
                 SUCCEEDED,
                 "AlreadyCopied",
-                f"{dest.url} already holds this object ({source.size} bytes, same metadata); "
+                f"{dest.url} already holds this object ({source.size} bytes, same metadata, as this run asks); "
                 f"verified by {proof.method}: {proof.message}; not copied again",
                 200,
             )

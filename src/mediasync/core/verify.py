@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from mediasync.core.errors import VerificationFailed, s3_errors
 from mediasync.core.plan import Plan
+from mediasync.core.requested import Seen, unmet_requests
+from mediasync.core.settings import CopyOptions
 from mediasync.core.source import Checksum, ObjectRef, SourceObject, etag_is_md5, etag_part_count, quoted_etag
 
 
@@ -166,13 +168,14 @@ def discard(s3: Any, dest: ObjectRef) -> None:
         s3.delete_object(Bucket=dest.bucket, Key=dest.key, **dest.version_args())
 
 
-def already_copied(s3: Any, source: SourceObject, dest: ObjectRef) -> Verification | None:
-    """The proof that the destination already holds this exact source, or None.
+def already_copied(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOptions | None = None) -> Verification | None:
+    """The proof that the destination already holds this exact source as this run asks
+    for it (``requested.unmet_requests``: storage class, KMS key), or None.
 
     Used to skip objects a previous, interrupted run already copied. Only content
     proof counts (a checksum, or MD5 ETags equal): size and metadata alone would
     leave a different object of the same size in place, so such an object is
-    copied again.
+    copied again; so is one held in another class or under another key than asked.
     """
     try:
         head = s3.head_object(Bucket=dest.bucket, Key=dest.key, ChecksumMode="ENABLED")
@@ -180,11 +183,14 @@ def already_copied(s3: Any, source: SourceObject, dest: ObjectRef) -> Verificati
         return None
     if _same_attributes(head, source):
         return None
+    unmet = unmet_requests(options or CopyOptions(), source.storage_class, Seen.from_head(head))
+    if unmet.differs:
+        return None
     proof, mismatch = _checksum_proof(Checksum.from_response(head), source)
     if mismatch:
         return None
-    if proof is not None:
-        return proof
-    if source.etag_is_md5 and etag_is_md5(head) and quoted_etag(head.get("ETag")) == source.etag:
-        return Verification("etag", "ETag equals the source's")
-    return None
+    if proof is None and source.etag_is_md5 and etag_is_md5(head) and quoted_etag(head.get("ETag")) == source.etag:
+        proof = Verification("etag", "ETag equals the source's")
+    if proof is not None and unmet.unknown:
+        proof = replace(proof, message=f"{proof.message}; not checked: {', '.join(unmet.unknown)}")
+    return proof

@@ -39,11 +39,12 @@ class Listed:
     # As the listing gives them: what a sync plan compares (manifests.sync_plan).
     etag: str = ""
     last_modified: datetime.datetime | None = None
+    storage_class: str | None = None
 
     @classmethod
     def from_listing(cls, bucket: str, item: dict[str, Any], version_id: str | None = None) -> "Listed":
         return cls(bucket, item["Key"], item.get("Size", 0), version_id, item.get("ETag", ""),
-                   item.get("LastModified"))
+                   item.get("LastModified"), item.get("StorageClass"))
 
 
 @dataclass

@@ -17,6 +17,11 @@ less the prefix to strip) is:
   as every object is checked without a plan: the task's skip-existing check reads
   both objects and skips only on proof (a checksum, or MD5 ETags), else copies.
 
+A destination left out must also hold what the run asks of a copy
+(``core.requested.unmet_requests``, the decision the task's check makes too): in
+another storage class than asked it is **copied** again; when the run asks what a
+listing does not show (a KMS key, an ACL) it is **checked**.
+
 What a listing cannot show is not compared: a destination whose metadata (not its
 bytes) a third party rewrote after the copy counts as the same. Check such a
 destination with ``run --no-sync-plan`` (every object then gets the full check).
@@ -35,7 +40,9 @@ from typing import Any, Callable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mediasync.core.errors import InvalidTask
+from mediasync.core.requested import Seen, unmet_requests
 from mediasync.core.s3batch_task import destination_key
+from mediasync.core.settings import CopyOptions
 from mediasync.manifests.listing import Listed, ListingProgress, ManifestSink, list_bucket
 from mediasync.manifests.s3batch_csv import format_row
 
@@ -50,6 +57,8 @@ KEY_NOT_MAPPED = "key outside the prefix to strip"
 ETAG_DIFFERS = "same size, ETag differs"
 SOURCE_NEWER = "same size and ETag, source written later"
 SAME_CONTENT = "same size and ETag, destination no older"
+NOT_AS_ASKED = "same content, not as this run asks (storage class)"
+ASKED_NOT_LISTED = "same content, what this run asks is not in a listing (encryption, ACL)"
 
 # The proof a left-out object gets in the report (reports.summary counts it).
 LISTING_PROOF = "listing-etag"
@@ -66,8 +75,9 @@ class Decision:
     destination: Listed | None = None
 
 
-def decide(source: Listed, destination: Listed | None) -> Decision:
-    """What to do with one source object, given what its destination key holds."""
+def decide(source: Listed, destination: Listed | None, asks: CopyOptions | None = None) -> Decision:
+    """What to do with one source object, given what its destination key holds and what
+    the run ``asks`` of a copy (None: nothing beyond the content)."""
     if destination is None:
         return Decision(COPY, ABSENT)
     if destination.size != source.size:
@@ -77,6 +87,12 @@ def decide(source: Listed, destination: Listed | None) -> Decision:
     if source.last_modified is None or destination.last_modified is None \
             or destination.last_modified < source.last_modified:
         return Decision(CHECK, SOURCE_NEWER, destination)
+    if asks is not None:
+        unmet = unmet_requests(asks, source.storage_class, Seen.from_listing(destination.storage_class))
+        if unmet.differs:
+            return Decision(COPY, NOT_AS_ASKED, destination)
+        if unmet.unknown:
+            return Decision(CHECK, ASKED_NOT_LISTED, destination)
     return Decision(SAME, SAME_CONTENT, destination)
 
 
@@ -129,6 +145,14 @@ class Destination:
     bucket: str
     prefix: str = ""
     strip: str = ""
+    # What the run asks of a copy besides the content (storage class, KMS key, ACL);
+    # None compares the content only.
+    asks: CopyOptions | None = None
+
+    @classmethod
+    def of(cls, options: CopyOptions) -> "Destination":
+        """Where and how a run with ``options`` copies."""
+        return cls(options.destination_bucket, options.destination_prefix, options.strip_prefix, options)
 
     def key_of(self, source_key: str) -> str | None:
         try:
@@ -169,7 +193,7 @@ def plan_sync(
     def decide_one(source: Listed) -> None:
         key = destination.key_of(source.key)
         # A key the strip prefix cannot map goes to the job, whose task reports it as InvalidTask.
-        decision = decide(source, found.get(key)) if key is not None else Decision(COPY, KEY_NOT_MAPPED)
+        decision = decide(source, found.get(key), destination.asks) if key is not None else Decision(COPY, KEY_NOT_MAPPED)
         counts.add(source, decision)
         emit(source, decision)
 
