@@ -260,8 +260,20 @@ class TaskRunner:
 
     def _run_standard(self, task: BatchTask, state: dict[str, Any], expected_seconds: float,
                       remaining_ms: Callable[[], int]) -> TaskOutcome:
+        """Start (or re-attach to) this task's execution and wait for it; at most one new
+        execution per invocation.
+
+        Attempt ``n`` runs under its own deterministic name. One that failed in a way
+        worth retrying (a throttle past the Map's Retry, a Map Run failed by it) ends
+        this invocation with TemporaryFailure: S3 Batch redrives the task later, which
+        is its tool for exactly this
+        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html),
+        and the redrive, finding that name closed, starts the next attempt. Starting
+        it at once would copy everything again under the same throttle.
+        """
+        attempts = self.settings.max_execution_attempts
         outcome = TaskOutcome.failure("InvalidTask", "no execution attempted")
-        for attempt in range(self.settings.max_execution_attempts):
+        for attempt in range(attempts):
             name = execution_name(task.job_id, task.task_id, attempt)
             try:
                 arn, started_at = self._start_or_attach(name, state)
@@ -275,8 +287,13 @@ class TaskRunner:
             outcome = self._wait(arn, expected_seconds, remaining_ms, started_at=started_at)
             if outcome.result_code != TEMPORARY_FAILURE or outcome.code == IN_PROGRESS:
                 return outcome
-            # The attempt failed in a way worth retrying: the next name starts afresh.
-        return TaskOutcome(PERMANENT_FAILURE, outcome.code, f"{outcome.message} (after {self.settings.max_execution_attempts} executions)", outcome.http_status)
+            if started_at is not None and attempt + 1 < attempts:
+                # It ran in this invocation: the next attempt waits for S3 Batch's redrive.
+                return replace(outcome, message=f"{outcome.message} (execution {attempt + 1} of {attempts}; "
+                                                "S3 Batch's redrive starts the next)")
+            # Closed before this invocation (a redrive): the next name starts afresh.
+        return TaskOutcome(PERMANENT_FAILURE, outcome.code, f"{outcome.message} (after {attempts} executions)",
+                           outcome.http_status)
 
     def _start_or_attach(self, name: str, state: dict[str, Any]) -> tuple[str, float | None]:
         """The execution's ARN, and its start time (epoch seconds) when StartExecution answered.
