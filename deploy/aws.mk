@@ -85,6 +85,7 @@ PARAMETER_OVERRIDES = \
 stack_output = $(AWS) cloudformation describe-stacks $(REGION_ARG) --stack-name $(STACK_NAME) \
 	--query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue | [0]" --output text
 
+comma := ,
 need = @command -v $(1) >/dev/null 2>&1 || { echo "$(1) not found: $(2)" >&2; exit 1; }
 
 # With subnets the stack deploys AWS Batch, and any job may ask for worker=batch
@@ -107,6 +108,11 @@ install: aws-tools
 	@case "$(WORKER_MODE)" in batch|auto) test -n "$(DEPLOYS_BATCH)" || { \
 		echo "WORKER_MODE=$(WORKER_MODE) runs part groups on AWS Batch: set WORKER_SUBNETS and WORKER_SECURITY_GROUPS (README: First deployment), or use WORKER_MODE=lambda" >&2; exit 1; };; esac
 	$(if $(DEPLOYS_BATCH),$(call need,$(DOCKER),WORKER_SUBNETS deploys AWS Batch workers whose image make install builds and pushes (make publish) with Docker and buildx. Install Docker and run make install again - or leave WORKER_SUBNETS empty for Lambda workers only))
+	@# A destination encrypting with a KMS key the stack would not grant fails every copy: say so now.
+	@for bucket in $(DESTINATION_BUCKET) $(subst $(comma), ,$(ALLOWED_DESTINATION_BUCKETS)); do \
+		$(AWS) s3api get-bucket-encryption $(REGION_ARG) --bucket "$$bucket" --output json 2>/dev/null \
+			| $(DEPLOY_PYTHON) deploy/preflight.py "$$bucket" "$(DESTINATION_KMS_KEY_ARN)" || exit 1; \
+	done
 	$(SAM) build --template-file template.yaml $(SAM_BUILD_FLAGS)
 	$(SAM) deploy --stack-name $(STACK_NAME) $(REGION_ARG) --resolve-s3 \
 		--capabilities CAPABILITY_IAM --no-confirm-changeset --no-fail-on-empty-changeset \

@@ -274,7 +274,7 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
         "corrupt.txt": "PermanentFailure",
         "big.mov": "Succeeded",
         "on-batch.mov": "Succeeded",
-        "broken.mov": "PermanentFailure",
+        "broken.mov": "TemporaryFailure",  # S3 Batch redrives it: the next execution then
         "gone.mov": "Succeeded",
         "lost.mov": "Succeeded",
         "uneven.mov": "Succeeded",

@@ -40,6 +40,7 @@ case "$(basename "$0") $*" in
   *"describe-stacks"*) [ -e "{deleted}" ] && {{ echo "Stack with id x does not exist" >&2; exit 254; }} ;;
 esac
 case "$*" in
+  *"get-bucket-encryption"*) cat "{encryption}" 2>/dev/null ;;
   *"describe-stacks"*"--output json"*) cat "{listed}" ;;
   *"describe-stacks"*)
     key=$(echo "$*" | sed -n "s/.*OutputKey=='\\([A-Za-z]*\\)'.*/\\1/p")
@@ -58,7 +59,8 @@ def tools(tmp_path: Path) -> tuple[dict[str, str], Path]:
     paths = {}
     for tool in ("aws", "sam", "docker"):
         stub = tmp_path / tool
-        stub.write_text(STUB.format(log=log, listed=listed, table=table, deleted=tmp_path / "deleted"))
+        stub.write_text(STUB.format(log=log, listed=listed, table=table, deleted=tmp_path / "deleted",
+                                    encryption=tmp_path / "encryption.json"))
         stub.chmod(0o755)
         paths[tool.upper()] = str(stub)
     return paths, log
@@ -186,3 +188,25 @@ def test_install_for_lambda_workers_needs_no_docker(tools, tmp_path):
     result = make("install", {**paths, "DOCKER": str(tmp_path / "no-docker")}, "SOURCE_BUCKETS=masters", "DESTINATION_BUCKET=archive")
     assert result.returncode == 0, result.stderr
     assert not [call for call in calls(log) if call[0] == "docker"]
+
+
+DEFAULT_KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-bucket-default"
+
+
+@pytest.mark.parametrize("granted, refused", [("", True), (DEFAULT_KEY, False)])
+def test_install_refuses_a_destination_whose_default_kms_key_the_stack_would_not_grant(tools, tmp_path, granted,
+                                                                                      refused):
+    """Copies into it need kms:GenerateDataKey and kms:Decrypt on that key
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)."""
+    paths, log = tools
+    (tmp_path / "encryption.json").write_text(json.dumps({"ServerSideEncryptionConfiguration": {"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": DEFAULT_KEY}}]}}))
+    result = make("install", paths, "SOURCE_BUCKETS=masters", "DESTINATION_BUCKET=archive",
+                  f"DESTINATION_KMS_KEY_ARN={granted}")
+    deployed = [call for call in calls(log) if call[0] == "sam"]
+    if refused:
+        assert result.returncode != 0 and "DESTINATION_KMS_KEY_ARN" in result.stderr and DEFAULT_KEY in result.stderr
+        assert not deployed
+    else:
+        assert result.returncode == 0, result.stderr
+        assert [call[1] for call in deployed] == ["build", "deploy"]

@@ -25,6 +25,13 @@ MD5s, so no test would see the difference: behind this proxy they do.
   encryption (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObjectResult.html).
   Only ``corrupt_checksum(bucket, key)`` changes the object checksums reported for the
   objects it matches, so a test can show a checksum comparison failing.
+- ``default_keys`` (bucket -> KMS key ARN) are buckets that encrypt new objects with a
+  customer managed key by default, and ``granted_keys`` the keys the caller's role may
+  use. A write into such a bucket that names no granted key needs kms:GenerateDataKey
+  on the default key (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html),
+  and a HeadObject or GetObject with ``x-amz-checksum-mode: ENABLED`` there needs
+  kms:Decrypt (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html):
+  without the grant both answer 403 AccessDenied, a HEAD with no body.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import base64
 import hashlib
 import threading
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_plus
@@ -42,7 +50,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from mediasync.testing.servers import S3Server
-from tests.faults.proxy import OK_WITH_ERROR_OPERATIONS, FaultProxy, FaultRules, Request, Response
+from tests.faults.proxy import ERROR_BODY, OK_WITH_ERROR_OPERATIONS, FaultProxy, FaultRules, Request, Response
 
 KMS_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -52,6 +60,8 @@ CHECKSUM_HEADER_PREFIX = "x-amz-checksum-"
 # x-amz-checksum-type names a type, not a value.
 NOT_A_CHECKSUM = {"x-amz-checksum-type", "x-amz-checksum-algorithm"}
 CONDITION_HEADERS = ("If-Match", "If-None-Match")
+# Requests that make S3 generate a data key for a new object (or its upload).
+KMS_WRITES = {"PutObject", "CopyObject", "CreateMultipartUpload"}
 COPY_CONDITION_HEADERS = ("x-amz-copy-source-if-match", "x-amz-copy-source-if-none-match")
 
 ET.register_namespace("", S3_NAMESPACE)
@@ -156,13 +166,45 @@ class KmsProxy(FaultProxy):
     """Forwards to ``server`` as :class:`FaultProxy` does, answering as an SSE-KMS bucket would."""
 
     def __init__(self, server: S3Server, rules: FaultRules | None = None, *, ledger: EtagLedger | None = None,
-                 corrupt_checksum: Callable[[str, str], bool] | None = None) -> None:
+                 corrupt_checksum: Callable[[str, str], bool] | None = None,
+                 default_keys: dict[str, str] | None = None, granted_keys: set[str] | None = None) -> None:
         super().__init__(server.endpoint_url, rules)
         self.credentials = Credentials(server.access_key, server.secret_key)
         self.region = server.region
         self.ledger = ledger or EtagLedger()
         self.corrupt_checksum = corrupt_checksum or (lambda bucket, key: False)
+        self.default_keys = default_keys or {}
+        self.granted_keys = granted_keys or set()
         self.resigned = 0
+        self.denied: Counter[str] = Counter()
+
+    # -- a bucket's default customer managed key, which the caller may not use ----------
+
+    def handle(self, request: Request) -> Response | None:
+        denial = self._kms_denial(request)
+        if denial is not None:
+            with self.lock:
+                self.denied[request.operation] += 1
+            return denial
+        return super().handle(request)
+
+    def _kms_denial(self, request: Request) -> Response | None:
+        bucket, _ = request.bucket_and_key
+        key = self.default_keys.get(bucket)
+        if key is None or key in self.granted_keys:
+            return None
+        operation = request.operation
+        if operation in KMS_WRITES and request.header("x-amz-server-side-encryption-aws-kms-key-id") \
+                not in self.granted_keys:
+            action = "kms:GenerateDataKey"
+        elif operation in ("HeadObject", "GetObject") and (request.header("x-amz-checksum-mode") or "").upper() == "ENABLED":
+            action = "kms:Decrypt"
+        else:
+            return None
+        message = (f"User: arn:aws:sts::111122223333:assumed-role/mediasync/role is not authorized to perform: "
+                   f"{action} on resource: {key} because no identity-based policy allows the {action} action")
+        body = b"" if request.method == "HEAD" else ERROR_BODY.format(code="AccessDenied", message=message).encode()
+        return Response(403, "Forbidden", [("Content-Type", "application/xml")], body)
 
     # -- requests: opaque values back to the server's own ------------------------------
 

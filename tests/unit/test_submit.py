@@ -116,3 +116,32 @@ def test_submit_says_what_an_all_versions_inventory_will_do_before_the_job_exist
     assert bool(notes) is all_versions
     if all_versions:
         assert "only current versions are copied" in notes[0] and "inventory-configure-bops" in notes[0]
+
+
+@pytest.mark.parametrize("outputs, job_key, refused", [
+    ({}, "", True),
+    ({"DestinationKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/dflt"}, "", False),
+    ({}, "arn:aws:kms:us-east-1:123456789012:key/job", False),
+    (None, "", False),  # ARNs given, the stack not read: nothing known to check against
+])
+def test_submit_refuses_a_destination_whose_default_kms_key_the_stack_does_not_grant(outputs, job_key, refused):
+    """Copies into a bucket encrypting with a customer managed key need kms:GenerateDataKey
+    and kms:Decrypt on it (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)."""
+    from moto import mock_aws
+
+    from mediasync.stack.submit import destination_problem
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="archive")
+        s3.put_bucket_encryption(Bucket="archive", ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                    "KMSMasterKeyID": "arn:aws:kms:us-east-1:123456789012:key/dflt"}}]})
+        s3.create_bucket(Bucket="plain")
+        problem = destination_problem(s3, "archive", outputs, CopyOptions(destination_bucket="archive",
+                                                                          sse_kms_key_id=job_key))
+        assert destination_problem(s3, "plain", {}, CopyOptions(destination_bucket="plain")) is None
+
+    assert bool(problem) is refused
+    if refused:
+        assert "key/dflt" in problem and "DESTINATION_KMS_KEY_ARN" in problem

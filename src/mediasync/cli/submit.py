@@ -62,6 +62,7 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
         aws_client,
         caller_account,
         create_job_request,
+        destination_problem,
         locate_manifest,
         manifest_notes,
         resolve_arns,
@@ -80,6 +81,9 @@ def submit(manifest: str, destination_bucket: str, report_bucket: str, report_pr
             outputs = stack_outputs(aws_client("cloudformation", region), stack_name)
         function_arn, role_arn = resolve_arns(function_arn, role_arn, outputs)
         account_id = account_id or account_of(function_arn) or caller_account(aws_client("sts", region))
+        problem = destination_problem(aws_client("s3", region), destination_bucket, outputs, options)
+        if problem:
+            raise SubmitError(problem)
         location = locate_manifest(aws_client("s3", region), manifest)
         for note in manifest_notes(location, options):
             console.print(f"[yellow]note:[/yellow] {escape(note)}")

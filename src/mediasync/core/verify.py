@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from mediasync.core.errors import VerificationFailed, s3_errors
+from mediasync.core.errors import AccessDenied, VerificationFailed, from_client_error, s3_errors
 from mediasync.core.plan import Plan
 from mediasync.core.requested import Seen, unmet_requests
 from mediasync.core.settings import CopyOptions
@@ -176,11 +176,20 @@ def already_copied(s3: Any, source: SourceObject, dest: ObjectRef, options: Copy
     proof counts (a checksum, or MD5 ETags equal): size and metadata alone would
     leave a different object of the same size in place, so such an object is
     copied again; so is one held in another class or under another key than asked.
+
+    Only a 404 means absent. A refusal is "cannot tell", never "absent": taken for
+    absent, it turned skip-existing off without a word and every resumed job copied
+    everything again (new versions in a versioned bucket).
     """
     try:
         head = s3.head_object(Bucket=dest.bucket, Key=dest.key, ChecksumMode="ENABLED")
-    except ClientError:
-        return None
+    except ClientError as err:
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404:
+            return None
+        if status == 403:
+            raise AccessDenied(_cannot_tell(dest)) from err
+        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
     if _same_attributes(head, source):
         return None
     unmet = unmet_requests(options or CopyOptions(), source.storage_class, Seen.from_head(head))
@@ -194,3 +203,14 @@ def already_copied(s3: Any, source: SourceObject, dest: ObjectRef, options: Copy
     if proof is not None and unmet.unknown:
         proof = replace(proof, message=f"{proof.message}; not checked: {', '.join(unmet.unknown)}")
     return proof
+
+
+def _cannot_tell(dest: ObjectRef) -> str:
+    # HeadObject with ChecksumMode=ENABLED on an SSE-KMS object needs kms:Decrypt
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+    return (
+        f"cannot tell whether {dest.url} already holds this object: HeadObject was denied (403), so it was not "
+        "copied again blindly. The role needs s3:GetObject and s3:ListBucket on the destination and, when the "
+        "destination bucket encrypts with a customer managed KMS key by default, kms:Decrypt on that key: set "
+        "DestinationKmsKeyArn to it (make install), or run with --no-skip-existing to copy without looking"
+    )

@@ -24,6 +24,8 @@ from mediasync.manifests.s3batch_csv import ManifestError
 
 STACK_OUTPUT_FUNCTION = "BatchInvokeFunctionArn"
 STACK_OUTPUT_ROLE = "BatchOperationsRoleArn"
+# Present only when the stack was given a destination KMS key.
+STACK_OUTPUT_KMS_KEY = "DestinationKmsKeyArn"
 CSV_FORMAT = "S3BatchOperations_CSV_20180820"
 INVENTORY_FORMAT = "S3InventoryReport_CSV_20161130"
 REPORT_FORMAT = "Report_CSV_20180820"
@@ -132,6 +134,17 @@ def locate_manifest(s3: Any, url: str) -> ManifestLocation:
         raise SubmitError(f"{url} does not start with a bucket,key[,version-id] row: {line[:1]}")
     fields = ("Bucket", "Key", "VersionId")[: len(columns)]
     return ManifestLocation(bucket, key, head["ETag"].strip('"'), head.get("VersionId"), fields)
+
+
+def destination_problem(s3: Any, bucket: str, outputs: dict[str, str] | None, options: CopyOptions) -> str | None:
+    """Why every copy into ``bucket`` would be refused (its default KMS key is one the
+    stack does not grant), read from the stack's outputs; None when they would not be,
+    when the job names its own key, or when the stack's outputs were not read."""
+    from mediasync.stack.preflight import bucket_encryption, default_key_problem
+
+    if outputs is None or options.sse_kms_key_id:
+        return None
+    return default_key_problem(bucket, bucket_encryption(s3, bucket), outputs.get(STACK_OUTPUT_KMS_KEY, ""))
 
 
 def manifest_notes(manifest: ManifestLocation, options: CopyOptions) -> list[str]:
