@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -247,6 +248,22 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
         put_parts(s3, "src", key, [6 * MiB, 5 * MiB, 2 * MiB])
     s3.create_bucket(Bucket="src-vanishing")
     put_multipart(s3, "src-vanishing", "vanishing.mov", 12 * MiB, 5 * MiB)
+    # Small and multipart (EXPRESS, inline Map), and slow past a scaled-down EXPRESS
+    # ceiling: batch_invoke aborts the upload no Catch did.
+    put_multipart(s3, "src", "ceiling.mov", 7 * MiB, 5 * MiB)
+    past_ceiling = threading.Event()
+    copy_parts = runtime.handlers["copy_parts"]
+
+    def slow_past_the_ceiling(event: dict, context: Any) -> Any:
+        if event["destination"]["key"] != "ceiling.mov":
+            return copy_parts(event, context)
+        time.sleep(1.0)
+        try:
+            return copy_parts(event, context)
+        finally:
+            past_ceiling.set()
+
+    runtime.handlers["copy_parts"] = slow_past_the_ceiling
 
     def faults(name: str, event: dict) -> None:
         key = (event.get("destination") or {}).get("key")
@@ -280,14 +297,17 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
         "uneven.mov": "Succeeded",
         "no-such-bucket/any.mov": "PermanentFailure",
         "src-vanishing/vanishing.mov": "PermanentFailure",
+        "ceiling.mov": "TemporaryFailure",
     }
     for task, (key, result_code) in enumerate(expected.items()):
         arguments = {**ARGS, "worker": "batch" if key == "on-batch.mov" else "lambda",
                      # The copy's answer would prove it: read back, to find the object changed since.
                      "verify": "readback" if key == "corrupt.txt" else "auto"}
         bucket, key = key.split("/", 1) if "/" in key else ("src", key)
+        runtime.express_ceiling_seconds = 0.5 if key == "ceiling.mov" else 300.0
         result = runtime.invoke("batch_invoke", batch_event("job-iam", f"t{task}", bucket, key, user_arguments=arguments))
         assert result["results"][0]["resultCode"] == result_code, result
+    assert past_ceiling.wait(60), "the Lambda in flight at the ceiling ran on to its end"
 
     assert s3.list_multipart_uploads(Bucket="dst").get("Uploads", []) == [], "an upload was left open"
 

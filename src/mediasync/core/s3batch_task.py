@@ -9,6 +9,7 @@ again while the copy is still running.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -19,6 +20,7 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from mediasync.core import clients
+from mediasync.core.copy import abort_lost_uploads
 from mediasync.core.errors import (
     TRANSPORT_ERRORS,
     CopyOutcomeUnknown,
@@ -245,6 +247,7 @@ class TaskRunner:
         return self._run_standard(task, state, expected_execution_seconds(shape_of(plan), options), remaining_ms)
 
     def _run_express(self, task: BatchTask, state: dict[str, Any]) -> TaskOutcome:
+        started = datetime.datetime.now(datetime.timezone.utc)
         try:
             description = clients.sync_stepfunctions().start_sync_execution(
                 stateMachineArn=self.settings.express_state_machine_arn,
@@ -256,7 +259,10 @@ class TaskRunner:
         except TRANSPORT_ERRORS as err:
             # Not started again here: the lost answer may belong to a copy that ran.
             return TaskOutcome.from_error(_outcome_unknown(state, err))
-        return outcome_of_execution(description)
+        outcome = outcome_of_execution(description)
+        if description.get("status") == "TIMED_OUT":
+            return _after_express_ceiling(outcome, state, started)
+        return outcome
 
     def _run_standard(self, task: BatchTask, state: dict[str, Any], expected_seconds: float,
                       remaining_ms: Callable[[], int]) -> TaskOutcome:
@@ -338,6 +344,19 @@ class TaskRunner:
             if outcome is not None:
                 return outcome
         return still_running(arn)
+
+
+def _after_express_ceiling(outcome: TaskOutcome, state: dict[str, Any], started: datetime.datetime) -> TaskOutcome:
+    """An EXPRESS execution ended at its 5-minute ceiling, where no Catch runs
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html):
+    AbortUpload never ran, so the uploads of this key it opened are aborted here
+    (parts of an upload never completed are billed until it is aborted). S3 Batch's
+    redrive then copies again, checking the destination first."""
+    dest = ObjectRef(state["destination"]["bucket"], state["destination"]["key"])
+    aborted = abort_lost_uploads(clients.s3(), dest, "", started)
+    return replace(outcome, message=(
+        f"the EXPRESS execution for {dest.url} reached its ceiling, where no Catch runs; "
+        f"{aborted} multipart upload(s) it left open aborted"))
 
 
 def _pinned_version_skipped(s3: Any, pinned: ObjectRef, options: CopyOptions) -> TaskOutcome | None:

@@ -73,6 +73,10 @@ LOCAL_MAX_POLL_DELAY = 0.2
 # nothing about a local server: here the polls start at once.
 LOCAL_EXPECTED_SECONDS = 0.0
 FUNCTION_PREFIX = "mediasync-"
+# An EXPRESS execution ends after 5 minutes whatever its states are doing, and no Catch
+# runs (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html).
+# LocalRuntime(express_ceiling_seconds=...) scales it down for tests.
+EXPRESS_CEILING_SECONDS = 300.0
 
 
 def project_root() -> Path:
@@ -141,6 +145,7 @@ class LocalRuntime:
         lambda_timeout: float = 900.0,
         log_level: str = "ERROR",
         speed_patches: bool | None = None,
+        express_ceiling_seconds: float = EXPRESS_CEILING_SECONDS,
     ) -> None:
         self.s3_endpoint_url = s3_endpoint_url
         self.s3_credentials = s3_credentials
@@ -149,6 +154,8 @@ class LocalRuntime:
         self.log_level = log_level
         # None: MEDIASYNC_LOCAL_SPEED_PATCHES decides (local/moto_patches.py).
         self.speed_patches = speed_patches
+        # Read at each StartSyncExecution: a test may change it on a running runtime.
+        self.express_ceiling_seconds = express_ceiling_seconds
         self.root = project_root()
         self.handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self.state_machine_arns: dict[str, str] = {}
@@ -449,10 +456,15 @@ class LocalRuntime:
             self._finished.pop(arn, None)
 
     def _wait_for_termination(self, arn: str) -> dict[str, Any]:
-        """The DescribeExecution answer for ``arn`` once it has ended."""
+        """The DescribeExecution answer for ``arn`` once it has ended, or a TIMED_OUT one
+        at the EXPRESS ceiling (:meth:`_end_at_ceiling`)."""
         termination = self._termination_event(arn)
-        # The timeout only guards against a termination moto does not report.
-        while not termination.ended.wait(5.0):
+        deadline = time.monotonic() + self.express_ceiling_seconds
+        # The 5 s only guards against a termination moto does not report.
+        while not termination.ended.wait(min(5.0, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                self._forget_termination(arn)
+                return self._end_at_ceiling(arn)
             if self._sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
                 break
         self._forget_termination(arn)
@@ -467,6 +479,21 @@ class LocalRuntime:
         # the finished execution dropped.
         self._drop_execution(execution)
         return _describe(execution)
+
+    def _end_at_ceiling(self, arn: str) -> dict[str, Any]:
+        """End an EXPRESS execution at its ceiling as AWS does: no further state runs, no
+        Catch either; a Lambda already invoked runs on to its own end.
+
+        Through the Step Functions API (StopExecution stops the next state from
+        starting on any engine), so it holds whichever engine runs the ASL.
+        """
+        self._sfn.stop_execution(executionArn=arn, error="States.Timeout",
+                                 cause=f"the EXPRESS execution reached its {self.express_ceiling_seconds:g} s ceiling")
+        description = self._sfn.describe_execution(executionArn=arn)
+        description.pop("ResponseMetadata", None)
+        return {**{name: description[name] for name in ("executionArn", "stateMachineArn", "name", "startDate",
+                                                       "input") if name in description},
+                "status": "TIMED_OUT", "stopDate": description.get("stopDate")}
 
     def _drop_execution(self, execution: Any) -> None:
         from moto.stepfunctions.responses import get_backend

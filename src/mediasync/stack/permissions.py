@@ -214,11 +214,16 @@ _LOG_DELIVERY = Grant(
 FUNCTION_ROLES: dict[str, Role] = {
     "batch_invoke": _function(
         "BatchInvokeFunctionRole",
-        (*_INSPECT_CALLS, "states:StartSyncExecution", "states:StartExecution", "states:DescribeExecution"),
+        (*_INSPECT_CALLS, "states:StartSyncExecution", "states:StartExecution", "states:DescribeExecution",
+         "s3:ListMultipartUploads", "s3:AbortMultipartUpload"),
         *_read_source(_INSPECT_BECAUSE, data=True, parts=True),
         _SOURCE_LISTING,
-        Grant(DESTINATION_OBJECTS, ("s3:GetObject",), "HeadObject (skip objects already copied)"),
-        _DESTINATION_LISTING,
+        Grant(DESTINATION_OBJECTS, ("s3:GetObject", "s3:AbortMultipartUpload"),
+              "HeadObject (skip objects already copied); abort the uploads an EXPRESS execution ended at its "
+              "ceiling left open (no Catch runs there)"),
+        Grant(DESTINATION_BUCKET, ("s3:ListBucket", "s3:ListBucketMultipartUploads"),
+              "HeadObject answers 404, not 403, for a destination not yet copied; find the uploads an EXPRESS "
+              "execution ended at its ceiling left open"),
         _DESTINATION_CHECKSUM,
         Grant(EXPRESS_MACHINE, ("states:StartSyncExecution",), "small objects"),
         Grant(STANDARD_MACHINE, ("states:StartExecution",), "large objects"),
