@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from mediasync.core.plan import MAX_SINGLE_COPY
 from mediasync.local.runtime import STATE_MACHINES
+from mediasync.model.rates import RATE_RANGES
 from tests.deploy.conftest import load_asl
 
 # An EXPRESS execution ends after 5 minutes, whatever its states say
@@ -86,15 +88,60 @@ def test_the_schedule_arithmetic():
     assert sum(retry_delays({"IntervalSeconds": 10, "MaxAttempts": 6, "BackoffRate": 2.0, "MaxDelaySeconds": 60})) == 250
 
 
-def test_functions_of_the_express_machine_end_before_their_states_time_out(resources):
-    functions = {body["Properties"]["CodeUri"].strip("/").removeprefix("functions/"): body["Properties"]
-                 for body in resources.values() if body["Type"] == "AWS::Serverless::Function"}
-    for filename in EXPRESS:
-        for name, state in tasks(filename):
-            function = state["Parameters"]["FunctionName"].strip("${}")
-            handler = {"CopyObjectFunctionArn": "copy_object"}.get(function)
-            if handler:
-                assert functions[handler]["Timeout"] < state["TimeoutSeconds"], name
+def lambda_functions(resources: dict[str, Any], filename: str) -> dict[str, dict[str, Any]]:
+    """Substitution key -> the Properties of the function the machine of ``filename`` invokes by it."""
+    [machine] = [body["Properties"] for body in resources.values() if body["Type"] == "AWS::Serverless::StateMachine"
+                 and body["Properties"]["DefinitionUri"].endswith(filename)]
+    functions = {}
+    for key, value in machine["DefinitionSubstitutions"].items():
+        target = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+        if target and resources[target[0]]["Type"] == "AWS::Serverless::Function":
+            functions[key] = resources[target[0]]["Properties"]
+    return functions
+
+
+def invoked_function(state: dict[str, Any]) -> str:
+    return state["Parameters"]["FunctionName"].strip("${}")
+
+
+@pytest.mark.parametrize("filename", ALL_FILES)
+def test_every_lambda_task_outlasts_its_function(resources, filename):
+    """A Task state that times out fails with States.Timeout but does not stop its Lambda
+    (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html): the function
+    runs on to its own Timeout (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html),
+    beside the copy the state's Retry starts, or the Catch's AbortUpload."""
+    functions = lambda_functions(resources, filename)
+    for name, state in tasks(filename):
+        if state["Resource"].endswith(":states:::lambda:invoke"):
+            function = functions[invoked_function(state)]
+            assert function["Timeout"] < state["TimeoutSeconds"], (
+                f"{name}: the state gives up after {state['TimeoutSeconds']} s, its function runs {function['Timeout']} s")
+
+
+# The EXPRESS route's largest object (MultipartThreshold is at most 5 GiB) at the
+# slow end of the server-side copy rate (model/rates.py, RATE_RANGES), and what the
+# other states of the route take at worst besides (Inspect, Verify, CreateUpload,
+# CompleteUpload: a few requests each, well under this).
+SLOW_COPY_BYTES_PER_SECOND = RATE_RANGES["copy_bytes_per_second"][0]
+OTHER_STATES_SECONDS = 20.0
+
+
+@pytest.mark.parametrize("copy_state", ["CopyObject", "CopyPartsOnLambda"])
+def test_an_express_copy_that_times_out_once_is_retried_within_five_minutes(resources, copy_state):
+    """A copy step of the EXPRESS machine that times out (a hung request, SlowDown retries
+    inside the Lambda) is retried by its state; the retry must still fit the execution's
+    300 s, or the execution ends where no Catch runs. One timed-out attempt, the first
+    backoff, one whole attempt of the largest EXPRESS object at the slow-end rate, and
+    the other states must fit."""
+    [filename] = EXPRESS
+    functions = lambda_functions(resources, filename)
+    [state] = [state for name, state in tasks(filename) if name == copy_state]
+    retrier = next(r for r in state["Retry"] if "Sandbox.Timedout" in r["ErrorEquals"])
+    timed_out = functions[invoked_function(state)]["Timeout"]
+    slow_attempt = MAX_SINGLE_COPY / SLOW_COPY_BYTES_PER_SECOND
+    assert slow_attempt < timed_out, "a whole attempt at the slow end must fit the function's timeout"
+    worst = timed_out + retry_delays(retrier)[0] + slow_attempt + OTHER_STATES_SECONDS
+    assert worst <= EXPRESS_MAX_SECONDS, f"{copy_state}: a timed-out attempt and its retry need {worst:.0f} s"
 
 
 # -- the AWS Batch task -----------------------------------------------------------

@@ -51,6 +51,8 @@ FUNCTION_SUBSTITUTIONS = {
     "CopyObjectFunctionArn": "copy_object",
     "CreateUploadFunctionArn": "create_upload",
     "CopyPartsFunctionArn": "copy_parts",
+    # The EXPRESS machine's copy_parts: the same handler under a shorter Timeout.
+    "CopyPartsExpressFunctionArn": "copy_parts",
     "CompleteUploadFunctionArn": "complete_upload",
     "VerifyCopyFunctionArn": "verify_copy",
     "AbortUploadFunctionArn": "abort_upload",
@@ -260,7 +262,7 @@ class LocalRuntime:
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as bundle:
             bundle.writestr("app.py", "# runs in-process in the local runtime\n")
-        for name in [*FUNCTION_SUBSTITUTIONS.values(), BATCH_INVOKE_FUNCTION]:
+        for name in dict.fromkeys([*FUNCTION_SUBSTITUTIONS.values(), BATCH_INVOKE_FUNCTION]):
             self.handlers[name] = load_handler(self.root, name)
             arn = lambda_client.create_function(
                 FunctionName=FUNCTION_PREFIX + name.replace("_", "-"),

@@ -80,7 +80,7 @@ SCOPED_BY: dict[str, str | tuple[str, ...] | None] = {
     STANDARD_MACHINE: "AWS::StackName",
     STANDARD_EXECUTIONS: "AWS::StackName",
     MAP_RUN_EXECUTIONS: "AWS::StackName",
-    COPY_FUNCTIONS: "CopyPartsFunction",
+    COPY_FUNCTIONS: "CopyParts",  # CopyPartsFunction or, for the EXPRESS machine, CopyPartsExpressFunction
     BATCH_INVOKE_FUNCTION: "BatchInvokeFunction",
     WORKER_QUEUE_AND_DEFINITION: "WorkerJobQueue",
     WORKER_JOBS: "AWS::AccountId",
