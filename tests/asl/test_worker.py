@@ -52,3 +52,34 @@ def test_stop_request_stops_taking_parts_and_exits_for_a_retry(group_state, s3):
 def test_worker_without_its_state_fails_without_retry():
     assert run_group({}) == EXIT_FAILED
     assert run_group({GROUP_STATE_ENV: "{not json"}) == EXIT_FAILED
+
+
+# Quotes are escaped twice on the way (the item made a JSON string by States.JsonToString,
+# then the overrides' own JSON): four characters each in the overrides.
+QUOTED_METADATA = {"note": '"' * 1900}
+QUOTED_KEY = "masters/" + '"' * 1000 + ".mov"  # 1,012 bytes: S3 takes keys up to 1,024
+
+
+@pytest.mark.parametrize("key, metadata, on_batch", [
+    ("master.mov", QUOTED_METADATA, True),  # fits once the item carries only what a group reads
+    (QUOTED_KEY, {}, False),  # never fits: its part groups run on Lambda
+])
+def test_a_group_item_past_aws_batch_overrides_limit_never_reaches_batch(runtime, s3, key, metadata, on_batch):
+    """AWS Batch (Fargate, so ECS) takes at most 8,192 characters of container overrides
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html), modeled
+    by tests/faults/aws_rules.batch_container_overrides_limit."""
+    from tests.conftest import batch_event
+    from tests.faults.aws_rules import batch_container_overrides_limit
+
+    s3.create_bucket(Bucket="src")
+    s3.create_bucket(Bucket="dst")
+    put_multipart(s3, "src", key, 12 * MiB, 5 * MiB, Metadata=metadata)
+    arguments = {"destinationBucket": "dst", "multipartThreshold": str(8 * MiB), "partSize": str(5 * MiB),
+                 "worker": "batch", "batchPartsPerGroup": "3"}
+
+    with batch_container_overrides_limit():
+        result = runtime.invoke("batch_invoke", batch_event("job-1", "t1", "src", key, user_arguments=arguments))
+
+    assert result["results"][0]["resultCode"] == "Succeeded", result
+    assert runtime.invocations.get("worker", 0) == (1 if on_batch else 0)
+    assert runtime.invocations.get("copy_parts", 0) == (0 if on_batch else 1)

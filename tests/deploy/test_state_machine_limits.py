@@ -183,3 +183,26 @@ def test_batch_task_waits_for_every_attempt_the_job_definition_allows(resources)
     longest_job = job["RetryStrategy"]["Attempts"] * job["Timeout"]["AttemptDurationSeconds"]
     for name, state in batch_tasks():
         assert state["TimeoutSeconds"] >= longest_job + QUEUE_SLACK_SECONDS, name
+
+
+def test_the_distributed_map_item_is_the_one_plan_map_item_measures():
+    """plan.fits_batch measures plan.map_item against AWS Batch's 8,192-character container
+    overrides: the ItemSelector must build exactly that item, field by field from the state."""
+    from mediasync.core.plan import map_item
+
+    def shape(node: Any, path: str = "$") -> Any:
+        if isinstance(node, dict):
+            return {key.removesuffix(".$"): shape(value, f"{path}.{key.removesuffix('.$')}") for key, value in node.items()}
+        return node
+
+    selector = shape(load_asl("copy_large.asl.json")["States"]["CopyPartGroups"]["ItemSelector"])
+    state = {"source": {"bucket": "b", "key": "k", "version_id": None, "etag": '"e"', "size": 1, "metadata": {}},
+             "destination": {"bucket": "d", "key": "k"}, "options": {"part_concurrency": 8, "requester_pays": False},
+             "plan": {}}
+    item = map_item(state, 0, "upload")
+    assert set(selector) == set(item)
+    for part in ("source", "options", "plan"):
+        assert set(selector[part]) == set(item[part]), part
+        assert all(path == f"$.{part}.{name}" for name, path in selector[part].items()), part
+    assert (selector["group"], selector["destination"], selector["upload_id"]) == (
+        "$$.Map.Item.Value", "$.destination", "$.upload.result.upload_id")

@@ -103,3 +103,27 @@ def copies_drop_website_redirects(client: Any) -> Any:
     client.meta.events.register("before-parameter-build.s3.CopyObject", note)
     client.meta.events.register("after-call.s3.CopyObject", drop)
     return client
+
+
+@contextlib.contextmanager
+def batch_container_overrides_limit() -> Iterator[None]:
+    """AWS Batch on Fargate runs the job as an ECS task, whose overrides hold "a total of
+    8192 characters ... This limit includes the JSON formatting characters of the
+    override structure" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html).
+    moto's Batch takes any size; here SubmitJob past the limit is refused."""
+    import json
+
+    from moto.batch.exceptions import ClientException
+    from moto.batch_simple.models import BatchSimpleBackend
+
+    submit = BatchSimpleBackend.submit_job
+
+    def limited(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        overrides = kwargs.get("container_overrides") or {}
+        length = len(json.dumps(overrides, ensure_ascii=False, separators=(",", ":")))
+        if length > 8192:
+            raise ClientException(f"Container Overrides length must be at most 8192, not {length}")
+        return submit(backend, *args, **kwargs)
+
+    with mock.patch.object(BatchSimpleBackend, "submit_job", limited):
+        yield

@@ -18,8 +18,8 @@ from typing import Any, Mapping
 from mediasync.core import steps
 from mediasync.core.errors import MediaSyncError, WorkerInterrupted
 from mediasync.core.observability import logger
+from mediasync.core.plan import GROUP_STATE_ENV
 
-GROUP_STATE_ENV = "MEDIASYNC_GROUP_STATE"
 EXIT_OK = 0
 EXIT_FAILED = 1
 # 128 + SIGTERM, what a shell reports for a job killed by SIGTERM; the Batch job

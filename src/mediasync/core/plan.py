@@ -6,11 +6,16 @@ except the last, which may be smaller; CopyObject only up to 5 GiB.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from mediasync.core.errors import ObjectTooLarge
 from mediasync.core.settings import CopyOptions, GiB, MiB
+
+if TYPE_CHECKING:
+    from mediasync.core.source import SourceObject
 
 MIN_PART_SIZE = 5 * MiB
 MAX_PART_SIZE = 5 * GiB
@@ -238,6 +243,7 @@ def plan_copy(
     source_part_runs: PartRuns | list[list[int]] | None = None,
     source_checksum_algorithm: str | None = None,
     source_checksum_type: str | None = None,
+    batch_allowed: bool = True,
 ) -> Plan:
     """Route and lay out one copy.
 
@@ -270,7 +276,7 @@ def plan_copy(
         return single(False)
     algorithm, kind = copy_checksum(source_checksum_algorithm, source_checksum_type,
                                     route="multipart", reuses_source_layout=reused)
-    worker = "lambda" if small else choose_worker(options.worker, size, options.batch_threshold)
+    worker = "lambda" if small or not batch_allowed else choose_worker(options.worker, size, options.batch_threshold)
     if worker == "batch":
         grouping = plan_groups(layout, options.batch_parts_per_group, BATCH_GROUP_BYTE_BUDGET)
     else:
@@ -289,3 +295,60 @@ def plan_copy(
         checksum_algorithm=algorithm,
         checksum_type=kind,
     )
+
+
+# -- the Distributed Map's item, and AWS Batch's limit on it -------------------------------
+
+# AWS Batch runs a Fargate job as an ECS task, whose overrides may hold "a total of 8192
+# characters ... This limit includes the JSON formatting characters of the override
+# structure" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html).
+MAX_CONTAINER_OVERRIDES = 8192
+# The Batch task passes the whole item in this variable (statemachine/copy_large.asl.json).
+GROUP_STATE_ENV = "MEDIASYNC_GROUP_STATE"
+# S3's upload ids are opaque and unbounded in its documentation; seen ones are under 200.
+UPLOAD_ID_ALLOWANCE = 512
+MAP_ITEM_PLAN_FIELDS = ("route", "machine", "size", "part_size", "part_count", "parts_per_group", "group_count",
+                        "worker", "reuses_source_layout", "part_runs")
+
+
+def map_item(state: dict[str, Any], group: int, upload_id: str) -> dict[str, Any]:
+    """The Distributed Map item copy_large.asl.json's ItemSelector makes of ``state`` for
+    ``group``: only what a group's copy reads (tests/deploy checks the two agree)."""
+    source, options = state["source"], state["options"]
+    return {
+        "group": group,
+        "source": {name: source.get(name) for name in ("bucket", "key", "version_id", "etag", "size")},
+        "destination": state["destination"],
+        "options": {name: options.get(name) for name in ("part_concurrency", "requester_pays")},
+        "upload_id": upload_id,
+        "plan": {name: state["plan"].get(name) for name in MAP_ITEM_PLAN_FIELDS},
+    }
+
+
+def container_overrides_chars(item: dict[str, Any]) -> int:
+    """Characters of the Batch task's ContainerOverrides carrying ``item`` (ASCII-escaped,
+    so never fewer than AWS counts)."""
+    value = json.dumps(item, separators=(",", ":"))
+    return len(json.dumps({"environment": [{"name": GROUP_STATE_ENV, "value": value}]}, separators=(",", ":")))
+
+
+def fits_batch(state: dict[str, Any]) -> bool:
+    """Whether every group's item of ``state`` (its plan made) fits AWS Batch's container
+    overrides, whatever upload id S3 gives the copy."""
+    last = max(int(state["plan"].get("group_count") or 1) - 1, 0)
+    return container_overrides_chars(map_item(state, last, "u" * UPLOAD_ID_ALLOWANCE)) <= MAX_CONTAINER_OVERRIDES
+
+
+def copy_state(source: SourceObject, destination: dict[str, Any], options: CopyOptions) -> dict[str, Any]:
+    """The state a copy of ``source`` starts from: source, destination, options and plan.
+
+    Part groups go to AWS Batch only where every group's item fits its container
+    overrides (:func:`fits_batch`: long keys and an uneven layout of many part runs can
+    overflow them); otherwise they run on Lambda, which takes the same item.
+    """
+    plan = plan_copy(source.size, options, **source.plan_args())
+    state = {"source": source.to_state(), "destination": destination, "options": options.to_event(),
+             "plan": plan.to_state()}
+    if plan.worker == "batch" and not fits_batch(state):
+        state["plan"] = plan_copy(source.size, options, **source.plan_args(), batch_allowed=False).to_state()
+    return state

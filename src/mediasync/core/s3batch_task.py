@@ -30,7 +30,7 @@ from mediasync.core.errors import (
     http_status_for,
     is_retryable,
 )
-from mediasync.core.plan import plan_copy
+from mediasync.core.plan import Plan, copy_state
 from mediasync.core.polling import poll_delays
 from mediasync.core.settings import CopyOptions, Settings
 from mediasync.core.source import (
@@ -235,13 +235,8 @@ class TaskRunner:
                 f"verified by {proof.method}: {proof.message}; not copied again",
                 200,
             )
-        plan = plan_copy(source.size, options, **source.plan_args())
-        state = {
-            "source": source.to_state(),
-            "destination": {"bucket": dest.bucket, "key": dest.key},
-            "options": options.to_event(),
-            "plan": plan.to_state(),
-        }
+        state = copy_state(source, {"bucket": dest.bucket, "key": dest.key}, options)
+        plan = Plan.from_state(state["plan"])
         if plan.machine == "express":
             return self._run_express(task, state)
         return self._run_standard(task, state, expected_execution_seconds(shape_of(plan), options), remaining_ms)

@@ -25,7 +25,7 @@ from mediasync.core.errors import (
     from_transport_error,
     s3_errors,
 )
-from mediasync.core.plan import Plan, plan_copy
+from mediasync.core.plan import Plan, copy_state
 from mediasync.core.settings import CopyOptions
 from mediasync.core.source import ObjectRef, SourceObject, inspect_source
 from mediasync.core.verify import check_copy, discard, proof_from_response
@@ -71,8 +71,8 @@ def inspect(state: dict[str, Any]) -> dict[str, Any]:
         raise InvalidTask("the task has no source bucket and key")
     options = _options(state)
     source = inspect_source(clients.s3(), ObjectRef(src["bucket"], src["key"], src.get("version_id")), options)
-    plan = plan_copy(source.size, options, **source.plan_args())
-    return {**state, "source": source.to_state(), "plan": plan.to_state()}
+    planned = copy_state(source, state.get("destination") or {}, options)
+    return {**state, "source": planned["source"], "plan": planned["plan"]}
 
 
 @_named_failures
