@@ -149,3 +149,27 @@ def test_execution_arns_are_found_in_result_messages():
     assert execution_arn_in(f"InProgress: copy still running: {EXECUTION} (note)") == EXECUTION
     assert execution_arn_in(f"copy still running: {EXECUTION.replace(':aws:', ':aws-cn:')}").startswith("arn:aws-cn:")
     assert execution_arn_in("Copied: s3://dst/k ETag x, 1 bytes; verified") is None
+
+
+def test_the_last_describe_execution_ends_inside_the_invoke_margin(monkeypatch):
+    """batch_invoke polls until ``invoke_time_margin`` is left, then asks once more. If that
+    DescribeExecution outlasts the margin, Lambda ends the function at its timeout and S3
+    Batch records "Lambda returned function error: ... Task timed out" with no execution ARN
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-examples-reports.html)
+    that `mediasync status` could follow. DescribeExecution shares an account-wide throttle
+    (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html), so a call may
+    use every attempt. Read from the client batch_invoke really gets."""
+    from mediasync.core import clients
+    from mediasync.core.settings import get_settings, reset_settings
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    reset_settings()
+    clients.CLIENTS.reset()
+    config = clients.stepfunctions().meta.config
+    clients.CLIENTS.reset()
+    retries = config.retries
+    assert retries["mode"] == "standard", "adaptive mode's client-side rate limiter may hold a call back unbounded"
+    attempts = retries.get("total_max_attempts") or retries.get("max_attempts", 0) + 1
+    backoff = sum(min(2.0**retry, 20.0) for retry in range(attempts - 1))
+    worst = attempts * (config.connect_timeout + config.read_timeout) + backoff
+    assert worst <= get_settings().invoke_time_margin, f"a DescribeExecution may take {worst:.0f} s"

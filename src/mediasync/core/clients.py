@@ -82,6 +82,14 @@ class Clients:
                 config = config.merge(Config(s3={"addressing_style": "path"}))
             if self._s3_credentials:
                 kwargs.update(self._s3_credentials)
+        if name == "stepfunctions":
+            # batch_invoke's last DescribeExecution must end inside invoke_time_margin
+            # (Settings.states_call_seconds); adaptive mode's rate limiter could hold a
+            # call back for longer under the account-wide DescribeExecution throttle.
+            config = config.merge(Config(
+                connect_timeout=settings.states_connect_timeout, read_timeout=settings.states_read_timeout,
+                retries={"mode": "standard", "total_max_attempts": settings.states_max_attempts},
+            ))
         if service == "stepfunctions" and settings.stepfunctions_endpoint_url:
             kwargs["endpoint_url"] = settings.stepfunctions_endpoint_url
             # botocore puts an operation's hostPrefix before a custom endpoint's host

@@ -221,8 +221,15 @@ class Settings:
     # exactly these (DestinationBucket + AllowedDestinationBuckets). Empty: any
     # (the local runtime, where no IAM says no).
     allowed_destination_buckets: tuple[str, ...] = ()
-    # Seconds batch_invoke keeps in reserve before its own Lambda timeout.
-    invoke_time_margin: float = 10.0
+    # Seconds batch_invoke keeps in reserve before its own Lambda timeout: its last
+    # DescribeExecution must end within them (states_call_seconds), or Lambda kills it and
+    # S3 Batch records a function error with no execution ARN to follow.
+    invoke_time_margin: float = 15.0
+    # The Step Functions client (StartExecution, DescribeExecution): bounded attempts, no
+    # client-side rate limiter to wait on (standard mode), short timeouts.
+    states_connect_timeout: float = 2.0
+    states_read_timeout: float = 3.0
+    states_max_attempts: int = 2
     max_execution_attempts: int = 3
     s3_max_attempts: int = 10
     s3_retry_mode: str = "adaptive"
@@ -232,6 +239,15 @@ class Settings:
     # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-express-synchronous.html
     sync_execution_read_timeout: float = 330.0
     defaults: CopyOptions = field(default_factory=CopyOptions)
+
+    @property
+    def states_call_seconds(self) -> float:
+        """The longest a Step Functions call can take: every attempt connecting and
+        reading to its timeout, and botocore's standard backoff between them (at most
+        2^n seconds before retry n+1, https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html)."""
+        attempts = self.states_max_attempts
+        return attempts * (self.states_connect_timeout + self.states_read_timeout) + sum(
+            min(2.0**retry, 20.0) for retry in range(attempts - 1))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -251,7 +267,7 @@ class Settings:
                 bucket.strip() for bucket in env.get("MEDIASYNC_ALLOWED_DESTINATION_BUCKETS", "").split(",")
                 if bucket.strip()
             ),
-            invoke_time_margin=float(env.get("MEDIASYNC_INVOKE_TIME_MARGIN", "10")),
+            invoke_time_margin=float(env.get("MEDIASYNC_INVOKE_TIME_MARGIN", "15")),
             max_execution_attempts=int(env.get("MEDIASYNC_MAX_EXECUTION_ATTEMPTS", "3")),
             s3_max_attempts=int(env.get("MEDIASYNC_S3_MAX_ATTEMPTS", "10")),
             s3_retry_mode=env.get("MEDIASYNC_S3_RETRY_MODE", "adaptive"),
