@@ -24,7 +24,7 @@ from moto import mock_aws
 
 from mediasync.core import clients
 from mediasync.core.s3batch_task import SUCCEEDED, TEMPORARY_FAILURE, BatchTask, TaskRunner
-from mediasync.core.settings import get_settings, reset_settings
+from mediasync.core.settings import Settings, get_settings, reset_settings
 
 MACHINE = "arn:aws:states:us-east-1:111122223333:stateMachine:mediasync-copy-small"
 ANSWER_AFTER = 1.5  # seconds the fake takes to answer StartSyncExecution
@@ -125,7 +125,7 @@ def test_after_an_unknown_outcome_the_destination_decides(slow_sfn, buckets):
 def test_other_step_functions_calls_keep_the_normal_client(slow_sfn):
     sync, normal = clients.sync_stepfunctions().meta.config, clients.stepfunctions().meta.config
     assert (sync.read_timeout, sync.retries["total_max_attempts"]) == (READ_TIMEOUT, 1)
-    assert normal.read_timeout == 60 and normal.retries["total_max_attempts"] > 1
+    assert normal.read_timeout == Settings().states_read_timeout and normal.retries["total_max_attempts"] > 1
 
 
 def test_deployed_default_waits_past_the_express_maximum(monkeypatch):
