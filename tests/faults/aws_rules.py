@@ -127,3 +127,66 @@ def batch_container_overrides_limit() -> Iterator[None]:
 
     with mock.patch.object(BatchSimpleBackend, "submit_job", limited):
         yield
+
+
+def _source_of(params: dict[str, Any]) -> tuple[str, str]:
+    source = params["CopySource"]
+    if isinstance(source, str):
+        bucket, _, key = urllib.parse.unquote(source.split("?")[0]).lstrip("/").partition("/")
+        return bucket, key
+    return source["Bucket"], source["Key"]
+
+
+def missing_sources_denied_without_list(client: Any) -> Any:
+    """A copy of a source key that does not exist answers 403 AccessDenied, naming no
+    bucket, unless the role making the call may s3:ListBucket the source bucket: "If you
+    don't have the s3:ListBucket permission, Amazon S3 returns an HTTP status code 403"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html; that it holds
+    for a copy's source too is the review's inference, on docs/aws-rules.md's list to check
+    on a first deployment). The role is the one stack/permissions.py gives the call."""
+    from mediasync.stack.permissions import ROLES, SOURCE_BUCKETS
+
+    def may_list_sources(operation: str) -> bool:
+        makers = [role for role in ROLES.values() if f"s3:{operation}" in role.calls]
+        return all(any(grant.on == SOURCE_BUCKETS and "s3:ListBucket" in grant.actions for grant in role.grants)
+                   for role in makers)
+
+    def deny(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        error = parsed.get("Error") or {}
+        if error.get("Code") in ("NoSuchKey", "404") and not may_list_sources(model.name):
+            parsed["Error"] = {"Code": "AccessDenied", "Message": "Access Denied"}
+            parsed.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = 403
+            http_response.status_code = 403
+
+    for operation in ("CopyObject", "UploadPartCopy"):
+        client.meta.events.register(f"after-call.s3.{operation}", deny)
+    return client
+
+
+def source_kms_key_denied(key_arn: str, sources: set[tuple[str, str]]) -> Callable[[Any], Any]:
+    """Copies of ``sources`` (bucket, key) are refused as AWS refuses a role without
+    kms:Decrypt on the source's KMS key: AccessDenied naming the key, no bucket
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)."""
+
+    def rule(client: Any) -> Any:
+        def refuse(request: Any, **_: Any) -> Any:
+            copy_source = request.headers.get("x-amz-copy-source")
+            if copy_source is None:
+                return None
+            if isinstance(copy_source, bytes):
+                copy_source = copy_source.decode()
+            if _source_of({"CopySource": copy_source}) not in sources:
+                return None
+            from botocore.awsrequest import AWSResponse
+            from moto.core.botocore_stubber import MockRawResponse
+
+            body = (f"<Error><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/copy/x "
+                    f"is not authorized to perform: kms:Decrypt on resource: {key_arn} because no identity-based "
+                    "policy allows the kms:Decrypt action</Message></Error>").encode()
+            return AWSResponse(request.url, 403, {}, MockRawResponse(body))
+
+        for operation in ("CopyObject", "UploadPartCopy"):
+            client.meta.events.register_first(f"before-send.s3.{operation}", refuse)
+        return client
+
+    return rule

@@ -16,7 +16,14 @@ from urllib.parse import urlencode
 
 from botocore.exceptions import ClientError
 
-from mediasync.core.errors import MediaSyncError, PartsMissing, WorkerInterrupted, from_client_error, s3_errors
+from mediasync.core.errors import (
+    AccessDenied,
+    MediaSyncError,
+    PartsMissing,
+    WorkerInterrupted,
+    from_client_error,
+    s3_errors,
+)
 from mediasync.core.observability import logger
 from mediasync.core.plan import Grouping, PartLayout
 from mediasync.core.request_args import destination_write_args, source_request_args
@@ -103,14 +110,22 @@ def copy_single(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOpt
 
 
 def _copy_error(err: ClientError, source: SourceObject, dest: ObjectRef) -> MediaSyncError:
-    """Blame the side the error is about: a copy call touches both buckets."""
+    """Blame the side the error is about: a copy call touches both buckets.
+
+    AWS's AccessDenied names no bucket. The copying roles may list the source buckets,
+    so a source deleted since inspection answers 404 (without s3:ListBucket it would
+    answer 403: https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html),
+    and a source KMS key refusing kms:Decrypt is named in the message. What is left
+    is the destination's.
+    """
     error = err.response.get("Error", {})
     code = error.get("Code", "")
     bucket_name = error.get("BucketName")
     if code == "NoSuchBucket" and bucket_name != source.bucket:
         return from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key)
-    # AWS's AccessDenied names no bucket. The source already passed HeadObject (the
-    # same s3:GetObject a copy needs), so a refusal without a name is the destination's.
+    if code == "AccessDenied" and source.kms_key_id and source.kms_key_id in str(error.get("Message") or ""):
+        return AccessDenied(f"access denied to the KMS key of source {source.ref.url} ({source.kms_key_id}): "
+                            f"{error.get('Message')}; the stack's SourceKmsKeyArns must name it")
     if code == "NoSuchUpload" or (code == "AccessDenied" and bucket_name != source.bucket):
         return from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key)
     return from_client_error(err, side="source", bucket=source.bucket, key=source.key)

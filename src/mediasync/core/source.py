@@ -138,6 +138,8 @@ class SourceObject:
     # copy's, the source's (same parts, same bytes) are the only other place to read them.
     part_checksums: bool = False
     encryption: str | None = None
+    # The source's SSE-KMS key: an AccessDenied naming it is the source's, not the destination's.
+    kms_key_id: str | None = None
     # Not carried by CopyObject's COPY directive: sent explicitly, compared by Verify.
     website_redirect_location: str | None = None
 
@@ -320,6 +322,7 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
         checksum_type=checksum.type if checksum else None,
         part_checksums=part_checksums,
         encryption=head.get("ServerSideEncryption"),
+        kms_key_id=head.get("SSEKMSKeyId"),
         website_redirect_location=head.get("WebsiteRedirectLocation"),
     )
 

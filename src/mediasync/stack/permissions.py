@@ -159,7 +159,8 @@ def _read_source(because: str, *, tags: bool = False, data: bool = False, parts:
 
 _SOURCE_LISTING = Grant(
     SOURCE_BUCKETS, ("s3:ListBucket",),
-    "HeadObject answers 404, not 403, for a missing source key; HeadBucket tells a missing bucket from it",
+    "HeadObject, CopyObject and UploadPartCopy answer 404, not 403, for a missing source key (a source deleted "
+    "mid-copy is reported missing, not as the destination's refusal); HeadBucket tells a missing bucket from it",
 )
 # HeadObject with ChecksumMode=ENABLED on an SSE-KMS object needs kms:Decrypt
 # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html), and so does
@@ -182,6 +183,7 @@ def _function(logical_id: str, calls: tuple[str, ...], *grants: Grant) -> Role:
 
 _COPY_PART = (
     *_read_source("UploadPartCopy", data=True),
+    _SOURCE_LISTING,
     Grant(DESTINATION_OBJECTS, ("s3:PutObject",), "UploadPartCopy"),
     Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"), "UploadPartCopy into an SSE-KMS destination"),
 )
@@ -239,6 +241,7 @@ FUNCTION_ROLES: dict[str, Role] = {
         "CopyObjectFunctionRole",
         ("s3:CopyObject",),
         *_read_source("CopyObject with TaggingDirective=COPY", tags=True, data=True),
+        _SOURCE_LISTING,
         Grant(DESTINATION_OBJECTS, ("s3:PutObject", "s3:PutObjectTagging"), "CopyObject with TaggingDirective=COPY"),
         _object_acl("CopyObject"),
         Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"),
