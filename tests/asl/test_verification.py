@@ -11,7 +11,7 @@ import pytest
 from mediasync.core import clients
 from mediasync.core.settings import MiB
 from tests.asl.test_per_object_failures import ARGS, code_of, run_task
-from tests.conftest import put_parts
+from tests.conftest import batch_event, put_parts
 from tests.faults.aws_rules import bare_head_errors, refuse_heads_without_customer_key
 
 UNEVEN = [8 * MiB, 5 * MiB, 8 * MiB, 3 * MiB]
@@ -115,3 +115,14 @@ def test_an_unlabelled_multipart_checksum_proves_nothing(runtime, buckets):
     result = run_task(runtime, "crc.mov")
     assert result["resultCode"] == "Succeeded", result
     assert "verified by etag" in result["resultString"]
+
+
+def test_a_bare_400_for_a_version_that_is_not_the_keys_is_not_called_sse_c(runtime, buckets, aws_head_rules):
+    """HEAD errors carry no code on AWS (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html):
+    a version id that is not one of the key's answers a bare 400, as an SSE-C object does."""
+    buckets.put_object(Bucket="src", Key="a.mov", Body=b"x")  # an unversioned bucket: no such version
+    event = batch_event("job-1", "t1", "src", "a.mov", user_arguments={"destinationBucket": "dst"},
+                        version_id="3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo")
+    [result] = runtime.invoke("batch_invoke", event)["results"]
+    assert (result["resultCode"], code_of(result)) == ("PermanentFailure", "SourceMissing"), result
+    assert "not one of this key's" in result["resultString"]

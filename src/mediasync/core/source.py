@@ -201,7 +201,15 @@ def _needs_customer_key(ref: ObjectRef, evidence: str) -> SourceNeedsCustomerKey
     )
 
 
-def _head_failure(s3: Any, err: ClientError, ref: ObjectRef) -> Exception:
+def _readable(s3: Any, ref: ObjectRef, payer: dict[str, str]) -> bool:
+    try:
+        s3.head_object(Bucket=ref.bucket, Key=ref.key, **ref.version_args(), **payer)
+    except ClientError:
+        return False
+    return True
+
+
+def _head_failure(s3: Any, err: ClientError, ref: ObjectRef, payer: dict[str, str]) -> Exception:
     """Name why HeadObject on the source failed; HEAD answers carry no error body."""
     response = err.response
     if response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-delete-marker") == "true":
@@ -209,7 +217,14 @@ def _head_failure(s3: Any, err: ClientError, ref: ObjectRef) -> Exception:
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     code = str(response.get("Error", {}).get("Code", ""))
     if status == 400 and code in ("400", "BadRequest", "InvalidRequest", ""):
-        # S3 answers a HEAD without the customer key of an SSE-C object with a bare 400.
+        # S3 answers a bare 400 to a HEAD without the customer key of an SSE-C object,
+        # and to a version id that is not one of the key's: the key's current version
+        # tells them apart (it reads without a customer key unless it is SSE-C too).
+        if ref.version_id and _readable(s3, ObjectRef(ref.bucket, ref.key), payer):
+            return SourceMissing(
+                f"{ref.url}: HeadObject answered 400 Bad Request, as S3 does for a version id that is not one of "
+                f"this key's (s3://{ref.bucket}/{ref.key} itself reads; were this version SSE-C encrypted, "
+                "MediaSync could not copy it either)")
         return _needs_customer_key(ref, "answered 400 Bad Request to HeadObject, as S3 does for SSE-C objects")
     if status == 404 and code in ("404", "NotFound"):
         # A missing bucket and a missing key both answer a bare 404 to HEAD.
@@ -271,7 +286,7 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
     try:
         head = s3.head_object(Bucket=ref.bucket, Key=ref.key, ChecksumMode="ENABLED", **ref.version_args(), **payer)
     except ClientError as err:
-        raise _head_failure(s3, err, ref) from err
+        raise _head_failure(s3, err, ref, payer) from err
     if head.get("DeleteMarker"):
         raise SourceMissing(f"{ref.url} is a delete marker")
     if head.get("SSECustomerAlgorithm"):
