@@ -27,7 +27,7 @@ def lambda_handler(event: S3BatchOperationEvent, context: LambdaContext) -> dict
         remaining_ms=context.get_remaining_time_in_millis,
     )
     logger.info("task finished", extra={"result_code": outcome.result_code, "code": outcome.code})
-    metrics.add_metric(name=outcome.result_code, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=outcome.metric_name, unit=MetricUnit.Count, value=1)
     if outcome.bytes_copied:
         metrics.add_metric(name="BytesCopied", unit=MetricUnit.Bytes, value=outcome.bytes_copied)
     response = S3BatchOperationResponse(event.invocation_schema_version, event.invocation_id, "PermanentFailure")

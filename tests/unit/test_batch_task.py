@@ -47,3 +47,11 @@ def test_success_is_reported_only_with_verification_details():
     code, message = parse_result_string(outcome.result_string)
     assert code == "Copied" and "verified by etag" in message
     assert copied_bytes(message) == 42
+
+
+def test_a_copy_still_running_is_counted_apart_from_failures():
+    from mediasync.core.s3batch_task import TaskOutcome, still_running
+
+    assert still_running("arn:aws:states:us-east-1:111122223333:execution:m:n").metric_name == "InProgress"
+    assert TaskOutcome.failure("Throttled", "slow down").metric_name == "TemporaryFailure"
+    assert TaskOutcome.failure("SourceMissing", "gone").metric_name == "PermanentFailure"

@@ -79,6 +79,12 @@ class TaskOutcome:
     def result_string(self) -> str:
         return f"{self.code}: {self.message}"
 
+    @property
+    def metric_name(self) -> str:
+        """The CloudWatch metric batch_invoke counts this outcome under: its result code,
+        except a copy still running (InProgress), which is no failure at all."""
+        return IN_PROGRESS if self.code == IN_PROGRESS else self.result_code
+
     @classmethod
     def failure(cls, code: str, message: str) -> "TaskOutcome":
         result = TEMPORARY_FAILURE if is_retryable(code) else PERMANENT_FAILURE
