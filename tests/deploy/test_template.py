@@ -274,3 +274,14 @@ def resolve(value, partition: str, conditions: dict):
 def test_dashboard_url_opens_the_console_of_the_stacks_partition(template, partition, console):
     url = resolve(template["Outputs"]["DashboardUrl"]["Value"], partition, template["Conditions"])
     assert url == f"https://{console}/cloudwatch/home?region=eu-west-1#dashboards:name=media-prod-mediasync"
+
+
+def test_no_arn_of_the_aws_partition_is_built_in_code():
+    """ARNs name their partition (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html):
+    code that runs against AWS takes it from an ARN it was given, never writes arn:aws:.
+    The local runtime and test servers (local/, testing/) emulate the aws partition."""
+    shipped = [path for folder in ("src/mediasync", "functions", "worker", "deploy") for path in (ROOT / folder).rglob("*.py")
+               if not {"local", "testing"} & set(path.relative_to(ROOT).parts)]
+    offenders = [f"{path.relative_to(ROOT)}:{number}" for path in shipped
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "arn:aws:" in line]
+    assert not offenders, offenders

@@ -145,3 +145,15 @@ def test_submit_refuses_a_destination_whose_default_kms_key_the_stack_does_not_g
     assert bool(problem) is refused
     if refused:
         assert "key/dflt" in problem and "DESTINATION_KMS_KEY_ARN" in problem
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-us-gov", "aws-cn"])
+def test_s3_arns_are_built_in_the_partition_of_the_function(partition):
+    """ARNs name their partition (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html):
+    an arn:aws: manifest or report ARN is refused in GovCloud and China."""
+    function = FUNCTION.replace("arn:aws:", f"arn:{partition}:")
+    options = CopyOptions(destination_bucket="archive")
+    request = create_job_request(account_id="111122223333", manifest=ManifestLocation("jobs", "m.csv", "e", None, ("Bucket", "Key")),
+                                 options=options, function_arn=function, role_arn=ROLE, report_bucket="jobs")
+    assert request["Manifest"]["Location"]["ObjectArn"] == f"arn:{partition}:s3:::jobs/m.csv"
+    assert request["Report"]["Bucket"] == f"arn:{partition}:s3:::jobs"

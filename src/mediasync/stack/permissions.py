@@ -323,7 +323,7 @@ SERVICE_ROLES: tuple[Role, ...] = (
         "states.amazonaws.com",
         (),
         (
-            Grant(COPY_FUNCTIONS, ("lambda:InvokeFunction",), "arn:aws:states:::lambda:invoke tasks"),
+            Grant(COPY_FUNCTIONS, ("lambda:InvokeFunction",), "the lambda:invoke Task states"),
             _LOG_DELIVERY,
         ),
     ),
@@ -332,14 +332,14 @@ SERVICE_ROLES: tuple[Role, ...] = (
         "states.amazonaws.com",
         (),
         (
-            Grant(COPY_FUNCTIONS, ("lambda:InvokeFunction",), "arn:aws:states:::lambda:invoke tasks"),
+            Grant(COPY_FUNCTIONS, ("lambda:InvokeFunction",), "the lambda:invoke Task states"),
             Grant(STANDARD_MACHINE, ("states:StartExecution",), "the Distributed Map starts child executions"),
             Grant(
                 MAP_RUN_EXECUTIONS,
                 ("states:DescribeExecution", "states:StopExecution"),
                 "the Distributed Map watches and stops its child executions",
             ),
-            Grant(WORKER_QUEUE_AND_DEFINITION, ("batch:SubmitJob",), "arn:aws:states:::batch:submitJob.sync"),
+            Grant(WORKER_QUEUE_AND_DEFINITION, ("batch:SubmitJob",), "the batch:submitJob.sync Task state"),
             Grant(WORKER_JOBS, ("batch:TerminateJob",), "submitJob.sync stops the job of a stopped execution"),
             Grant(BATCH_JOB_STATUS, ("batch:DescribeJobs",), "submitJob.sync polls the job"),
             Grant(

@@ -55,9 +55,8 @@ class ManifestLocation:
     # An "all versions" S3 Inventory report: a task for every version row.
     all_versions: bool = False
 
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:s3:::{self.bucket}/{self.key}"
+    def arn(self, partition: str) -> str:
+        return f"arn:{partition}:s3:::{self.bucket}/{self.key}"
 
     @property
     def format(self) -> str:
@@ -180,8 +179,17 @@ def user_arguments(options: CopyOptions, given: Collection[str] | None = None) -
     return arguments
 
 
-def report_bucket_arn(bucket: str) -> str:
-    return bucket if bucket.startswith("arn:") else f"arn:aws:s3:::{bucket}"
+def partition_of(arn: str) -> str:
+    """The partition an ARN is in: aws, aws-cn, aws-us-gov... S3 ARNs built for a job must
+    be in the job's own (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)."""
+    parts = arn.split(":")
+    if len(parts) < 3 or parts[0] != "arn" or not parts[1]:
+        raise SubmitError(f"{arn!r} is not an ARN")
+    return parts[1]
+
+
+def report_bucket_arn(bucket: str, partition: str) -> str:
+    return bucket if bucket.startswith("arn:") else f"arn:{partition}:s3:::{bucket}"
 
 
 def create_job_request(
@@ -200,15 +208,17 @@ def create_job_request(
     description: str | None = None,
     client_token: str | None = None,
 ) -> dict[str, Any]:
-    """The exact ``create_job`` parameters (pure: tested as data)."""
-    location: dict[str, Any] = {"ObjectArn": manifest.arn, "ETag": manifest.etag}
+    """The exact ``create_job`` parameters (pure: tested as data). S3 ARNs are built in
+    the partition of the function the job invokes (GovCloud, China)."""
+    partition = partition_of(function_arn)
+    location: dict[str, Any] = {"ObjectArn": manifest.arn(partition), "ETag": manifest.etag}
     if manifest.version_id:
         location["ObjectVersionId"] = manifest.version_id
     spec: dict[str, Any] = {"Format": manifest.format}
     if manifest.fields:
         spec["Fields"] = list(manifest.fields)
     report: dict[str, Any] = {
-        "Bucket": report_bucket_arn(report_bucket),
+        "Bucket": report_bucket_arn(report_bucket, partition),
         "Format": REPORT_FORMAT,
         "Enabled": True,
         "ReportScope": report_scope,
