@@ -126,3 +126,30 @@ def test_a_bare_400_for_a_version_that_is_not_the_keys_is_not_called_sse_c(runti
     [result] = runtime.invoke("batch_invoke", event)["results"]
     assert (result["resultCode"], code_of(result)) == ("PermanentFailure", "SourceMissing"), result
     assert "not one of this key's" in result["resultString"]
+
+
+@pytest.mark.parametrize("versioned", [False, True])
+def test_a_copy_failing_verification_is_deleted_only_while_it_is_the_copy(runtime, buckets, versioned):
+    """Another writer replaced the copy before Verify read it: the copy is removed only by
+    its own version, or by a delete conditional on its ETag
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html), so
+    the writer's object stays. moto enforces DeleteObject If-Match as S3 does."""
+    if versioned:
+        buckets.put_bucket_versioning(Bucket="dst", VersioningConfiguration={"Status": "Enabled"})
+    buckets.put_object(Bucket="src", Key="a.mov", Body=b"x" * 1000)
+
+    def another_writer(name, event):
+        if name == "verify_copy":
+            buckets.put_object(Bucket="dst", Key="a.mov", Body=b"another writer's take")
+
+    runtime.before_invoke = another_writer
+    [result] = runtime.invoke("batch_invoke", batch_event("j", "t1", "src", "a.mov",
+                                                          user_arguments={**ARGS, "verify": "readback"}))["results"]
+
+    assert buckets.get_object(Bucket="dst", Key="a.mov")["Body"].read() == b"another writer's take"
+    if versioned:
+        # Verify reads the copy's own version, which is right; the writer's is newer.
+        assert result["resultCode"] == "Succeeded", result
+    else:
+        assert (result["resultCode"], code_of(result)) == ("PermanentFailure", "VerificationFailed"), result
+        assert "another writer replaced it" in result["resultString"]

@@ -148,8 +148,10 @@ def verify(state: dict[str, Any]) -> dict[str, Any]:
         if result is None:
             result = check_copy(s3, source, dest, plan, etag=copied["etag"], expected_etag=copied.get("expected_etag"))
     except VerificationFailed as failure:
-        discard(s3, dest)
-        raise VerificationFailed(f"{failure}; the destination object was deleted") from failure
+        if discard(s3, dest, copied["etag"]):
+            raise VerificationFailed(f"{failure}; the destination object was deleted") from failure
+        raise VerificationFailed(f"{failure}; the destination is no longer the copy (another writer replaced it): "
+                                 "left as it is") from failure
     return result.to_state()
 
 

@@ -162,10 +162,21 @@ def _unprovable(source: SourceObject, head: dict[str, Any], plan: Plan) -> str:
     return f"content not provable ({'; '.join(reasons)}): verified {layout}"
 
 
-def discard(s3: Any, dest: ObjectRef) -> None:
-    """Remove a destination that failed verification: absent beats wrong."""
-    with s3_errors("destination", dest):
-        s3.delete_object(Bucket=dest.bucket, Key=dest.key, **dest.version_args())
+def discard(s3: Any, dest: ObjectRef, etag: str) -> bool:
+    """Remove a copy that failed verification (absent beats wrong), and only that copy:
+    its version where the bucket keeps versions, else the object only while it still has
+    the copy's ETag, a conditional delete
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html; it
+    needs s3:GetObject beside s3:DeleteObject). False when another writer's object has
+    replaced the copy since: that one is left alone."""
+    try:
+        s3.delete_object(Bucket=dest.bucket, Key=dest.key, **(dest.version_args() or {"IfMatch": etag}))
+    except ClientError as err:
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 412 or err.response.get("Error", {}).get("Code") == "PreconditionFailed":
+            return False
+        raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
+    return True
 
 
 def already_copied(s3: Any, source: SourceObject, dest: ObjectRef, options: CopyOptions | None = None) -> Verification | None:
