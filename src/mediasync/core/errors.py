@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
-from botocore.exceptions import ClientError, HTTPClientError
+import botocore
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 
@@ -122,6 +123,15 @@ class StepFunctionsError(MediaSyncError):
     retryable = True
 
 
+class AwsSdkError(MediaSyncError):
+    """The AWS SDK failed on this side, before or without an answer from AWS: most often
+    botocore's ParamValidationError, from an SDK whose API model lacks a parameter the code
+    sends (ChecksumType and CRC64NVME need botocore 1.36). The message names it and the
+    botocore version; not retried, since the same SDK refuses the same request again."""
+
+    http_status = 500
+
+
 ERRORS: dict[str, type[MediaSyncError]] = {
     cls.__name__: cls
     for cls in (
@@ -141,6 +151,7 @@ ERRORS: dict[str, type[MediaSyncError]] = {
         WorkerInterrupted,
         CopyOutcomeUnknown,
         StepFunctionsError,
+        AwsSdkError,
     )
 }
 
@@ -225,3 +236,12 @@ TRANSPORT_ERRORS = (BotocoreConnectionError, HTTPClientError)
 
 def from_transport_error(err: Exception) -> S3ServiceError:
     return S3ServiceError(f"the network failed after every retry: {err}")
+
+
+def from_sdk_error(err: BotoCoreError) -> MediaSyncError:
+    """A botocore error that is not an answer from AWS, named: a transport failure as
+    S3ServiceError (transient), anything else (ParamValidationError, no credentials...)
+    as AwsSdkError carrying botocore's message."""
+    if isinstance(err, TRANSPORT_ERRORS):
+        return from_transport_error(err)
+    return AwsSdkError(f"{type(err).__name__} from botocore {botocore.__version__}: {err}")

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from mediasync.core import clients
 from mediasync.core.copy import abort_lost_uploads
@@ -26,7 +26,7 @@ from mediasync.core.errors import (
     CopyOutcomeUnknown,
     InvalidTask,
     MediaSyncError,
-    from_transport_error,
+    from_sdk_error,
     http_status_for,
     is_retryable,
 )
@@ -203,8 +203,8 @@ class TaskRunner:
             return self._run(task, remaining_ms)
         except MediaSyncError as error:
             return TaskOutcome.from_error(error)
-        except TRANSPORT_ERRORS as error:
-            return TaskOutcome.from_error(from_transport_error(error))
+        except BotoCoreError as error:
+            return TaskOutcome.from_error(from_sdk_error(error))
 
     def _run(self, task: BatchTask, remaining_ms: Callable[[], int]) -> TaskOutcome:
         try:

@@ -12,17 +12,18 @@ import functools
 import threading
 from typing import Any, Callable, TypeVar
 
+from botocore.exceptions import BotoCoreError
+
 from mediasync.core import clients
 from mediasync.core.copy import CopyResult, abort_upload, complete_upload, copy_part_group, copy_single, create_upload
 from mediasync.core.errors import (
     ERRORS,
-    TRANSPORT_ERRORS,
     InvalidTask,
     MediaSyncError,
     SourceChanged,
     UploadGone,
     VerificationFailed,
-    from_transport_error,
+    from_sdk_error,
     s3_errors,
 )
 from mediasync.core.plan import Plan, copy_state
@@ -34,15 +35,17 @@ Step = TypeVar("Step", bound=Callable[..., dict[str, Any]])
 
 
 def _named_failures(step: Step) -> Step:
-    """A network failure that outlasted botocore's retries leaves as S3ServiceError,
-    which every Task's Retry names, not as a botocore class the ASL does not know."""
+    """A botocore error leaves as a named failure, not as a botocore class the ASL and
+    the report do not know: a network failure that outlasted botocore's retries as
+    S3ServiceError, which every Task's Retry names; one the SDK raised on this side
+    (ParamValidationError...) as AwsSdkError, carrying its message."""
 
     @functools.wraps(step)
     def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
             return step(*args, **kwargs)
-        except TRANSPORT_ERRORS as err:
-            raise from_transport_error(err) from err
+        except BotoCoreError as err:
+            raise from_sdk_error(err) from err
 
     return run
 
