@@ -157,3 +157,13 @@ def test_s3_arns_are_built_in_the_partition_of_the_function(partition):
                                  options=options, function_arn=function, role_arn=ROLE, report_bucket="jobs")
     assert request["Manifest"]["Location"]["ObjectArn"] == f"arn:{partition}:s3:::jobs/m.csv"
     assert request["Report"]["Bucket"] == f"arn:{partition}:s3:::jobs"
+
+
+def test_more_than_ten_user_arguments_are_refused_before_create_job():
+    """S3 Batch takes at most 10 UserArguments (the s3control CreateJob model)."""
+    from mediasync.stack.submit import user_arguments
+
+    options = CopyOptions(destination_bucket="archive", storage_class="STANDARD_IA", acl="bucket-owner-full-control",
+                          requester_pays=True, verify="readback")
+    with pytest.raises(SubmitError, match="at most 10 user arguments"):
+        user_arguments(options)
