@@ -2,7 +2,7 @@
 
 Read from the source with ``ast`` (function-level imports included, imports under
 ``if TYPE_CHECKING:`` left out): a test, not a convention, keeps the deploy
-boundary where README's "Repository" section draws it.
+boundary where docs/development.md's "Repository" section draws it.
 """
 
 from __future__ import annotations

@@ -183,7 +183,7 @@ def test_a_short_job_gets_a_curve_of_sub_second_bins_and_axes_of_distinct_number
 
 def test_a_job_too_short_for_a_curve_says_so_instead_of_drawing_a_dot(tmp_path):
     report = tmp_path / "report.csv"
-    write_local_report(report, [ok("only.mov", 2048, 1_764_000_000.0, 0.02)])
+    write_local_report(report, [ok("only.mov", 2048, 1_764_000_000.0, 0.0)])
 
     page = render_html(summarize(str(report)))
 

@@ -28,6 +28,7 @@ from mediasync.reports.rows import (
 # A job's finish times are kept one by one up to this many (16 bytes each), so a short
 # job's timeline can have bins shorter than a second; longer jobs count by whole seconds.
 FINE_TIMELINE_LIMIT = 100_000
+TIMELINE_RESOLUTION = 0.001  # seconds: the shortest bin
 
 # "... verified by checksum-CRC64NVME: ..." in Copied and AlreadyCopied messages (core/s3batch_task.py).
 _VERIFIED_BY = re.compile(r"verified by ([\w-]+)")
@@ -122,7 +123,7 @@ class ReportSummary:
         """(seconds since start, bytes/s, objects/s) per bin, at most ``max_bins`` bins.
 
         Where every object's timing is kept (up to FINE_TIMELINE_LIMIT of them), bins may
-        be as short as a tenth of a second, so a job of two seconds gets a curve, not a
+        be as short as a millisecond, so a job of a fraction of a second gets a curve, not a
         dot, and each object's bytes are spread over the time it took, not all counted at
         its end (a master copied over four seconds is not a spike). Longer jobs count by
         whole seconds, at the second each object finished.
@@ -130,7 +131,7 @@ class ReportSummary:
         if not self.timed:
             return []
         if len(self.intervals) == self.timed:
-            width = max(0.1, math.ceil(self.seconds / max_bins * 10) / 10)
+            width = max(TIMELINE_RESOLUTION, self.seconds / max_bins)
             bins = max(1, math.ceil(self.seconds / width))
             objects, copied = [0.0] * bins, [0.0] * bins
 
