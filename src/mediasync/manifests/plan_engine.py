@@ -91,6 +91,7 @@ class PlanResult:
     source_as_of: datetime.datetime | None
     destination_as_of: datetime.datetime | None
     notes: list[str] = field(default_factory=list)  # what the user should know (fields missing)
+    kinds: dict[str, str] = field(default_factory=dict)  # "source"/"destination" -> "report" or "listing"
 
     @property
     def as_of(self) -> datetime.datetime | None:
@@ -193,6 +194,8 @@ def _plan(s3: Any, source: PlanSide, destination_side: PlanSide, target: Destina
           threads: int | None, workers: int, on_progress: Callable[[str], None]) -> PlanResult:
     counts = SyncCounts()
     times: dict[str, datetime.datetime | None] = {}
+    kinds = {name: "listing" if isinstance(side, ListedSide) else "report"
+             for name, side in (("source", source), ("destination", destination_side))}
 
     def relation(name: str, side: PlanSide) -> str:
         if isinstance(side, ListedSide):
@@ -232,7 +235,7 @@ def _plan(s3: Any, source: PlanSide, destination_side: PlanSide, target: Destina
             cursor = connection.execute("SELECT line FROM decided WHERE action = ?", [action])
             while rows := cursor.fetchmany(FETCH_ROWS):
                 sinks[action].write("".join(line + "\n" for (line,) in rows))
-    return PlanResult(counts, times.get("source"), times.get("destination"), notes)
+    return PlanResult(counts, times.get("source"), times.get("destination"), notes, kinds)
 
 
 __all__ = ["InventorySide", "ListedSide", "PlanResult", "PlanSide", "write_plan", "PLAN_FIELDS"]
