@@ -123,7 +123,7 @@ def test_every_rule_decides_in_sql_as_in_memory_csv_and_parquet(tmp_path, file_f
     for row, _, action, reason in CASES:
         expected.setdefault((action, reason), []).append(row.key)
     assert decided_in_memory(source, destination, target) == expected
-    assert {reason: count for reason, count in result.counts.objects.items()} == \
+    assert dict(result.counts.objects) == \
         {reason: len(keys) for reason, keys in expected.items()}
     for action in (COPY, CHECK, SAME):
         assert sorted(key for _, key, _ in rows[action]) == \
@@ -194,7 +194,7 @@ def test_sql_and_memory_agree_on_drawn_objects(tmp_path_factory, drawn):
     result, rows = run_plan(tmp_path, source, destination, target)
 
     expected = decided_in_memory(source, destination, target)
-    assert {reason: count for reason, count in result.counts.objects.items()} == \
+    assert dict(result.counts.objects) == \
         {reason: len(keys) for reason, keys in expected.items()}
     for action in (COPY, CHECK, SAME):
         assert sorted(key for _, key, _ in rows[action]) == \
