@@ -55,9 +55,9 @@ class MemorySink:
 
 
 def run_plan(tmp_path: Path, source_rows, destination_rows, target: Destination, *, file_format: str = "CSV",
-             source_prefix: str = "", destination_created: datetime.datetime = REPORT_TIME):
+             source_prefix: str = "", destination_created: datetime.datetime = REPORT_TIME, source_bucket: str = "src"):
     """The plan of two reports written under ``tmp_path``: (result, {action: [(bucket, key, version)]})."""
-    source = write_inventory_report(tmp_path / "source", "src", source_rows, file_format=file_format)
+    source = write_inventory_report(tmp_path / "source", source_bucket, source_rows, file_format=file_format)
     destination = write_inventory_report(tmp_path / "destination", target.bucket, destination_rows,
                                          file_format=file_format, created=destination_created)
     sinks = {action: MemorySink() for action in (COPY, CHECK, SAME)}

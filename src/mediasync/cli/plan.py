@@ -103,10 +103,8 @@ def plan(source: str | None, source_inventory: str | None, source_prefix: str, d
              f"({destination_side.bucket or 'no sourceBucket'})")
     target = Destination(bucket, destination_prefix, strip_prefix)
     if athena_workgroup is not None:
-        from mediasync.cli.plan_athena import plan_in_athena
-
-        plan_in_athena(source_side, destination_side, target, output, source_prefix=prefix, workgroup=athena_workgroup,
-                       database=athena_database, results=athena_output, requester_pays=requester_pays)
+        plan_with_athena(s3, source_side, destination_side, target, output, source_prefix=prefix,
+                         workgroup=athena_workgroup, database=athena_database, results=athena_output)
         return
     if isinstance(destination_side, _Unlisted):
         from mediasync.manifests.plan_engine import ListedSide
@@ -232,6 +230,48 @@ def report_plan(result: PlanResult, outputs: dict[str, str], target: Destination
             command = ["mediasync", "submit", "--manifest", outputs[action], *where, *flags, "--report-bucket", "BUCKET"]
             out.print(f"  {escape(shlex.join(command))}")
     out.print(f"left out: {escape(outputs[SAME])}")
+
+
+def plan_with_athena(s3: Any, source: Any, destination: Any, target: Destination, output: str, *,
+                     source_prefix: str, workgroup: str, database: str, results: str | None) -> None:
+    """The plan made in Athena (stack.athena_plan): manifests in S3, counts and cost printed."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from mediasync.manifests.locations import is_s3_url, split_s3_url
+    from mediasync.manifests.plan_engine import InventorySide, PlanResult
+    from mediasync.manifests.sync_plan import CHECK, COPY, SAME
+    from mediasync.model.cost import athena_dollars
+    from mediasync.stack.athena_plan import AthenaPlace, AthenaPlanError, plan_in_athena
+    from mediasync.stack.submit import aws_client
+
+    sides = (("--source-inventory", source), ("--destination-inventory", destination))
+    for flag, side in sides:
+        if not isinstance(side, InventorySide) or not is_s3_url(side.manifest.location):
+            fail(f"--athena-workgroup plans two S3 Inventory reports where they lie: give {flag} s3://.../manifest.json")
+    if not (is_s3_url(output) and output.lower().endswith(".json")):
+        fail(f"--output {output}: with --athena-workgroup the plan is S3 Inventory-style manifests in S3: "
+             "give s3://BUCKET/NAME.json")
+    bucket, key = split_s3_url(output)
+    results = results or f"s3://{bucket}/{key.rsplit('/', 1)[0] + '/' if '/' in key else ''}athena/"
+    if not is_s3_url(results):
+        fail(f"--athena-output {results} is not an s3://BUCKET/PREFIX/ URL")
+    place = AthenaPlace(workgroup, database, results if results.endswith("/") else results + "/")
+    outputs = {action: plan_output(output, action) for action in (COPY, CHECK, SAME)}
+    result = PlanResult(None, source.manifest.created, destination.manifest.created,  # type: ignore[arg-type]
+                        kinds={"source": "report", "destination": "report"})
+    try:
+        with console.status(f"planning in Athena (workgroup {escape(workgroup)})"):
+            made = plan_in_athena(s3, aws_client("athena"), source.manifest, destination.manifest, target, outputs,
+                                  place, source_prefix=source_prefix, as_of=result.as_of)
+    except AthenaPlanError as err:
+        fail(f"{err}; no manifest written")
+    except (ClientError, BotoCoreError) as err:
+        message, code = s3_error(err)
+        fail(f"planning in Athena failed, no manifest written: {message}", code)
+    result.counts = made.counts
+    report_plan(result, outputs, target)
+    out.print(f"Athena scanned {format_size(sum(made.scanned))} in {len(made.scanned)} billed queries: "
+              f"${athena_dollars(made.scanned):,.4f} at $5 per TB (10 MB at least a query)")
 
 
 def _when(moment: datetime.datetime) -> str:
