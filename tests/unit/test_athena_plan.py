@@ -187,3 +187,28 @@ def test_athena_needs_reports_in_s3_and_a_json_output(aws, tmp_path, args, messa
 
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.stderr.split())
+
+
+def test_athena_bills_each_query_at_least_10_mb_rounded_up_to_the_mb():
+    from mediasync.model.cost import athena_billed_bytes, athena_dollars
+
+    assert athena_billed_bytes([0, 1, 10_000_001, 2_000_000_000_000]) == 10_000_000 * 2 + 11_000_000 + 2 * 10**12
+    assert athena_dollars([10**12]) == pytest.approx(5.00)
+
+
+def test_estimate_prices_a_plan_in_athena_from_the_manifests_alone(tmp_path):
+    from mediasync.model.cost import athena_dollars
+
+    source = write_inventory_report(tmp_path / "s", "media", SOURCE * 50)
+    destination = write_inventory_report(tmp_path / "d", "archive", DESTINATION)
+    scanned = sum(path.stat().st_size for side in ("s", "d") for path in (tmp_path / side / "data").iterdir())
+    for side in ("s", "d"):  # nothing but the manifest.json is read
+        for path in (tmp_path / side / "data").iterdir():
+            path.unlink()
+
+    result = CliRunner().invoke(main, ["estimate", "--sync-plan-inventories", str(source), str(destination)])
+
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert f"the join scans {scanned:,} B" in text or f"the join scans {scanned} B" in text, text
+    assert f"about ${athena_dollars([scanned, 10_000_000, 10_000_000]):,.4f} at $5.00 per TB" in text
