@@ -31,7 +31,7 @@ from pathlib import Path
 
 MiB = 1024 * 1024
 ROWS_PER_FILE = 1_000_000
-REPORT_TIME_MS = 1_796_000_000_000  # 2026-11-30: both reports are of the same day
+REPORT_TIME_MS = 1_796_000_400_000  # 2026-11-30 01:00 UTC: both reports of the same day
 # By construction, object i of the source is, at the destination, by i % 100:
 #   0-89 the same (same size and ETag, written later): left out
 #   90-94 absent: copy; 95-96 another size: copy; 97-98 another ETag: check;
