@@ -159,3 +159,29 @@ def test_reports_in_s3_are_read_from_s3_and_the_plan_streams_to_s3(tmp_path):
     copies = s3.get_object(Bucket="jobs", Key="plan/sync.csv")["Body"].read().decode()
     assert sorted(copies.splitlines()) == ["media,in/absent.mov", "media,in/resized.mov", "media,in/sub/a+b%2Bc.mov"]
     assert s3.get_object(Bucket="jobs", Key="plan/sync.same.csv")["Body"].read() == b"media,in/same.mov\n"
+
+
+@mock_aws
+def test_a_listed_source_against_a_destination_report_compares_etags_without_their_quotes(tmp_path):
+    """A listing quotes ETags and an inventory does not: the same content is the same."""
+    clients.CLIENTS.reset()
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="media")
+    etags = {key: s3.put_object(Bucket="media", Key=key, Body=body)["ETag"].strip('"')
+             for key, body in (("in/same.mov", b"s" * 300), ("in/changed.mov", b"c" * 300), ("in/new.mov", b"n"))}
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    destination = write_inventory_report(tmp_path / "inv-dst", "archive", [
+        InventoryRow("out/same.mov", 300, etags["in/same.mov"], later),
+        InventoryRow("out/changed.mov", 300, "0" * 32, later)], created=later)
+    output = tmp_path / "p.csv"
+    try:
+        result = plan("--source", "s3://media/in/", "--destination-inventory", str(destination), "--strip-prefix",
+                      "in/", "--destination-prefix", "out/", "--output", str(output))
+    finally:
+        clients.CLIENTS.reset()
+
+    assert result.exit_code == 0, result.output
+    assert [row.key for row in read_manifest(output)] == ["in/new.mov"]
+    assert [row.key for row in read_manifest(tmp_path / "p.check.csv")] == ["in/changed.mov"]
+    assert [row.key for row in read_manifest(tmp_path / "p.same.csv")] == ["in/same.mov"]
+    assert "(the source's listing)" in " ".join(result.stdout.split())

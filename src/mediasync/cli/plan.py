@@ -96,28 +96,24 @@ def plan(source: str | None, source_inventory: str | None, source_prefix: str, d
         raise click.UsageError("--versions pins versions while listing --source; an inventory carries its own")
     s3 = use_s3_endpoint(endpoint_url)
     source_side, prefix = _source_side(s3, source, source_inventory, source_prefix, versions, requester_pays)
-    destination_side = _destination_side(s3, destination_inventory, destination_bucket)
-    bucket = destination_bucket or destination_side.bucket
-    if destination_bucket is not None and destination_inventory is not None and destination_side.bucket != bucket:
+    reported = _load(s3, destination_inventory) if destination_inventory is not None else None
+    bucket = destination_bucket or reported.bucket
+    if not bucket:
+        fail(f"{destination_inventory} names no sourceBucket: give --destination-bucket too")
+    if reported is not None and reported.bucket != bucket:
         fail(f"--destination-bucket {bucket} is not the bucket {destination_inventory} lists "
-             f"({destination_side.bucket or 'no sourceBucket'})")
+             f"({reported.bucket or 'no sourceBucket'})")
     target = Destination(bucket, destination_prefix, strip_prefix)
     if athena_workgroup is not None:
-        plan_with_athena(s3, source_side, destination_side, target, output, source_prefix=prefix,
+        plan_with_athena(s3, source_side, reported, target, output, source_prefix=prefix,
                          workgroup=athena_workgroup, database=athena_database, results=athena_output)
         return
-    if isinstance(destination_side, _Unlisted):
-        from mediasync.manifests.plan_engine import ListedSide
+    from mediasync.manifests.plan_engine import ListedSide
 
-        destination_side = ListedSide(bucket, target.listing_prefix(prefix))
+    # A destination given by name is listed where the source's keys land.
+    destination_side = reported or ListedSide(bucket, target.listing_prefix(prefix))
     plan_into_manifests(s3, source_side, destination_side, target, output, source_prefix=prefix,
                         workers=workers, requester_pays=requester_pays, work_dir=work_dir, memory_limit=memory_limit)
-
-
-class _Unlisted:
-    """A destination given by name only: listed once the key mapping says under which prefix."""
-
-    bucket = ""
 
 
 def _load(s3: Any, manifest: str) -> Any:
@@ -145,10 +141,6 @@ def _source_side(s3: Any, source: str | None, inventory: str | None, prefix: str
     except ValueError:
         raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
     return ListedSide(bucket, listed_prefix, versions, requester_pays), listed_prefix
-
-
-def _destination_side(s3: Any, inventory: str | None, bucket: str | None) -> Any:
-    return _load(s3, inventory) if inventory is not None else _Unlisted()
 
 
 def plan_output(output: str, action: str) -> str:
@@ -238,7 +230,7 @@ def plan_with_athena(s3: Any, source: Any, destination: Any, target: Destination
     from botocore.exceptions import BotoCoreError, ClientError
 
     from mediasync.manifests.locations import is_s3_url, split_s3_url
-    from mediasync.manifests.plan_engine import InventorySide, PlanResult
+    from mediasync.manifests.plan_engine import InventorySide, PlanResult, missing_comparisons_note
     from mediasync.manifests.sync_plan import CHECK, COPY, SAME
     from mediasync.model.cost import athena_dollars
     from mediasync.stack.athena_plan import AthenaPlace, AthenaPlanError, plan_in_athena
@@ -257,19 +249,19 @@ def plan_with_athena(s3: Any, source: Any, destination: Any, target: Destination
         fail(f"--athena-output {results} is not an s3://BUCKET/PREFIX/ URL")
     place = AthenaPlace(workgroup, database, results if results.endswith("/") else results + "/")
     outputs = {action: plan_output(output, action) for action in (COPY, CHECK, SAME)}
-    result = PlanResult(None, source.manifest.created, destination.manifest.created,  # type: ignore[arg-type]
-                        kinds={"source": "report", "destination": "report"})
+    as_of = min((when for when in (source.manifest.created, destination.manifest.created) if when), default=None)
     try:
         with console.status(f"planning in Athena (workgroup {escape(workgroup)})"):
             made = plan_in_athena(s3, aws_client("athena"), source.manifest, destination.manifest, target, outputs,
-                                  place, source_prefix=source_prefix, as_of=result.as_of)
+                                  place, source_prefix=source_prefix, as_of=as_of)
     except AthenaPlanError as err:
         fail(f"{err}; no manifest written")
     except (ClientError, BotoCoreError) as err:
         message, code = s3_error(err)
         fail(f"planning in Athena failed, no manifest written: {message}", code)
-    result.counts = made.counts
-    report_plan(result, outputs, target)
+    report_plan(PlanResult(made.counts, source.manifest.created, destination.manifest.created,
+                           notes=[note for side in (source, destination) for note in missing_comparisons_note(side)],
+                           kinds={"source": "report", "destination": "report"}), outputs, target)
     out.print(f"Athena scanned {format_size(sum(made.scanned))} in {len(made.scanned)} billed queries: "
               f"${athena_dollars(made.scanned):,.4f} at $5 per TB (10 MB at least a query)")
 

@@ -27,7 +27,6 @@ from mediasync.manifests.sync_plan import CHECK, COPY, SAME, Destination, SyncCo
 from mediasync.manifests.sync_sql import (
     COMPARED_FIELDS,
     DUCKDB_MACROS,
-    PLAN_FIELDS,
     REQUIRED_FIELDS,
     SideSchema,
     counts_sql,
@@ -104,11 +103,13 @@ def side_as_of(side: PlanSide) -> datetime.datetime | None:
     return side.manifest.created if isinstance(side, InventorySide) else None
 
 
-def missing_comparisons(side: PlanSide) -> list[str]:
-    """The columns a plan compares that an inventory lacks (a listing has them all)."""
+def missing_comparisons_note(side: PlanSide) -> list[str]:
+    """What to say when an inventory lacks a column the plan compares (a listing has them all)."""
     if not isinstance(side, InventorySide):
         return []
-    return SideSchema(side.manifest.file_format, side.manifest.field_names).missing(COMPARED_FIELDS)
+    missing = SideSchema(side.manifest.file_format, side.manifest.field_names).missing(COMPARED_FIELDS)
+    return [f"{side.describe()} has no {' or '.join(missing)}: objects of the same size there are checked, "
+            "none left out"] if missing else []
 
 
 @contextlib.contextmanager
@@ -220,8 +221,7 @@ def _plan(s3: Any, source: PlanSide, destination_side: PlanSide, target: Destina
 
     destination_objects = relation("destination", destination_side)
     source_objects = relation("source", source)
-    notes = [f"{side.describe()} has no {' or '.join(missing)}: objects of the same size there are checked, "
-             "none left out" for side in (source, destination_side) for missing in [missing_comparisons(side)] if missing]
+    notes = [note for side in (source, destination_side) for note in missing_comparisons_note(side)]
     with duckdb_connection(scratch, memory_limit, threads) as connection:
         on_progress("joining the two sides")
         started = time.monotonic()
@@ -237,5 +237,3 @@ def _plan(s3: Any, source: PlanSide, destination_side: PlanSide, target: Destina
                 sinks[action].write("".join(line + "\n" for (line,) in rows))
     return PlanResult(counts, times.get("source"), times.get("destination"), notes, kinds)
 
-
-__all__ = ["InventorySide", "ListedSide", "PlanResult", "PlanSide", "write_plan", "PLAN_FIELDS"]
