@@ -52,7 +52,7 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
       mediasync inventory --bucket media --prefix masters/ --output manifest.csv
       mediasync inventory --bucket media --versions --output s3://jobs/manifest.csv
       mediasync inventory --bucket media --output m.csv --endpoint-url http://127.0.0.1:8333
-      mediasync inventory --bucket media --prefix masters/ --destination-bucket archive \
+      mediasync inventory --bucket media --prefix masters/ --destination-bucket archive \\
           --output s3://jobs/masters-sync.csv
     """
     if destination_bucket is None:
