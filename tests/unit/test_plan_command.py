@@ -185,3 +185,8 @@ def test_a_listed_source_against_a_destination_report_compares_etags_without_the
     assert [row.key for row in read_manifest(tmp_path / "p.check.csv")] == ["in/changed.mov"]
     assert [row.key for row in read_manifest(tmp_path / "p.same.csv")] == ["in/same.mov"]
     assert "(the source's listing)" in " ".join(result.stdout.split())
+
+
+def test_a_memory_limit_that_is_not_a_size_is_refused():
+    result = plan("--source", "s3://a/", "--destination-bucket", "b", "--output", "p.csv", "--memory-limit", "lots")
+    assert result.exit_code == 2 and "'lots' is not a size such as 600MB or 2GB" in result.output

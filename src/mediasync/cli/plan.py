@@ -8,6 +8,7 @@ The decision is manifests.sync_plan's; DuckDB runs it here at any object count
 from __future__ import annotations
 
 import datetime
+import re
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,8 @@ REPORTS_FAR_APART = datetime.timedelta(hours=24)
                    "--athena-workgroup CSV, Parquet or ORC.")
 @click.option("--source-prefix", default="", metavar="PREFIX",
               help="With --source-inventory: plan only the keys under PREFIX.")
-@click.option("--destination-bucket", default=None, help="The destination, listed now (where --prefix's keys land).")
+@click.option("--destination-bucket", default=None,
+              help="The destination, listed now (under where the source's keys land).")
 @click.option("--destination-inventory", default=None, metavar="MANIFEST_JSON",
               help="Instead of listing the destination: its S3 Inventory report (the destination bucket is the "
                    "report's sourceBucket).")
@@ -51,8 +53,8 @@ REPORTS_FAR_APART = datetime.timedelta(hours=24)
 @click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True, help="Prefixes listed at once.")
 @click.option("--work-dir", default=None, type=click.Path(file_okay=False), metavar="DIR",
               help="Where DuckDB spills what does not fit in --memory-limit [default: the system's temp directory].")
-@click.option("--memory-limit", default="600MB", show_default=True,
-              help="What DuckDB may hold in memory (the process adds about 150 MB).")
+@click.option("--memory-limit", default="600MB", show_default=True, callback=lambda ctx, param, value: _size(value),
+              help="What DuckDB may hold in memory, e.g. 600MB or 2GB (the process adds about 150 MB).")
 @click.option("--athena-workgroup", default=None, metavar="WORKGROUP",
               help="Plan in Athena on AWS instead of here: both sides inventories in S3; no row passes through "
                    "this machine.")
@@ -114,6 +116,12 @@ def plan(source: str | None, source_inventory: str | None, source_prefix: str, d
     destination_side = reported or ListedSide(bucket, target.listing_prefix(prefix))
     plan_into_manifests(s3, source_side, destination_side, target, output, source_prefix=prefix,
                         workers=workers, requester_pays=requester_pays, work_dir=work_dir, memory_limit=memory_limit)
+
+
+def _size(value: str) -> str:
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.IGNORECASE):
+        raise click.BadParameter(f"{value!r} is not a size such as 600MB or 2GB")
+    return value.strip()
 
 
 def _load(s3: Any, manifest: str) -> Any:

@@ -21,9 +21,11 @@ What a listing cannot show is not compared: a destination whose metadata (not it
 bytes) a third party rewrote after the copy counts as the same. Check such a
 destination with ``run --no-sync-plan`` (every object then gets the full check).
 
-The destination is listed first into memory (about 370 bytes an object with a
-35-character key, measured with tracemalloc: 2.5 million objects in 1 GiB); the source
-then streams past it.
+The rule is one table, RULES, that ``decide`` walks object by object and
+manifests.sync_sql renders as SQL for DuckDB (``mediasync plan``, any object count) and
+Athena. ``plan_sync`` here, which ``run --source`` uses, lists the destination first into
+memory (about 370 bytes an object with a 35-character key, measured with tracemalloc:
+2.5 million objects in 1 GiB); the source then streams past it.
 """
 
 from __future__ import annotations
