@@ -6,8 +6,8 @@ import boto3
 
 from mediasync.core.settings import MiB
 from mediasync.manifests.s3batch_csv import parse_lines
-from tests.conftest import batch_event, put_multipart
 from mediasync.reports.rows import REPORT_COLUMNS
+from tests.conftest import batch_event, put_multipart
 from tests.invariants import assert_invariants, report_row_of
 
 # skipExisting off: the retry must find the execution by its name, not the object by its ETag.
