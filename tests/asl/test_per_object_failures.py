@@ -10,6 +10,7 @@ import pytest
 from mediasync.core.settings import CopyOptions, MiB
 from mediasync.local.recovery import abort_interrupted_uploads
 from mediasync.local.runner import JobRequest, run_job
+from mediasync.local.runtime import ACCOUNT_ID
 from mediasync.manifests.reader import read_manifest
 from mediasync.manifests.s3batch_csv import format_row, parse_lines
 from tests.conftest import batch_event, put_multipart
@@ -92,7 +93,11 @@ def test_destination_that_differs_after_copy_is_deleted_and_reported(runtime, bu
 
     def corrupt_destination(name, event):
         if name == "verify_copy":
-            s3.put_object(Bucket="dst", Key="m.mov", Body=b"not the copy")
+            # The copy itself is wrong (S3 still reports the copy's ETag): a put would be
+            # another writer's object, which Verify leaves alone (tests/asl/test_verification.py).
+            from moto.s3.models import s3_backends
+
+            s3_backends[ACCOUNT_ID]["aws"].get_object("dst", "m.mov").set_metadata({"x-amz-meta-corrupted": "yes"})
 
     runtime.before_invoke = corrupt_destination
     result = run_task(runtime, "m.mov")

@@ -39,6 +39,7 @@ def test_a_refused_skip_existing_check_fails_the_object_naming_the_key_and_copie
 
     [row] = report_rows(tmp_path / "report.csv")
     assert (row["TaskStatus"], row["ErrorCode"]) == ("failed", "AccessDenied"), row
-    assert f"cannot tell whether s3://{destination}/a.mov already holds this object" in row["ResultMessage"]
+    assert f"access denied to destination s3://{destination}/a.mov: cannot tell whether it already holds this " \
+        "object" in row["ResultMessage"]
     assert "kms:Decrypt" in row["ResultMessage"] and "DestinationKmsKeyArn" in row["ResultMessage"]
     assert proxy.denied == {"HeadObject": 1}, "no copy was tried blind"

@@ -88,7 +88,7 @@ def test_a_destination_that_cannot_be_listed_is_no_plan():
 ])
 def test_a_copy_is_left_out_only_when_it_holds_what_the_run_asks(asks, listed_class, action, reason):
     destination = Listed("dst", "a.mov", 100, etag='"aa"', last_modified=LATE, storage_class=listed_class)
-    decision = decide(SOURCE, destination, asks)
+    decision = decide(SOURCE, destination, asks=asks)
     assert (decision.action, decision.reason) == (action, reason)
 
 

@@ -220,8 +220,8 @@ def _cannot_tell(dest: ObjectRef) -> str:
     # HeadObject with ChecksumMode=ENABLED on an SSE-KMS object needs kms:Decrypt
     # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
     return (
-        f"cannot tell whether {dest.url} already holds this object: HeadObject was denied (403), so it was not "
-        "copied again blindly. The role needs s3:GetObject and s3:ListBucket on the destination and, when the "
+        f"access denied to destination {dest.url}: cannot tell whether it already holds this object (HeadObject "
+        "was denied), so it was not copied again blindly. The role needs s3:GetObject and s3:ListBucket on the destination and, when the "
         "destination bucket encrypts with a customer managed KMS key by default, kms:Decrypt on that key: set "
         "DestinationKmsKeyArn to it (make install), or run with --no-skip-existing to copy without looking"
     )

@@ -238,28 +238,17 @@ RULES: tuple[Rule, ...] = (
 
 
 @dataclass(frozen=True)
-class NotAsAsked(_Condition):
-    """The destination holds the content, in another storage class than the run asks."""
+class Unmet(_Condition):
+    """Of what the run ``asks`` of a copy, something the destination's listing shows it
+    lacks (``kind`` "differs": another storage class) or cannot show ("unknown": a KMS
+    key, an ACL, which the task's check then looks at)."""
 
     asks: CopyOptions
+    kind: str
 
     def holds(self, source, destination, mapped):
         seen = Seen.from_listing(destination.storage_class if destination is not None else None)
-        return bool(unmet_requests(self.asks, source.storage_class, seen).differs)
-
-    def sql(self):
-        raise NotImplementedError("plan's SQL engines decide by content only: Destination.asks is for listings")
-
-
-@dataclass(frozen=True)
-class AskedNotListed(_Condition):
-    """The run asks what no listing shows (a KMS key, an ACL): the task's check looks."""
-
-    asks: CopyOptions
-
-    def holds(self, source, destination, mapped):
-        seen = Seen.from_listing(destination.storage_class if destination is not None else None)
-        return bool(unmet_requests(self.asks, source.storage_class, seen).unknown)
+        return bool(getattr(unmet_requests(self.asks, source.storage_class, seen), self.kind))
 
     def sql(self):
         raise NotImplementedError("plan's SQL engines decide by content only: Destination.asks is for listings")
@@ -269,8 +258,8 @@ def rules_for(asks: CopyOptions | None) -> tuple[Rule, ...]:
     """RULES, with what the run ``asks`` of a copy checked before an object is left out."""
     if asks is None:
         return RULES
-    return (*RULES[:-1], Rule(COPY, NOT_AS_ASKED, NotAsAsked(asks)), Rule(CHECK, ASKED_NOT_LISTED, AskedNotListed(asks)),
-            RULES[-1])
+    return (*RULES[:-1], Rule(COPY, NOT_AS_ASKED, Unmet(asks, "differs")),
+            Rule(CHECK, ASKED_NOT_LISTED, Unmet(asks, "unknown")), RULES[-1])
 
 
 def decide(source: Listed, destination: Listed | None, *, mapped: bool = True,
