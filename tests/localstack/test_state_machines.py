@@ -167,7 +167,9 @@ def test_batch_retry_reattaches_to_the_running_standard_execution(engine, s3, bu
     # retry must attach to the same execution rather than start a second copy.
     monkeypatch.setenv("MEDIASYNC_INVOKE_TIME_MARGIN", "100000")
     reset_settings()
-    first = run_task(invoke_batch, s3, buckets, "master.mov", job=f"job-retry-{source}")
+    event = batch_event(f"job-retry-{source}", "t1", source, "master.mov",
+                        user_arguments={"destinationBucket": destination, **ARGS})
+    first = invoke_batch(event)
     assert first["resultCode"] == "TemporaryFailure" and first["resultString"].startswith("InProgress:"), first
     monkeypatch.setenv("MEDIASYNC_INVOKE_TIME_MARGIN", "0")
     reset_settings()
