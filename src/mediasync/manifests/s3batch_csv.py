@@ -49,7 +49,8 @@ def decode_key(raw: str) -> str:
 
 
 def parse_row(line: int, fields: list[str]) -> ManifestRow:
-    fields = [field.strip() for field in fields]
+    """One row's fields exactly as written: a key is opaque bytes, so ``a.mov `` (with
+    its space) names another object than ``a.mov`` and is never trimmed."""
     bucket = fields[0] if fields else ""
     raw_key = fields[1] if len(fields) > 1 else ""
     version = fields[2] if len(fields) > 2 and fields[2] else None
