@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mediasync.cli.common import ENDPOINT_HELP, console, fail, out, s3_error, use_s3_endpoint
+from mediasync.cli.options import ENDPOINT
 from mediasync.core.settings import format_size
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 @click.option("--output", required=True, metavar="FILE|s3://BUCKET/KEY",
               help="Where the manifest goes: a file (written whole or not at all) or an S3 object "
                    "(streamed as a multipart upload).")
-@click.option("--endpoint-url", default=None, help=ENDPOINT_HELP)
+@click.option("--endpoint-url", default=None, type=ENDPOINT, help=ENDPOINT_HELP)
 @click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Prefixes listed at once.")
 @click.option("--requester-pays", is_flag=True,
@@ -64,8 +65,12 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
             raise click.UsageError("--destination-prefix and --strip-prefix shape a sync plan: "
                                    "give --destination-bucket too")
     else:
+        from mediasync.core.bucket_names import bucket_name_problem
         from mediasync.manifests.sync_plan import Destination
 
+        problem = bucket_name_problem(destination_bucket)
+        if problem:
+            fail(f"--destination-bucket {problem}")
         plan_into_manifests(use_s3_endpoint(endpoint_url), bucket, prefix, output,
                             Destination(destination_bucket, destination_prefix, strip_prefix),
                             versions=versions, workers=workers, requester_pays=requester_pays)
@@ -75,8 +80,8 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
 
 
 def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versions: bool = False,
-                        workers: int = 16, requester_pays: bool = False) -> None:
-    """List ``s3://bucket/prefix`` into a manifest at ``output``, with a progress line."""
+                        workers: int = 16, requester_pays: bool = False) -> int:
+    """List ``s3://bucket/prefix`` into a manifest at ``output``, with a progress line; how many objects."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from mediasync.manifests.listing import open_sink, write_inventory
@@ -108,6 +113,7 @@ def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versio
     out.print(f"wrote {listed.objects:,} {noun}, {format_size(listed.bytes)}, to {escape(output)}{skipped}")
     if listed.objects == 0:
         console.print(f"[yellow]note:[/yellow] s3://{escape(bucket)}/{escape(prefix)} has no objects")
+    return listed.objects
 
 
 def plan_output(output: str, action: str) -> str:
@@ -128,7 +134,7 @@ def plan_into_manifests(s3: Any, bucket: str, prefix: str, output: str, destinat
     from botocore.exceptions import BotoCoreError, ClientError
 
     from mediasync.manifests.listing import open_sink
-    from mediasync.manifests.sync_plan import CHECK, COPY, SAME, write_sync_plan
+    from mediasync.manifests.sync_plan import CHECK, COPY, SAME, DestinationNotListed, write_sync_plan
 
     outputs = {action: plan_output(output, action) for action in (COPY, CHECK, SAME)}
     sinks = {}
@@ -144,6 +150,10 @@ def plan_into_manifests(s3: Any, bucket: str, prefix: str, output: str, destinat
                             f"then s3://{escape(bucket)}/{escape(prefix)} against it"):
             counts = write_sync_plan(s3, bucket, prefix, destination, sinks, versions=versions, workers=workers,
                                      requester_pays=requester_pays)
+    except DestinationNotListed as err:
+        message, code = s3_error(err.__cause__ or err)
+        fail(f"cannot list the destination s3://{destination.bucket}/{destination.listing_prefix(prefix)} for the "
+             f"sync plan, no manifest written: {message}", code)
     except (ClientError, BotoCoreError) as err:
         message, code = s3_error(err)
         fail(f"listing for the sync plan failed, no manifest written: {message}", code)

@@ -30,6 +30,24 @@ class SizeParam(click.ParamType):
 SIZE = SizeParam()
 
 
+class EndpointParam(click.ParamType):
+    """An S3 endpoint URL, checked as botocore will check it, so a bad one is a usage error, not a traceback."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in ("http", "https") or not (is_valid_endpoint_url(value) or is_valid_ipv6_endpoint_url(value)):
+            self.fail(f"{value!r} is not an endpoint URL: give http(s)://HOST[:PORT], e.g. http://127.0.0.1:8333",
+                      param, ctx)
+        return value
+
+
+ENDPOINT = EndpointParam()
+
+
 def size_text(size: int) -> str:
     """``268435456`` -> ``256MiB``: a default shown in --help that SIZE parses back."""
     for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
