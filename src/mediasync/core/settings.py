@@ -149,7 +149,11 @@ class CopyOptions:
         changes: dict = {}
         for key, value in overrides.items():
             name = known.get(key)
-            if name is None or value is None or value == "":
+            if name is None:
+                # A typo (storageClas) would otherwise copy with the default, silently.
+                raise ValueError(f"unknown job argument {key!r}: the known ones are "
+                                 f"{', '.join(camel_case(option) for option in self.to_event())}")
+            if value is None or value == "":
                 continue
             if name in ("skip_existing", "bucket_key_enabled", "requester_pays"):
                 changes[name] = _parse_bool(value)
