@@ -21,11 +21,6 @@ ENDPOINT_HELP = ("S3-compatible endpoint (credentials from the usual AWS environ
                  "Without it, S3 as your AWS configuration names it.")
 
 
-# Error codes S3 answers when the credentials themselves are wrong, whatever was asked.
-CREDENTIALS_REFUSED = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
-                       "TokenRefreshRequired")
-
-
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     console.print(f"[red]error:[/red] {escape(message)}")
     sys.exit(code)

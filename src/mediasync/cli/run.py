@@ -17,7 +17,6 @@ import click
 from rich.markup import escape
 
 from mediasync.cli.common import (
-    CREDENTIALS_REFUSED,
     EXIT_OK,
     ROWS_PER_SANDBOX,
     console,
@@ -264,6 +263,8 @@ def _check_destination(s3: Any, bucket: str, where: str) -> None:
     code (HEAD answers a bare 403 to a bad key and to a denied one alike)."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+    from mediasync.core.errors import CREDENTIAL_CODES
+
     try:
         s3.list_objects_v2(Bucket=bucket, MaxKeys=1)
     except ClientError as err:
@@ -272,7 +273,7 @@ def _check_destination(s3: Any, bucket: str, where: str) -> None:
         if code == "NoSuchBucket":
             fail(f"destination bucket {bucket!r} does not exist on {where}: create it, or name another; "
                  "nothing was copied")
-        if code in CREDENTIALS_REFUSED:
+        if code in CREDENTIAL_CODES:
             fail(f"{code}: {where} refused these credentials ({error.get('Message') or code}): check "
                  "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); nothing was copied")
         # A role that may write but not list (AccessDenied) can still copy: each object says how it went.
