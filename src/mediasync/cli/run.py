@@ -25,11 +25,13 @@ from mediasync.cli.common import (
     s3_error,
     use_s3_endpoint,
 )
+from mediasync.cli.interrupt import Interrupted, stop_on_signals
 from mediasync.cli.inventory import describe_plan, list_into_manifest
 from mediasync.cli.local_job import count_rows, options_for, run_job
 from mediasync.cli.options import ENDPOINT, copy_options
 from mediasync.cli.paths import check_writable, read_once, refuse_overwriting_inputs
 from mediasync.core.settings import CopyOptions
+from mediasync.local.run_registry import RunRegistry
 from mediasync.manifests.inventory_report import is_inventory_manifest
 from mediasync.manifests.locations import is_s3_url, split_s3_url
 from mediasync.manifests.reader import probe_manifest, read_manifest
@@ -90,10 +92,16 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
         check_writable(name, path)
     if source is not None:
         _source_location(source, endpoint_url)
-    with contextlib.ExitStack() as stack:
-        if manifest is not None:
-            manifest = read_once(manifest, stack)
-        code = _run(manifest, source, endpoint_url, sync_plan, processes, report, concurrency, options)
+    try:
+        with stop_on_signals(), contextlib.ExitStack() as stack:
+            if manifest is not None:
+                manifest = read_once(manifest, stack)
+            code = _run(manifest, source, endpoint_url, sync_plan, processes, report, concurrency, options)
+    except Interrupted as stop:
+        # Threads of the in-process engine may still be inside a copy: do not wait for them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(stop.exit_code)
     sys.exit(code)
 
 
@@ -125,15 +133,57 @@ def _run(manifest: str | None, source: str | None, endpoint_url: str | None, syn
     engine = (contextlib.nullcontext(None) if plan is not None and not plan.has_work
               else _local_runtime(manifest, endpoint_url, processes, concurrency,
                                   tasks=plan.tasks if plan is not None else None))
-    with engine as runtime:
-        if not endpoint_url:
-            from mediasync.core import clients
+    registry = (RunRegistry(endpoint_url, options.destination_bucket, options.destination_prefix)
+                if endpoint_url else contextlib.nullcontext())
+    others: set[str] = set()
+    try:
+        with registry, engine as runtime:
+            if not endpoint_url:
+                from mediasync.core import clients
 
-            _check_destination(clients.s3(), options.destination_bucket, "the embedded S3")
-        if in_s3:
-            _probe_or_exit(manifest)
-        _abort_interrupted_uploads(manifest, options, started)
-        return run_job(runtime, manifest, options, report, concurrency, plan=plan and plan.decisions)
+                _check_destination(clients.s3(), options.destination_bucket, "the embedded S3")
+            if in_s3:
+                _probe_or_exit(manifest)
+            others = _abort_interrupted_uploads(manifest, options, started, registry)
+            return run_job(runtime, manifest, options, report, concurrency, plan=plan and plan.decisions)
+    except Interrupted as stop:
+        _stopped(stop, report, options, endpoint_url, others)
+        raise
+
+
+def _stopped(stop: Interrupted, report: Path, options: CopyOptions, endpoint_url: str | None,
+             others: set[str]) -> None:
+    """After the engine has stopped: abort the uploads this run opened for the objects
+    the report shows Interrupted, and say so in one line."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from mediasync.core.errors import InvalidTask
+    from mediasync.core.s3batch_task import destination_key
+    from mediasync.local.recovery import abort_own_uploads
+    from mediasync.local.runner import INTERRUPTED
+    from mediasync.reports.rows import display_key, read_report
+
+    try:
+        unfinished = [row for row in read_report(str(report)) if row.code == INTERRUPTED] if report.exists() else []
+    except ManifestError:
+        unfinished = []
+    keys = []
+    for row in unfinished:
+        with contextlib.suppress(InvalidTask):
+            keys.append(destination_key(options.destination_prefix, display_key(row.key), options.strip_prefix))
+    aborted = "the embedded S3 went with it"
+    if endpoint_url and keys:
+        try:
+            count = abort_own_uploads(use_s3_endpoint(endpoint_url), options.destination_bucket, keys, others)
+            aborted = f"{count} multipart upload{'s' if count != 1 else ''} of its own aborted"
+        except (ClientError, BotoCoreError) as err:
+            aborted = f"its uploads could not be aborted ({s3_error(err)[0]}): the next run aborts them"
+    elif endpoint_url:
+        aborted = "no upload of its own open"
+    where = f"report {report}" if report.exists() else "no report written"
+    noun = "object" if len(unfinished) == 1 else "objects"
+    console.print(f"[red]stopped[/red] by {stop.name}: {len(unfinished)} {noun} in flight reported Interrupted, "
+                  f"{escape(aborted)}; {escape(where)}; run again to finish")
 
 
 def _source_location(source: str, endpoint_url: str | None) -> tuple[str, str]:
@@ -292,24 +342,34 @@ def _probe_or_exit(manifest: str) -> None:
         fail(str(err))
 
 
-def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: datetime.datetime) -> None:
-    """A run killed mid-job leaves multipart uploads open: abort this manifest's."""
+def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: datetime.datetime,
+                               registry: RunRegistry | contextlib.nullcontext) -> set[str]:
+    """A run killed mid-job leaves multipart uploads open: abort this manifest's, unless
+    another run on this machine writes there (they may be its live ones). Returns the
+    uploads still open, none of them this run's."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from mediasync.core import clients
-    from mediasync.local.recovery import abort_interrupted_uploads
+    from mediasync.local.recovery import abort_interrupted_uploads, open_upload_ids
 
+    s3, bucket, prefix = clients.s3(), options.destination_bucket, options.destination_prefix
+    others = registry.others() if isinstance(registry, RunRegistry) else []
     try:
-        aborted = abort_interrupted_uploads(
-            clients.s3(), options.destination_bucket, options.destination_prefix, read_manifest(manifest), started,
-            strip=options.strip_prefix,
-        )
+        found = abort_interrupted_uploads(s3, bucket, prefix, read_manifest(manifest), started,
+                                          strip=options.strip_prefix, abort=not others)
+        still_open = open_upload_ids(s3, bucket, prefix)
     except ManifestError:
-        return  # reading the manifest for the job says what is wrong with it
+        return set()  # reading the manifest for the job says what is wrong with it
     except (ClientError, BotoCoreError) as err:
         console.print(f"[yellow]note:[/yellow] could not look for interrupted uploads: {escape(str(err))}")
-        return
-    if aborted:
-        console.print(f"aborted {aborted} multipart uploads left open by an interrupted run")
+        return set()
+    if others:
+        runs = "; ".join(other.describe() for other in others)
+        same = f", {found} of this manifest's keys among them: the last run to finish a key wins" if found else ""
+        console.print(f"[yellow]note:[/yellow] another mediasync run is writing to s3://{escape(bucket)}/"
+                      f"{escape(prefix)} ({escape(runs)}): its open uploads are left alone{same}")
+    elif found:
+        console.print(f"aborted {found} multipart uploads left open by an interrupted run")
+    return still_open
 
 
