@@ -83,7 +83,9 @@ def task_options(func):
             click.option("--multipart-threshold", type=SIZE, default=size_text(defaults.multipart_threshold),
                          show_default=True, help="Larger objects are copied in parts (max 5GiB)."),
             click.option("--part-size", type=SIZE, default=size_text(defaults.part_size), show_default=True,
-                         help="Part size for sources that are not multipart already (multipart sources keep theirs)."),
+                         help="Part size, 5MiB-5GiB, for sources that are not multipart already (multipart sources keep "
+                              "theirs); an object that would need more than 10,000 parts gets the smallest whole-MiB "
+                              "parts that fit."),
             click.option("--parts-per-group", type=click.IntRange(1, 10_000), default=defaults.parts_per_group,
                          show_default=True, help="Parts one copy_parts invocation copies."),
             click.option("--worker", type=click.Choice(WORKER_MODES), default=defaults.worker, show_default=True,

@@ -135,7 +135,7 @@ def _run(manifest: str | None, source: str | None, endpoint_url: str | None, syn
                                   tasks=plan.tasks if plan is not None else None))
     registry = (RunRegistry(endpoint_url, options.destination_bucket, options.destination_prefix)
                 if endpoint_url else contextlib.nullcontext())
-    others: set[str] = set()
+    others: set[str] | None = None  # set when the job starts: the uploads open then are not this run's
     try:
         with registry, engine as runtime:
             if not endpoint_url:
@@ -152,9 +152,12 @@ def _run(manifest: str | None, source: str | None, endpoint_url: str | None, syn
 
 
 def _stopped(stop: Interrupted, report: Path, options: CopyOptions, endpoint_url: str | None,
-             others: set[str]) -> None:
+             others: set[str] | None) -> None:
     """After the engine has stopped: abort the uploads this run opened for the objects
     the report shows Interrupted, and say so in one line."""
+    if others is None:  # the job had not started: the report there, if any, is an earlier run's
+        console.print(f"[red]stopped[/red] by {stop.name} before the copy began: nothing copied")
+        return
     from botocore.exceptions import BotoCoreError, ClientError
 
     from mediasync.core.errors import InvalidTask

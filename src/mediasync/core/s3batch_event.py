@@ -18,7 +18,8 @@ from urllib.parse import unquote_plus
 from mediasync.core.s3batch_task import PERMANENT_FAILURE, BatchTask, TaskOutcome
 
 SCHEMA_VERSIONS = ("1.0", "2.0")
-TREAT_MISSING_KEYS_AS = "PermanentFailure"
+# A task the answer leaves out has failed for good: never copied again unasked.
+TREAT_MISSING_KEYS_AS = PERMANENT_FAILURE
 
 
 class EventError(ValueError):
