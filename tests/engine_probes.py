@@ -2,7 +2,7 @@
 
 Each probe runs on moto's interpreter through our runtime (tests/asl) and on
 LocalStack's (tests/localstack); where they disagree with each other or with AWS's
-documentation, README's "Step Functions engines differ" table says so.
+documentation, the engines table of docs/local.md says so.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Rules where Step Functions engines disagree, pinned as our local runtime applies them.
 
-See README, "Step Functions engines differ"; tests/localstack pins LocalStack's reading.
+See docs/local.md, the engines table; tests/localstack pins LocalStack's reading.
 """
 
 from __future__ import annotations

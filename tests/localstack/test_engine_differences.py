@@ -1,6 +1,6 @@
 """Rules where LocalStack's engine disagrees with AWS's documentation, pinned as it reads them.
 
-Our moto runtime applies AWS's rule (tests/asl/test_engine_differences.py); README,
+Our moto runtime applies AWS's rule (tests/asl/test_engine_differences.py); docs/local.md,
 "Step Functions engines differ", lists each. A LocalStack upgrade that changes one of
 these fails here: then move the row and the test.
 """

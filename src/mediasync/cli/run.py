@@ -26,10 +26,11 @@ from mediasync.cli.common import (
     use_s3_endpoint,
 )
 from mediasync.cli.interrupt import Interrupted, stop_on_signals
-from mediasync.cli.inventory import describe_plan, list_into_manifest
+from mediasync.cli.inventory import list_into_manifest
 from mediasync.cli.local_job import count_rows, options_for, run_job
 from mediasync.cli.options import ENDPOINT, copy_options
 from mediasync.cli.paths import check_writable, read_once, refuse_overwriting_inputs
+from mediasync.cli.plan import describe_plan
 from mediasync.core.settings import CopyOptions
 from mediasync.local.run_registry import RunRegistry
 from mediasync.manifests.inventory_report import is_inventory_manifest
