@@ -41,12 +41,17 @@ def buckets(s3) -> tuple[str, str]:
     return source, destination
 
 
-@pytest.mark.parametrize(("sign", "exit_code", "line"), [
-    (signal.SIGTERM, 143, "stopped by SIGTERM: 1 object in flight reported Interrupted, 1 multipart upload of its own aborted"),
-    (signal.SIGINT, 130, "stopped by Ctrl-C: 1 object in flight reported Interrupted, 1 multipart upload of its own aborted"),
-])
+@pytest.mark.parametrize(("sign", "exit_code", "line", "processes"), [
+    (signal.SIGTERM, 143, "stopped by SIGTERM: 1 object in flight reported Interrupted, 1 multipart upload of its own aborted",
+     "0"),
+    (signal.SIGINT, 130, "stopped by Ctrl-C: 1 object in flight reported Interrupted, 1 multipart upload of its own aborted",
+     "0"),
+    # Copies running in sandbox processes stop with the run, not after they finish.
+    (signal.SIGTERM, 143, "stopped by SIGTERM: 1 object in flight reported Interrupted, 1 multipart upload of its own aborted",
+     "2"),
+], ids=["SIGTERM", "Ctrl-C", "SIGTERM-sandboxes"])
 def test_a_stopped_run_reports_its_objects_aborts_its_uploads_and_exits_128_plus_the_signal(
-        moto_server, tmp_path, sign, exit_code, line):
+        moto_server, tmp_path, sign, exit_code, line, processes):
     s3 = moto_server.client()
     source, destination = buckets(s3)
     s3.put_object(Bucket=source, Key="small.mp4", Body=b"x" * 1000)
@@ -58,7 +63,7 @@ def test_a_stopped_run_reports_its_objects_aborts_its_uploads_and_exits_128_plus
     slow = FaultRules(delay_seconds=0.5, delay_operations={"UploadPartCopy"})
     with FaultProxy(moto_server.endpoint_url, slow) as proxy:
         runner = subprocess.Popen(run_args(manifest, destination, tmp_path / "report.csv", proxy.endpoint_url,
-                                           *OPTIONS),
+                                           *OPTIONS, "--processes", processes),
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   start_new_session=True)
         try:

@@ -307,8 +307,10 @@ def _local_runtime(manifest: str, endpoint_url: str | None, processes: int, conc
     console.print(f"{processes} sandbox processes run batch_invoke")
     try:
         yield sandboxes
-    finally:
-        sandboxes.__exit__(None, None, None)
+    except BaseException as error:  # Ctrl-C, SIGTERM: the sandboxes stop their copies at once
+        sandboxes.__exit__(type(error), error, error.__traceback__)
+        raise
+    sandboxes.__exit__(None, None, None)
 
 
 def _check_destination(s3: Any, bucket: str, where: str) -> None:
