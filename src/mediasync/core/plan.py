@@ -12,13 +12,11 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from mediasync.core.errors import ObjectTooLarge
-from mediasync.core.settings import CopyOptions, GiB, MiB
+from mediasync.core.settings import MAX_PART_SIZE, MIN_PART_SIZE, CopyOptions, GiB, MiB
 
 if TYPE_CHECKING:
     from mediasync.core.source import SourceObject
 
-MIN_PART_SIZE = 5 * MiB
-MAX_PART_SIZE = 5 * GiB
 MAX_PARTS = 10_000
 MAX_SINGLE_COPY = 5 * GiB
 MAX_OBJECT_SIZE = MAX_PARTS * MAX_PART_SIZE
