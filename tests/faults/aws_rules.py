@@ -151,16 +151,36 @@ def missing_sources_denied_without_list(client: Any) -> Any:
         return all(any(grant.on == SOURCE_BUCKETS and "s3:ListBucket" in grant.actions for grant in role.grants)
                    for role in makers)
 
-    def deny(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    def note(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["copy_source"] = _source_of(params)
+
+    def deny(http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         error = parsed.get("Error") or {}
-        if error.get("Code") in ("NoSuchKey", "404") and not may_list_sources(model.name):
-            parsed["Error"] = {"Code": "AccessDenied", "Message": "Access Denied"}
-            parsed.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = 403
-            http_response.status_code = 403
+        if error.get("Code") not in ("NoSuchKey", "404") or not _moto_object_missing(*context["copy_source"]):
+            return
+        if may_list_sources(model.name):
+            # moto answers UploadPartCopy of a missing source with a bare 404; AWS's error
+            # responses to it carry a body: NoSuchKey
+            # (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+            parsed["Error"] = {"Code": "NoSuchKey", "Message": "The specified key does not exist."}
+            return
+        parsed["Error"] = {"Code": "AccessDenied", "Message": "Access Denied"}
+        parsed.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = 403
+        http_response.status_code = 403
 
     for operation in ("CopyObject", "UploadPartCopy"):
+        client.meta.events.register(f"before-parameter-build.s3.{operation}", note)
         client.meta.events.register(f"after-call.s3.{operation}", deny)
     return client
+
+
+def _moto_object_missing(bucket: str, key: str) -> bool:
+    from moto.s3.models import s3_backends
+
+    try:
+        return s3_backends[MOTO_ACCOUNT]["aws"].get_object(bucket, key) is None
+    except Exception:  # a missing bucket: moto's MissingBucket
+        return True
 
 
 def source_kms_key_denied(key_arn: str, sources: set[tuple[str, str]]) -> Callable[[Any], Any]:
