@@ -16,12 +16,13 @@ from typing import Any, Iterator
 import click
 from rich.markup import escape
 
-from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, s3_error, use_s3_endpoint
+from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, out, s3_error, use_s3_endpoint
 from mediasync.cli.inventory import list_into_manifest
 from mediasync.cli.local_job import count_rows, options_for, run_job
-from mediasync.cli.options import copy_options
+from mediasync.cli.options import FilterCommand, copy_options, filter_options, object_filter
 from mediasync.cli.plan import describe_plan
 from mediasync.core.settings import CopyOptions
+from mediasync.manifests.filters import NO_FILTER, LeftOut, ObjectFilter
 from mediasync.manifests.inventory_report import is_inventory_manifest
 from mediasync.manifests.locations import is_s3_url, split_s3_url
 from mediasync.manifests.reader import probe_manifest, read_manifest
@@ -31,7 +32,8 @@ from mediasync.manifests.sync_plan import CHECK, COPY, Decision, PlanKey, SyncCo
 # -- run ---------------------------------------------------------------------------------
 
 
-@click.command(short_help="Copy a manifest's objects (or a prefix) on this machine; write the report.")
+@click.command(cls=FilterCommand,
+               short_help="Copy a manifest's objects (or a prefix) on this machine; write the report.")
 @click.option("--manifest", default=None, metavar="FILE|s3://BUCKET/manifest.json",
               help="S3 Batch CSV manifest (bucket,url-encoded-key[,version-id] per line), or an S3 Inventory "
                    "report's manifest.json (local, or s3:// with --endpoint-url).")
@@ -52,9 +54,14 @@ from mediasync.manifests.sync_plan import CHECK, COPY, Decision, PlanKey, SyncCo
               help="Sandbox processes that run batch_invoke, as S3 Batch runs Lambdas side by side. "
                    f"Automatic: one per CPU, up to one per {ROWS_PER_SANDBOX} objects to copy or check, with "
                    "--endpoint-url; one without it (the embedded S3 lives in one process).")
+@click.option("--dry-run", is_flag=True,
+              help="Print what the run would copy, check and leave out (counts, bytes, the first objects of each) "
+                   "and stop: nothing is copied, and nothing written to either bucket or beside the report.")
+@filter_options
 @copy_options
 def run(manifest: str | None, source: str | None, destination_bucket: str, endpoint_url: str | None,
-        sync_plan: bool, processes: int, report: Path | None, concurrency: int, **option_values: object) -> None:
+        sync_plan: bool, processes: int, dry_run: bool, report: Path | None, concurrency: int,
+        **option_values: object) -> None:
     """Copy every object of a manifest (or under --source) on this machine, then write the completion report.
 
     Runs the real state machines and handlers locally, against an S3-compatible
@@ -68,23 +75,29 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
           --endpoint-url http://127.0.0.1:8333 --report report.csv
       mediasync run --source s3://media/masters/ --destination-bucket archive \\
           --endpoint-url http://127.0.0.1:8333 --report report.csv
+      mediasync run --source s3://media/masters/ --exclude '*.tmp' --modified-after 2026-01-01 \\
+          --destination-bucket archive --endpoint-url http://127.0.0.1:8333 --dry-run
     """
     report = report or Path(f"mediasync-report-{time.strftime('%Y%m%d-%H%M%S')}.csv")
     if (manifest is None) == (source is None):
         raise click.UsageError("give the objects to copy: --manifest FILE or --source s3://BUCKET/PREFIX (one of them)")
+    selected = object_filter(option_values)
+    if manifest is not None and selected.active:
+        raise click.UsageError(f"{' '.join(selected.flags())}: filters choose among what --source lists; a manifest's "
+                               "objects are already chosen (filter them with inventory or plan, or use --source)")
     options = options_for(destination_bucket, option_values)
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
+    if dry_run:
+        _dry_run(manifest, source, endpoint_url, options, selected, sync_plan=sync_plan and options.skip_existing)
+        return
     plan = None
+    left_out = LeftOut()
     if manifest is None:
-        manifest, plan = _manifest_of_source(str(source), endpoint_url, report, options,
-                                             sync_plan=sync_plan and options.skip_existing)
+        manifest, plan, left_out = _manifest_of_source(str(source), endpoint_url, report, options, selected,
+                                                       sync_plan=sync_plan and options.skip_existing)
     in_s3 = is_s3_url(manifest)
-    if in_s3 and not is_inventory_manifest(manifest):
-        fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
-             "S3 Inventory manifest.json")
-    if in_s3 and not endpoint_url:
-        fail(f"{manifest}: an s3:// manifest needs --endpoint-url (the embedded S3 starts empty)")
+    _check_manifest_location(manifest, endpoint_url)
     if not in_s3:
         _probe_or_exit(manifest)
 
@@ -97,30 +110,47 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
         if in_s3:
             _probe_or_exit(manifest)
         _abort_interrupted_uploads(manifest, options, started)
-        code = run_job(runtime, manifest, options, report, concurrency, plan=plan and plan.decisions)
+        code = run_job(runtime, manifest, options, report, concurrency, plan=plan and plan.decisions,
+                       left_out=left_out)
     sys.exit(code)
 
 
-def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, options: CopyOptions, *,
-                        sync_plan: bool) -> tuple[str, SourcePlan | None]:
-    """List ``--source`` into a manifest beside the report; its path, and with
-    ``sync_plan`` each object's decision from comparing it with the destination's listing."""
+def _check_manifest_location(manifest: str, endpoint_url: str | None) -> None:
+    if is_s3_url(manifest) and not is_inventory_manifest(manifest):
+        fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
+             "S3 Inventory manifest.json")
+    if is_s3_url(manifest) and not endpoint_url:
+        fail(f"{manifest}: an s3:// manifest needs --endpoint-url (the embedded S3 starts empty)")
+
+
+def _source_location(source: str, endpoint_url: str | None) -> tuple[str, str]:
+    """``--source``'s bucket and prefix; a usage error unless it is an s3:// URL on a server."""
     if not endpoint_url:
         raise click.UsageError("--source lists a bucket on the server --endpoint-url names: the embedded S3 starts empty")
     try:
         if not is_s3_url(source):
             raise ValueError(source)
-        bucket, prefix = split_s3_url(source, key_required=False)
+        return split_s3_url(source, key_required=False)
     except ValueError:
         raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
+
+
+def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, options: CopyOptions,
+                        selected: ObjectFilter = NO_FILTER, *,
+                        sync_plan: bool) -> tuple[str, SourcePlan | None, LeftOut]:
+    """List ``--source`` into a manifest beside the report (the objects ``selected``
+    keeps); its path, with ``sync_plan`` each object's decision from comparing it with
+    the destination's listing, and what the filters left out."""
+    bucket, prefix = _source_location(source, endpoint_url)
     manifest = str(report.with_name(report.stem + ".manifest.csv"))
     s3 = use_s3_endpoint(endpoint_url)
     if sync_plan:
-        plan = _plan_source(s3, bucket, prefix, manifest, options)
+        plan = _plan_source(s3, bucket, prefix, manifest, options, selected)
         if plan is not None:
-            return manifest, plan
-    list_into_manifest(s3, bucket, prefix, manifest, requester_pays=options.requester_pays)
-    return manifest, None
+            return manifest, plan, plan.counts.left_out()
+    listed = list_into_manifest(s3, bucket, prefix, manifest, requester_pays=options.requester_pays,
+                                selected=selected)
+    return manifest, None, listed.left_out
 
 
 @dataclass
@@ -138,7 +168,8 @@ class SourcePlan:
         return self.tasks > 0
 
 
-def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: CopyOptions) -> SourcePlan | None:
+def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: CopyOptions,
+                 selected: ObjectFilter = NO_FILTER) -> SourcePlan | None:
     """The source listed into ``manifest``, each object decided against the destination's
     listing; None when the destination cannot be listed."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -158,7 +189,8 @@ def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: Copy
     try:
         with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)} and where it goes, "
                             f"s3://{escape(destination.bucket)}/{escape(destination.listing_prefix(prefix))}"):
-            counts = plan_sync(s3, bucket, prefix, destination, emit, requester_pays=options.requester_pays)
+            counts = plan_sync(s3, bucket, prefix, destination, emit, requester_pays=options.requester_pays,
+                               selected=selected)
     except DestinationNotListed as err:
         sink.abort()
         console.print(f"[yellow]note:[/yellow] could not list the destination, so each object is checked "
@@ -244,3 +276,71 @@ def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: dat
         console.print(f"aborted {aborted} multipart uploads left open by an interrupted run")
 
 
+
+
+# -- dry run ---------------------------------------------------------------------------------
+
+
+def _dry_run(manifest: str | None, source: str | None, endpoint_url: str | None, options: CopyOptions,
+             selected: ObjectFilter, *, sync_plan: bool) -> None:
+    """What the run would copy, check and leave out, printed; it only reads (lists, or
+    the manifest) and writes nothing anywhere: no manifest beside the report, no report."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from mediasync.manifests.filters import FILTERED
+    from mediasync.reports.dry_run import CHECK, COPY, INVALID, DryRun
+
+    preview = DryRun()
+    # Without a plan the task decides at the destination: skip-existing checks first.
+    each = CHECK if options.skip_existing else COPY
+    try:
+        if source is not None:
+            bucket, prefix = _source_location(source, endpoint_url)
+            _preview_source(use_s3_endpoint(endpoint_url), bucket, prefix, options, selected, preview, each,
+                            sync_plan=sync_plan)
+        else:
+            assert manifest is not None
+            _check_manifest_location(manifest, endpoint_url)
+            if is_s3_url(manifest):
+                use_s3_endpoint(endpoint_url)
+            _probe_or_exit(manifest)
+            for row in read_manifest(manifest):
+                preview.add(INVALID if row.error else each, f"s3://{row.bucket}/{row.key}", None, row.error or "")
+    except (ClientError, BotoCoreError) as err:
+        message, code = s3_error(err)
+        fail(f"listing for the dry run failed: {message}", code)
+    except ManifestError as err:
+        fail(str(err))
+    for line in preview.lines():
+        out.print(escape(line))
+    if preview.categories[FILTERED].objects == 0 and selected.active:
+        out.print(f"the filters ({escape(' '.join(selected.flags()))}) left nothing out")
+
+
+def _preview_source(s3: Any, bucket: str, prefix: str, options: CopyOptions, selected: ObjectFilter,
+                    preview: Any, each: str, *, sync_plan: bool) -> None:
+    """``--source`` listed (and with ``sync_plan`` the destination too) into ``preview``."""
+    from mediasync.manifests.filters import FILTERED
+    from mediasync.manifests.listing import list_bucket
+    from mediasync.manifests.sync_plan import Destination, DestinationNotListed, plan_sync
+
+    def name(item: Any) -> str:
+        return f"s3://{item.bucket}/{item.key}"
+
+    def left_out(item: Any, flag: str) -> None:
+        preview.add(FILTERED, name(item), item.size, flag)
+
+    if sync_plan:
+        destination = Destination(options.destination_bucket, options.destination_prefix, options.strip_prefix)
+        try:
+            with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)} and where it goes"):
+                plan_sync(s3, bucket, prefix, destination,
+                          lambda item, decision: preview.add(decision.action, name(item), item.size, decision.reason),
+                          requester_pays=options.requester_pays, selected=selected, on_left_out=left_out)
+            return
+        except DestinationNotListed as err:
+            console.print(f"[yellow]note:[/yellow] could not list the destination, so each object would be checked "
+                          f"there before its copy: {escape(str(err))}")
+    with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)}"):
+        list_bucket(s3, bucket, prefix, emit=lambda item: preview.add(each, name(item), item.size),
+                    requester_pays=options.requester_pays, selected=selected, on_left_out=left_out)
