@@ -83,17 +83,17 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
                         requester_pays=requester_pays, selected=selected)
 
 
-def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versions: bool = False,
+def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str | None, *, versions: bool = False,
                         workers: int = 16, requester_pays: bool = False,
                         selected: ObjectFilter = NO_FILTER) -> ListingProgress:
     """List ``s3://bucket/prefix`` into a manifest at ``output`` (the objects ``selected``
-    keeps), with a progress line; what the listing found."""
+    keeps; None: counted, not written), with a progress line; what the listing found."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from mediasync.manifests.listing import open_sink, write_inventory
+    from mediasync.manifests.listing import DiscardSink, open_sink, write_inventory
 
     try:
-        sink = open_sink(output, s3)
+        sink = open_sink(output, s3) if output is not None else DiscardSink()
     except (ValueError, OSError) as err:
         fail(f"cannot write {output}: {err}")
     progress = Progress(SpinnerColumn(), TextColumn("[bold]listing[/bold] {task.description}"),
@@ -117,7 +117,9 @@ def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versio
         skipped = (f" (left out: {listed.older_versions_skipped:,} older versions, "
                    f"{listed.delete_markers_skipped:,} delete markers)")
     noun = "object" if listed.kept == 1 else "objects"
-    out.print(f"wrote {listed.kept:,} {noun}, {format_size(listed.kept_bytes)}, to {escape(output)}{skipped}")
+    where = f"to {escape(output)}" if output is not None else "(counted; nothing written)"
+    out.print(f"{'wrote' if output is not None else 'listed'} {listed.kept:,} {noun}, {format_size(listed.kept_bytes)}, "
+              f"{where}{skipped}")
     print_left_out(listed.objects, listed.left_out)
     if listed.objects == 0:
         console.print(f"[yellow]note:[/yellow] s3://{escape(bucket)}/{escape(prefix)} has no objects")

@@ -141,6 +141,19 @@ class S3Sink:
             self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
 
 
+class DiscardSink:
+    """A manifest not kept: what a dry run lists is counted, never written."""
+
+    def write(self, text: str) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def abort(self) -> None:
+        return None
+
+
 def open_sink(output: str, s3: Any) -> ManifestSink:
     if is_s3_url(output):
         try:

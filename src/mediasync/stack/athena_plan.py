@@ -32,8 +32,8 @@ from typing import Any, Callable
 
 from mediasync.manifests.filters import NO_FILTER, ObjectFilter
 from mediasync.manifests.inventory_report import CSV, InventoryManifest
-from mediasync.manifests.plan_engine import InventorySide
 from mediasync.manifests.locations import split_s3_url
+from mediasync.manifests.plan_engine import InventorySide
 from mediasync.manifests.sync_plan import CHECK, COPY, SAME, Destination, SyncCounts
 from mediasync.manifests.sync_sql import (
     PLAN_FIELDS,
