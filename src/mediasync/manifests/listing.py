@@ -57,6 +57,7 @@ class ListingProgress:
     prefixes_pending: int = 0
     delete_markers_skipped: int = 0
     older_versions_skipped: int = 0
+    requests: int = 0  # list pages asked for: ListObjectsV2 (or ListObjectVersions) requests
     # Of the objects listed, those a filter left out (manifests.filters).
     left_out: LeftOut = field(default_factory=LeftOut)
 
@@ -222,6 +223,7 @@ class _Walker:
             for item in listed:
                 self.emit(item)
             with self.lock:
+                self.progress.requests += 1
                 self.progress.objects += len(listed)
                 self.progress.bytes += sum(item.size for item in listed)
                 self.progress.delete_markers_skipped += len(page.get("DeleteMarkers") or [])
