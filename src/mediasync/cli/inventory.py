@@ -117,9 +117,11 @@ def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str | None, *,
         skipped = (f" (left out: {listed.older_versions_skipped:,} older versions, "
                    f"{listed.delete_markers_skipped:,} delete markers)")
     noun = "object" if listed.kept == 1 else "objects"
-    where = f"to {escape(output)}" if output is not None else "(counted; nothing written)"
-    out.print(f"{'wrote' if output is not None else 'listed'} {listed.kept:,} {noun}, {format_size(listed.kept_bytes)}, "
-              f"{where}{skipped}")
+    if output is not None:
+        out.print(f"wrote {listed.kept:,} {noun}, {format_size(listed.kept_bytes)}, to {escape(output)}{skipped}")
+    else:
+        out.print(f"{listed.kept:,} {noun}, {format_size(listed.kept_bytes)}, would go into the manifest "
+                  f"(nothing written){skipped}")
     print_left_out(listed.objects, listed.left_out)
     if listed.objects == 0:
         console.print(f"[yellow]note:[/yellow] s3://{escape(bucket)}/{escape(prefix)} has no objects")

@@ -311,10 +311,11 @@ def _dry_run(manifest: str | None, source: str | None, endpoint_url: str | None,
         fail(f"listing for the dry run failed: {message}", code)
     except ManifestError as err:
         fail(str(err))
-    for line in preview.lines():
-        out.print(escape(line))
+    lines = preview.lines()
     if preview.categories[FILTERED].objects == 0 and selected.active:
-        out.print(f"the filters ({escape(' '.join(selected.flags()))}) left nothing out")
+        lines.append(f"the filters ({' '.join(selected.flags())}) left nothing out")
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _preview_source(s3: Any, bucket: str, prefix: str, options: CopyOptions, selected: ObjectFilter,
