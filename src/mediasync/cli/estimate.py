@@ -373,8 +373,8 @@ def _size_source(source: str, selected: Any, options: CopyOptions) -> tuple[Sizi
     for line in listed.left_out.lines():
         out.print(f"left out by {line}")
     if found.document is not None:
-        out.print(f"manifest: S3 Batch's generator lists {listed.objects:,} objects under {source} "
-                  "(submit --source; the bucket itself if S3 counts it all)")
+        out.print(f"manifest: with submit --source, S3 Batch's generator lists the {listed.objects:,} objects under "
+                  f"{source} (priced per object listed; more if S3 counts the whole bucket)")
     else:
         out.print(f"manifest: listed here in {listed.requests:,} ListObjectsV2 requests ({found.reason})")
     return sizing, SourceListing(listed.objects, found.document is not None, listed.requests)

@@ -66,7 +66,7 @@ class DryRun:
         return sum(category.objects for category in self.categories.values())
 
     def lines(self) -> list[str]:
-        lines = [f"dry run: {self.objects:,} objects; nothing was copied, and nothing written to either bucket"]
+        lines = [f"dry run of {self.objects:,} objects: nothing was copied, and nothing written to either bucket"]
         for category in self.categories.values():
             if not category.objects:
                 continue
