@@ -246,3 +246,16 @@ def test_filters_with_a_manifest_are_refused(tmp_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, [*command, "--exclude", "*.tmp"])
     assert result.exit_code == 2 and "already chosen" in " ".join(result.output.split()), result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--source", "media/masters/"], "--source 'media/masters/' is not an s3://BUCKET[/PREFIX] URL"),
+    (["--source", "s3://media/", "--manifest-output", "jobs/manifests"],
+     "--manifest-output 'jobs/manifests' is not an s3://BUCKET[/PREFIX] URL"),
+    (["--source", "s3://media/", "--manifest", "s3://jobs/m.csv"], "(one of them)"),
+])
+def test_submit_source_refuses_what_is_not_a_place_in_s3_before_asking_aws(tmp_path, monkeypatch, args, message):
+    """No stack, no credentials: the URLs are refused before anything is asked of AWS."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["submit", "--destination-bucket", "archive", "--report-bucket", "jobs", *args])
+    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
