@@ -79,14 +79,15 @@ def test_inventory_in_memory_and_plan_in_duckdb_keep_the_same_objects(moto_serve
     assert "--match-storage-class STANDARD --match-storage-class STANDARD_IA: 1 object" in listed.stdout
 
 
-def test_run_source_copies_what_the_filters_keep_and_says_what_each_left_out(moto_server, tmp_path):
-    s3 = moto_server.client()
+def test_run_source_copies_what_the_filters_keep_and_says_what_each_left_out(s3_server, tmp_path):
+    """On moto's server and on SeaweedFS (both list storage classes)."""
+    s3 = s3_server.client()
     fill(s3, "run-filter-src")
     s3.create_bucket(Bucket="run-filter-dst")
     report = tmp_path / "report.csv"
 
-    result = mediasync(moto_server, "run", "--source", "s3://run-filter-src/media", *FILTERS, "--destination-bucket",
-                       "run-filter-dst", "--endpoint-url", moto_server.endpoint_url, "--report", str(report))
+    result = mediasync(s3_server, "run", "--source", "s3://run-filter-src/media", *FILTERS, "--destination-bucket",
+                       "run-filter-dst", "--endpoint-url", s3_server.endpoint_url, "--report", str(report))
 
     assert result.returncode == 0, result.stdout + result.stderr
     rows = assert_invariants(s3, tmp_path / "report.manifest.csv", report, "run-filter-dst")
@@ -95,7 +96,7 @@ def test_run_source_copies_what_the_filters_keep_and_says_what_each_left_out(mot
     summary = " ".join(result.stdout.split())
     # "media" lists media-old/ too; the patterns match below "media/", so its key matches none.
     assert "left out by --min-size 100 │ 2 (" in summary and "left out by --exclude '*.tmp' │ 1 (" in summary, summary
-    again = mediasync(moto_server, "report", "--report", str(report))
+    again = mediasync(s3_server, "report", "--report", str(report))
     assert again.returncode == 0 and "left out by --min-size 100" in again.stdout, again.stdout
     assert summarize(str(report)).filtered.objects == {
         "--exclude '*.tmp'": 1, "--min-size 100": 2, "--match-storage-class STANDARD --match-storage-class STANDARD_IA": 1}
@@ -105,10 +106,10 @@ READS = {"ListObjects", "ListObjectVersions", "HeadObject", "HeadBucket", "GetOb
          "GetObjectAttributes"}
 
 
-def test_dry_run_sends_no_write_and_the_run_then_does_what_it_said(moto_server, tmp_path):
+def test_dry_run_sends_no_write_and_the_run_then_does_what_it_said(s3_server, tmp_path):
     from tests.faults.proxy import FaultProxy, FaultRules
 
-    s3 = moto_server.client()
+    s3 = s3_server.client()
     fill(s3, "dry-src")
     s3.create_bucket(Bucket="dry-dst")
     s3.put_object(Bucket="dry-dst", Key="media/a.mov", Body=b"m" * 2000)  # the same bytes: left out by the plan
@@ -119,9 +120,9 @@ def test_dry_run_sends_no_write_and_the_run_then_does_what_it_said(moto_server, 
     manifest = tmp_path / "m.csv"
     manifest.write_text("dry-src,media/sub/c.mov\ndry-src,media/no-such.mov\n")
 
-    with FaultProxy(moto_server.endpoint_url, FaultRules()) as proxy:
-        dry = mediasync(moto_server, *args, "--endpoint-url", proxy.endpoint_url, "--dry-run")
-        listed = mediasync(moto_server, "run", "--manifest", str(manifest), "--destination-bucket", "dry-dst",
+    with FaultProxy(s3_server.endpoint_url, FaultRules()) as proxy:
+        dry = mediasync(s3_server, *args, "--endpoint-url", proxy.endpoint_url, "--dry-run")
+        listed = mediasync(s3_server, "run", "--manifest", str(manifest), "--destination-bucket", "dry-dst",
                            "--endpoint-url", proxy.endpoint_url, "--dry-run")
         forwarded = dict(proxy.forwarded)
 
@@ -135,7 +136,7 @@ def test_dry_run_sends_no_write_and_the_run_then_does_what_it_said(moto_server, 
     assert "left out by the filters: 1 object, 10 B" in said and "s3://dry-src/media/b.tmp (10 B): --exclude '*.tmp'" in said
     assert "would be checked at the destination, and copied unless already there: 2 objects" in listed.stdout
 
-    done = mediasync(moto_server, *args, "--endpoint-url", moto_server.endpoint_url)
+    done = mediasync(s3_server, *args, "--endpoint-url", s3_server.endpoint_url)
     rows = report_rows(work / "report.csv")
     copied = [row["Key"] for row in rows if "not copied again" not in row["ResultMessage"]]
     assert sorted(copied) == ["media/e.mov", "media/sub/c.mov", "media/sub/d.wav"], done.stdout + done.stderr
