@@ -8,14 +8,10 @@ empty. What the page shows as output is checked against what the commands print 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.integration.test_readme_local_s3 import free_port
+from tests.integration.doc_scripts import run_walkthrough
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "migration.md"
@@ -43,24 +39,11 @@ def test_every_example_of_the_migration_page_runs_as_written(tmp_path):
     script = "\n".join(page)
     assert "-p 5056" in script and "127.0.0.1:5056" in script, "the test rewrites port 5056; keep it in the page"
     assert page[0].startswith('BIN=$PWD/.venv/bin; cd "$(mktemp -d)"\n')
-    script = script.replace("5056", str(free_port())).replace("$PWD/.venv/bin", str(Path(sys.executable).parent))
-    checkout, throwaway = tmp_path / "checkout", tmp_path / "tmp"
-    checkout.mkdir()
-    throwaway.mkdir()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(TMPDIR=str(throwaway), COLUMNS="400")
-    process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=checkout, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = process.communicate(timeout=300)
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    assert process.returncode == 0, output
-    assert not list(checkout.iterdir()), "the examples wrote into the checkout"
-    (work,) = throwaway.iterdir()
+    ran = run_walkthrough(script, "5056", tmp_path, COLUMNS="400")
+    output, work = ran.output, ran.work
+    assert ran.returncode == 0, output
+    assert not list(ran.checkout.iterdir()), "the examples wrote into the checkout"
+    assert work is not None
     said = " ".join(output.split())
 
     text = "\n".join(page)

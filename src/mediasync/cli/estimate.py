@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mediasync.cli.common import s3_error
-from mediasync.cli.options import FilterCommand, filter_options, object_filter, task_options
+from mediasync.cli.options import FilterCommand, filter_options, object_filter, s3_place, task_options
 from mediasync.core import clients
 from mediasync.core.errors import MediaSyncError
 from mediasync.core.s3batch_task import destination_key
@@ -345,14 +345,8 @@ def _size_source(source: str, selected: Any, options: CopyOptions) -> tuple[Sizi
     objects ``selected`` keeps; and how `submit --source` would make the job's manifest."""
     from mediasync.manifests.filters import generator_filter
     from mediasync.manifests.listing import list_bucket
-    from mediasync.manifests.locations import is_s3_url, split_s3_url
 
-    try:
-        if not is_s3_url(source):
-            raise ValueError(source)
-        bucket, prefix = split_s3_url(source, key_required=False)
-    except ValueError:
-        raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
+    bucket, prefix = s3_place("--source", source)
     sizing = Sizing(options)
 
     def add(item: Any) -> None:

@@ -100,6 +100,18 @@ def copy_options(func):
     return task_options(func)
 
 
+def s3_place(flag: str, url: str) -> tuple[str, str]:
+    """An ``s3://BUCKET[/PREFIX]`` option as (bucket, prefix); a usage error otherwise."""
+    from mediasync.manifests.locations import is_s3_url, split_s3_url
+
+    try:
+        if not is_s3_url(url):
+            raise ValueError(url)
+        return split_s3_url(url, key_required=False)
+    except ValueError:
+        raise click.UsageError(f"{flag} {url!r} is not an s3://BUCKET[/PREFIX] URL") from None
+
+
 # -- filters: what a listing keeps (manifests.filters) --------------------------------------------
 
 PATTERN_FLAGS = ("include", "exclude")

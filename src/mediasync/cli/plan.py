@@ -17,7 +17,7 @@ import click
 from rich.markup import escape
 
 from mediasync.cli.common import ENDPOINT_HELP, console, fail, out, s3_error, use_s3_endpoint
-from mediasync.cli.options import FilterCommand, filter_options, object_filter
+from mediasync.cli.options import FilterCommand, filter_options, object_filter, s3_place
 from mediasync.core.settings import format_size
 from mediasync.manifests.filters import NO_FILTER, ObjectFilter
 
@@ -144,17 +144,11 @@ def _load(s3: Any, manifest: str) -> Any:
 
 def _source_side(s3: Any, source: str | None, inventory: str | None, prefix: str, versions: bool,
                  requester_pays: bool) -> tuple[Any, str]:
-    from mediasync.manifests.locations import is_s3_url, split_s3_url
     from mediasync.manifests.plan_engine import ListedSide
 
     if inventory is not None:
         return _load(s3, inventory), prefix
-    try:
-        if not is_s3_url(str(source)):
-            raise ValueError(source)
-        bucket, listed_prefix = split_s3_url(str(source), key_required=False)
-    except ValueError:
-        raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
+    bucket, listed_prefix = s3_place("--source", str(source))
     return ListedSide(bucket, listed_prefix, versions, requester_pays), listed_prefix
 
 

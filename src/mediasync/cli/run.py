@@ -19,12 +19,12 @@ from rich.markup import escape
 from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, out, s3_error, use_s3_endpoint
 from mediasync.cli.inventory import list_into_manifest
 from mediasync.cli.local_job import count_rows, options_for, run_job
-from mediasync.cli.options import FilterCommand, copy_options, filter_options, object_filter
+from mediasync.cli.options import FilterCommand, copy_options, filter_options, object_filter, s3_place
 from mediasync.cli.plan import describe_plan
 from mediasync.core.settings import CopyOptions
 from mediasync.manifests.filters import NO_FILTER, LeftOut, ObjectFilter
 from mediasync.manifests.inventory_report import is_inventory_manifest
-from mediasync.manifests.locations import is_s3_url, split_s3_url
+from mediasync.manifests.locations import is_s3_url
 from mediasync.manifests.reader import probe_manifest, read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
 from mediasync.manifests.sync_plan import CHECK, COPY, Decision, PlanKey, SyncCounts, plan_key
@@ -127,12 +127,7 @@ def _source_location(source: str, endpoint_url: str | None) -> tuple[str, str]:
     """``--source``'s bucket and prefix; a usage error unless it is an s3:// URL on a server."""
     if not endpoint_url:
         raise click.UsageError("--source lists a bucket on the server --endpoint-url names: the embedded S3 starts empty")
-    try:
-        if not is_s3_url(source):
-            raise ValueError(source)
-        return split_s3_url(source, key_required=False)
-    except ValueError:
-        raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
+    return s3_place("--source", source)
 
 
 def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, options: CopyOptions,

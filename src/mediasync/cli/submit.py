@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from mediasync.cli.common import DEFAULT_STACK, console, fail, s3_error
 from mediasync.cli.local_job import options_for
-from mediasync.cli.options import FilterCommand, filter_options, object_filter, task_options
+from mediasync.cli.options import FilterCommand, filter_options, object_filter, s3_place, task_options
 from mediasync.manifests.filters import ObjectFilter
 
 # -- submit and status (AWS) -------------------------------------------------------------
@@ -141,18 +141,6 @@ def _json_value(value: Any) -> str:
     if isinstance(value, datetime.datetime):
         return value.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
     raise TypeError(f"{type(value).__name__} in the request")
-
-
-def s3_place(flag: str, url: str) -> tuple[str, str]:
-    """An s3://BUCKET[/PREFIX] option as (bucket, prefix); a usage error otherwise."""
-    from mediasync.manifests.locations import is_s3_url, split_s3_url
-
-    try:
-        if not is_s3_url(url):
-            raise ValueError(url)
-        return split_s3_url(url, key_required=False)
-    except ValueError:
-        raise click.UsageError(f"{flag} {url!r} is not an s3://BUCKET[/PREFIX] URL") from None
 
 
 def manifest_of_source(source: tuple[str, str], output: tuple[str, str], selected: ObjectFilter, region: str | None,
