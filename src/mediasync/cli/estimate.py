@@ -22,7 +22,14 @@ from rich.console import Console
 from rich.table import Table
 
 from mediasync.cli.common import s3_error
-from mediasync.cli.options import FilterCommand, filter_options, object_filter, s3_place, task_options
+from mediasync.cli.options import (
+    FilterCommand,
+    filter_options,
+    object_filter,
+    refuse_filters_with_a_manifest,
+    s3_place,
+    task_options,
+)
 from mediasync.core import clients
 from mediasync.core.errors import MediaSyncError
 from mediasync.core.s3batch_task import destination_key
@@ -256,8 +263,8 @@ def estimate(manifest: str | None, source: str | None, endpoint_url: str | None,
         raise click.UsageError("give the objects: --manifest FILE or --source s3://BUCKET[/PREFIX] (one of them; or "
                                "--scale-table, --ranges-table)")
     selected = object_filter(option_values)
-    if manifest is not None and selected.active:
-        raise click.UsageError("the filters choose among what --source lists; a manifest's objects are already chosen")
+    if manifest is not None:
+        refuse_filters_with_a_manifest(selected)
     try:
         quotas = _parse_quotas(quota_values, quotas_for_region(region))
     except ValueError as err:

@@ -199,3 +199,11 @@ def object_filter(values: dict) -> ObjectFilter:
                                                                            given["match_storage_class"] or ())))
     except FilterError as err:
         raise click.UsageError(str(err)) from err
+
+
+def refuse_filters_with_a_manifest(selected: ObjectFilter, *also: str) -> None:
+    """A usage error when filters (or ``also``, other --source flags given) come with --manifest."""
+    given = [*selected.flags(), *also]
+    if given:
+        raise click.UsageError(f"{' '.join(given)}: these go with --source; a manifest's objects are already chosen "
+                               "(filter them with inventory or plan)")

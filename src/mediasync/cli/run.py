@@ -19,7 +19,14 @@ from rich.markup import escape
 from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, out, s3_error, use_s3_endpoint
 from mediasync.cli.inventory import list_into_manifest
 from mediasync.cli.local_job import count_rows, options_for, run_job
-from mediasync.cli.options import FilterCommand, copy_options, filter_options, object_filter, s3_place
+from mediasync.cli.options import (
+    FilterCommand,
+    copy_options,
+    filter_options,
+    object_filter,
+    refuse_filters_with_a_manifest,
+    s3_place,
+)
 from mediasync.cli.plan import describe_plan
 from mediasync.core.settings import CopyOptions
 from mediasync.manifests.filters import NO_FILTER, LeftOut, ObjectFilter
@@ -82,9 +89,8 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     if (manifest is None) == (source is None):
         raise click.UsageError("give the objects to copy: --manifest FILE or --source s3://BUCKET/PREFIX (one of them)")
     selected = object_filter(option_values)
-    if manifest is not None and selected.active:
-        raise click.UsageError(f"{' '.join(selected.flags())}: filters choose among what --source lists; a manifest's "
-                               "objects are already chosen (filter them with inventory or plan, or use --source)")
+    if manifest is not None:
+        refuse_filters_with_a_manifest(selected)
     options = options_for(destination_bucket, option_values)
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")

@@ -13,7 +13,14 @@ from rich.markup import escape
 
 from mediasync.cli.common import DEFAULT_STACK, console, fail, s3_error
 from mediasync.cli.local_job import options_for
-from mediasync.cli.options import FilterCommand, filter_options, object_filter, s3_place, task_options
+from mediasync.cli.options import (
+    FilterCommand,
+    filter_options,
+    object_filter,
+    refuse_filters_with_a_manifest,
+    s3_place,
+    task_options,
+)
 from mediasync.manifests.filters import ObjectFilter
 
 # -- submit and status (AWS) -------------------------------------------------------------
@@ -93,9 +100,8 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
         raise click.UsageError("give the objects to copy: --manifest s3://BUCKET/KEY or --source s3://BUCKET[/PREFIX] "
                                "(one of them)")
     selected = object_filter(option_values)
-    if manifest is not None and (selected.active or manifest_output):
-        raise click.UsageError("the filters and --manifest-output go with --source: a manifest's objects are already "
-                               "chosen (filter them with inventory or plan)")
+    if manifest is not None:
+        refuse_filters_with_a_manifest(selected, *(["--manifest-output"] if manifest_output else []))
     options = options_for(destination_bucket, option_values)
     places = None
     if source is not None:  # checked before any AWS call
