@@ -278,7 +278,6 @@ def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: dat
 
 
 
-
 # -- dry run ---------------------------------------------------------------------------------
 
 
@@ -289,24 +288,21 @@ def _dry_run(manifest: str | None, source: str | None, endpoint_url: str | None,
     from botocore.exceptions import BotoCoreError, ClientError
 
     from mediasync.manifests.filters import FILTERED
-    from mediasync.reports.dry_run import CHECK, COPY, INVALID, DryRun
+    from mediasync.reports.dry_run import preview_manifest, preview_source
 
-    preview = DryRun()
-    # Without a plan the task decides at the destination: skip-existing checks first.
-    each = CHECK if options.skip_existing else COPY
     try:
         if source is not None:
             bucket, prefix = _source_location(source, endpoint_url)
-            _preview_source(use_s3_endpoint(endpoint_url), bucket, prefix, options, selected, preview, each,
-                            sync_plan=sync_plan)
+            with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)}"):
+                preview = preview_source(use_s3_endpoint(endpoint_url), bucket, prefix, options, selected,
+                                         sync_plan=sync_plan)
         else:
             assert manifest is not None
             _check_manifest_location(manifest, endpoint_url)
             if is_s3_url(manifest):
                 use_s3_endpoint(endpoint_url)
             _probe_or_exit(manifest)
-            for row in read_manifest(manifest):
-                preview.add(INVALID if row.error else each, f"s3://{row.bucket}/{row.key}", None, row.error or "")
+            preview = preview_manifest(read_manifest(manifest), options)
     except (ClientError, BotoCoreError) as err:
         message, code = s3_error(err)
         fail(f"listing for the dry run failed: {message}", code)
@@ -317,32 +313,3 @@ def _dry_run(manifest: str | None, source: str | None, endpoint_url: str | None,
         lines.append(f"the filters ({' '.join(selected.flags())}) left nothing out")
     for line in lines:
         out.print(line, markup=False, highlight=False, soft_wrap=True)
-
-
-def _preview_source(s3: Any, bucket: str, prefix: str, options: CopyOptions, selected: ObjectFilter,
-                    preview: Any, each: str, *, sync_plan: bool) -> None:
-    """``--source`` listed (and with ``sync_plan`` the destination too) into ``preview``."""
-    from mediasync.manifests.filters import FILTERED
-    from mediasync.manifests.listing import list_bucket
-    from mediasync.manifests.sync_plan import Destination, DestinationNotListed, plan_sync
-
-    def name(item: Any) -> str:
-        return f"s3://{item.bucket}/{item.key}"
-
-    def left_out(item: Any, flag: str) -> None:
-        preview.add(FILTERED, name(item), item.size, flag)
-
-    if sync_plan:
-        destination = Destination(options.destination_bucket, options.destination_prefix, options.strip_prefix)
-        try:
-            with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)} and where it goes"):
-                plan_sync(s3, bucket, prefix, destination,
-                          lambda item, decision: preview.add(decision.action, name(item), item.size, decision.reason),
-                          requester_pays=options.requester_pays, selected=selected, on_left_out=left_out)
-            return
-        except DestinationNotListed as err:
-            console.print(f"[yellow]note:[/yellow] could not list the destination, so each object would be checked "
-                          f"there before its copy: {escape(str(err))}")
-    with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)}"):
-        list_bucket(s3, bucket, prefix, emit=lambda item: preview.add(each, name(item), item.size),
-                    requester_pays=options.requester_pays, selected=selected, on_left_out=left_out)
