@@ -106,7 +106,8 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
     places = None
     if source is not None:  # checked before any AWS call
         places = (s3_place("--source", source),
-                  s3_place("--manifest-output", manifest_output or f"s3://{report_bucket}/mediasync-manifests"))
+                  s3_place("--manifest-output", manifest_output
+                           or f"s3://{report_bucket.split(':::', 1)[-1]}/mediasync-manifests"))
     context = click.get_current_context()
     # Options left at their defaults are not sent: the stack's own settings apply.
     given = [name for name in option_values
