@@ -277,7 +277,6 @@ def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: dat
         console.print(f"aborted {aborted} multipart uploads left open by an interrupted run")
 
 
-
 # -- dry run ---------------------------------------------------------------------------------
 
 
