@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import functools
+import operator
 import re
 import shlex
 from dataclasses import dataclass, field, replace
@@ -195,12 +197,15 @@ def _regex_of(token: _Token) -> str:
 class Glob:
     pattern: str
     tokens: tuple[_Token, ...] = field(init=False, repr=False, compare=False)
+    # fnmatch.fnmatchcase's own regular expression, compiled once.
+    _match: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", _tokens(self.pattern))
+        object.__setattr__(self, "_match", re.compile(fnmatch.translate(self.pattern)).match)
 
     def matches(self, text: str) -> bool:
-        return fnmatch.fnmatchcase(text, self.pattern)
+        return self._match(text) is not None
 
     def regex(self) -> str:
         r"""The whole-string regular expression, for SQL ``regexp_like`` (``\A`` ... ``\z``)."""
@@ -279,6 +284,9 @@ class _Patterns:
         return f"CASE {branches} END"
 
 
+_COMPARISONS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+
+
 @dataclass(frozen=True)
 class _Compare:
     """A column against a bound: ``size >= 1024`` (None, unknown, always passes)."""
@@ -292,9 +300,7 @@ class _Compare:
         value = getattr(item, self.column)
         if value is None:
             return None
-        keeps = {">=": value >= self.bound, "<=": value <= self.bound, ">": value > self.bound,
-                 "<": value < self.bound}[self.operator]
-        return None if keeps else self.flag
+        return None if _COMPARISONS[self.operator](value, self.bound) else self.flag
 
     def sql(self) -> str:
         bound = (f"from_iso8601_timestamp({literal(_timestamp(self.bound))})"
@@ -343,7 +349,12 @@ class ObjectFilter:
     def active(self) -> bool:
         return bool(self.gates())
 
-    def gates(self) -> list[Any]:
+    def gates(self) -> tuple[Any, ...]:
+        return self._gates
+
+    @functools.cached_property
+    def _gates(self) -> tuple[Any, ...]:
+        """Built once: left_out_by walks them for every object listed."""
         gates: list[Any] = [_Patterns(self.patterns, self.root)] if self.patterns else []
         if self.min_size is not None:
             gates.append(_Compare(f"--min-size {self.min_size}", "size", ">=", self.min_size))
@@ -358,7 +369,7 @@ class ObjectFilter:
         if self.storage_classes:
             gates.append(_StorageClasses(" ".join(f"--match-storage-class {name}" for name in self.storage_classes),
                                          self.storage_classes))
-        return gates
+        return tuple(gates)
 
     def flags(self) -> list[str]:
         """The command-line flags this filter was made of, in their order of evaluation."""
