@@ -38,8 +38,8 @@ def test_readme_local_s3_walkthrough_runs_as_written(tmp_path):
     assert not list(ran.checkout.iterdir()), "the walkthrough wrote into the checkout"
     assert work is not None
     assert f"are in {work}" in output
-    # The manifest the README shows, line for line; inventory writes rows in no set order
-    # (each prefix is listed by its own worker), so the order is not compared.
+    # The manifest the README shows, line for line; inventory lists prefixes in parallel
+    # and writes each page as it arrives, so the order is not the README's to promise.
     shown = [line[2:] for line in block.splitlines() if line.startswith("# media,")]
     assert sorted((work / "manifest.csv").read_text().splitlines()) == sorted(shown)
     assert (work / "report.html").is_file()

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from mediasync.cli.common import s3_error
 from mediasync.cli.options import (
+    ENDPOINT,
     FilterCommand,
     filter_options,
     object_filter,
@@ -193,7 +194,7 @@ def _parse_quotas(values: tuple[str, ...], quotas: Quotas = Quotas()) -> Quotas:
 @click.option("--source", default=None, metavar="s3://BUCKET[/PREFIX]",
               help="Instead of --manifest: the job `submit --source` would create, sized from a listing here (the "
                    "filters applied), with the cost of its manifest: S3 Batch's generator, or the listing here.")
-@click.option("--endpoint-url", default=None,
+@click.option("--endpoint-url", default=None, type=ENDPOINT,
               help="S3-compatible endpoint to HEAD the objects on. Without it: Amazon S3 itself, with "
                    "the usual AWS credentials and Region.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -352,6 +353,7 @@ def _size_source(source: str, selected: Any, options: CopyOptions) -> tuple[Sizi
     objects ``selected`` keeps; and how `submit --source` would make the job's manifest."""
     from mediasync.manifests.filters import generator_filter
     from mediasync.manifests.listing import list_bucket
+    from mediasync.reports.terminal import shown
 
     bucket, prefix = s3_place("--source", source)
     sizing = Sizing(options)
@@ -372,12 +374,12 @@ def _size_source(source: str, selected: Any, options: CopyOptions) -> tuple[Sizi
         raise S3Unreachable(s3_error(err)[0]) from err
     found = generator_filter(selected, prefix)
     for line in listed.left_out.lines():
-        out.print(f"left out by {line}")
+        out.print(f"left out by {shown(line)}")
     if found.document is not None:
         out.print(f"manifest: with submit --source, S3 Batch's generator lists the {listed.objects:,} objects under "
                   f"{source} (priced per object listed; more if S3 counts the whole bucket)")
     else:
-        out.print(f"manifest: listed here in {listed.requests:,} ListObjectsV2 requests ({found.reason})")
+        out.print(f"manifest: listed here in {listed.requests:,} ListObjectsV2 requests ({shown(found.reason)})")
     return sizing, SourceListing(listed.objects, found.document is not None, listed.requests)
 
 

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mediasync.cli.common import ENDPOINT_HELP, console, fail, out, s3_error, use_s3_endpoint
-from mediasync.cli.options import FilterCommand, filter_options, object_filter
+from mediasync.cli.options import ENDPOINT, FilterCommand, filter_options, object_filter
 from mediasync.core.settings import format_size
 from mediasync.manifests.filters import NO_FILTER, LeftOut, ObjectFilter
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 @click.option("--output", required=True, metavar="FILE|s3://BUCKET/KEY",
               help="Where the manifest goes: a file (written whole or not at all) or an S3 object "
                    "(streamed as a multipart upload).")
-@click.option("--endpoint-url", default=None, help=ENDPOINT_HELP)
+@click.option("--endpoint-url", default=None, type=ENDPOINT, help=ENDPOINT_HELP)
 @click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Prefixes listed at once.")
 @click.option("--requester-pays", is_flag=True,
@@ -69,6 +69,11 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
             raise click.UsageError("--destination-prefix and --strip-prefix shape a sync plan: "
                                    "give --destination-bucket too")
     else:
+        from mediasync.core.bucket_names import bucket_name_problem
+
+        problem = bucket_name_problem(destination_bucket)
+        if problem:
+            fail(f"--destination-bucket {problem}")
         # `mediasync plan` with both sides listed.
         from mediasync.cli.plan import plan_into_manifests
         from mediasync.manifests.plan_engine import ListedSide
@@ -130,7 +135,9 @@ def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str | None, *,
 
 def print_left_out(listed: int, left_out: LeftOut) -> None:
     """How many of the ``listed`` objects each filter left out, one line each."""
+    from mediasync.reports.terminal import shown
+
     if left_out.total:
         out.print(f"left out by the filters, of {listed:,} listed:")
         for line in left_out.lines():
-            out.print(f"  {escape(line)}")
+            out.print(f"  {shown(line)}")

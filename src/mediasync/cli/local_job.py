@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Mapping
@@ -27,7 +28,15 @@ def options_for(destination_bucket: str, values: dict) -> CopyOptions:
     try:
         return CopyOptions().merged({"destination_bucket": destination_bucket, **values})
     except ValueError as err:
-        raise click.UsageError(str(err)) from err
+        raise click.UsageError(flag_names(str(err))) from err
+
+
+def flag_names(message: str) -> str:
+    """Options named as the command line spells them: part_size -> --part-size."""
+    names = CopyOptions().to_event()
+    return re.sub(r"\b[a-z]+(?:_[a-z]+)+\b",
+                  lambda match: f"--{match.group(0).replace('_', '-')}" if match.group(0) in names else match.group(0),
+                  message)
 
 
 # Counted once per command: the sandbox count and the progress bar both need it, and an
@@ -100,6 +109,8 @@ def write_html(report: Path, html: Path) -> None:
 
 
 def print_summary(summary, report: Path, html: Path | None = None, left_out: LeftOut | None = None) -> None:
+    from mediasync.reports.terminal import shown
+
     table = Table(title=f"MediaSync job {summary.job_id}", show_header=False)
     table.add_row("objects", str(summary.tasks))
     table.add_row("succeeded", str(summary.succeeded))
@@ -111,7 +122,7 @@ def print_summary(summary, report: Path, html: Path | None = None, left_out: Lef
     for code, count in sorted(summary.failures_by_code.items()):
         table.add_row(f"failed: {code}", str(count))
     for flag, count in (left_out.objects if left_out else {}).items():
-        table.add_row(f"left out by {escape(flag)}", f"{count} ({format_size(left_out.bytes[flag])}), not copied")
+        table.add_row(f"left out by {shown(flag)}", f"{count} ({format_size(left_out.bytes[flag])}), not copied")
     table.add_row("report", str(report))
     quote = shlex.quote
     if html is not None:

@@ -307,12 +307,14 @@ def far_apart_warning(result: PlanResult) -> str | None:
 
 
 def describe_plan(counts: SyncCounts) -> str:
-    """One line of a sync plan's counts, each with its reasons."""
+    """One line of a sync plan's counts, each with its reasons (rich markup)."""
     from mediasync.manifests.filters import FILTERED
     from mediasync.manifests.sync_plan import CHECK, COPY, SAME
+    from mediasync.reports.terminal import shown
 
     def part(action: str, label: str) -> str:
-        reasons = ", ".join(f"{count:,} {reason}" for reason, count in counts.by_reason(action).items())
+        # A reason may be a filter's flag, with the user's brackets in it: shown, not read as markup.
+        reasons = ", ".join(f"{count:,} {shown(reason)}" for reason, count in counts.by_reason(action).items())
         size = f", {format_size(counts.bytes_of(action))}" if counts.total(action) else ""
         return f"{counts.total(action):,} {label}{size}" + (f" ({reasons})" if reasons else "")
 
