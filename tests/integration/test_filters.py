@@ -260,3 +260,19 @@ def test_submit_source_refuses_what_is_not_a_place_in_s3_before_asking_aws(tmp_p
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["submit", "--destination-bucket", "archive", "--report-bucket", "jobs", *args])
     assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+
+
+def test_a_source_the_filters_leave_empty_is_a_run_with_nothing_to_do(moto_server, tmp_path):
+    s3 = moto_server.client()
+    fill(s3, "empty-filter-src")
+    s3.create_bucket(Bucket="empty-filter-dst")
+    report = tmp_path / "report.csv"
+
+    result = mediasync(moto_server, "run", "--source", "s3://empty-filter-src/media/", "--exclude", "*",
+                       "--destination-bucket", "empty-filter-dst", "--endpoint-url", moto_server.endpoint_url,
+                       "--report", str(report))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "nothing to copy: the filters left out all 5 objects" in " ".join(result.stdout.split())
+    assert report.read_text() == "" and s3.list_objects_v2(Bucket="empty-filter-dst")["KeyCount"] == 0
+    assert summarize(str(report)).filtered.objects == {"--exclude '*'": 5}
