@@ -27,7 +27,7 @@ from mediasync.core.awsbatch_worker import RETRY_STRATEGY
 from mediasync.local.moto_patches import moto_patches
 
 if TYPE_CHECKING:
-    from mediasync.local.runtime import LocalRuntime
+    from mediasync.local.deployment import LocalRuntime
 
 
 class MotoEngine:
@@ -80,7 +80,7 @@ class MotoEngine:
 
     # -- deployment into moto -------------------------------------------------
     def _deploy(self) -> None:
-        from mediasync.local.runtime import (
+        from mediasync.local.deployment import (
             BATCH_INVOKE_FUNCTION,
             FUNCTION_PREFIX,
             FUNCTION_SUBSTITUTIONS,
@@ -226,7 +226,7 @@ class MotoEngine:
         from moto.core.exceptions import JsonRESTError
         from moto.stepfunctions.responses import get_backend
 
-        from mediasync.local.runtime import ACCOUNT_ID
+        from mediasync.local.deployment import ACCOUNT_ID
 
         try:
             return get_backend(ACCOUNT_ID, self.runtime.region).start_execution(stateMachineArn, name, input).exec_arn
@@ -266,7 +266,7 @@ class MotoEngine:
     def _drop_execution(self, execution: Any) -> None:
         from moto.stepfunctions.responses import get_backend
 
-        from mediasync.local.runtime import ACCOUNT_ID
+        from mediasync.local.deployment import ACCOUNT_ID
 
         backend = get_backend(ACCOUNT_ID, self.runtime.region)
         machine = backend.describe_state_machine(execution.state_machine.arn)

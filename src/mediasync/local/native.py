@@ -19,7 +19,7 @@ from mediasync.local.asl.interpreter import Engine
 from mediasync.local.asl.service import Installed, StepFunctionsService
 
 if TYPE_CHECKING:
-    from mediasync.local.runtime import LocalRuntime
+    from mediasync.local.deployment import LocalRuntime
 
 # "The total length of container overrides ... 8,192 characters" (SubmitJob, containerOverrides).
 # https://docs.aws.amazon.com/batch/latest/APIReference/API_SubmitJob.html
@@ -30,7 +30,7 @@ class NativeEngine:
     """Implements the engine's Integrations for one runtime."""
 
     def __init__(self, runtime: "LocalRuntime", *, express_max_seconds: float) -> None:
-        from mediasync.local.runtime import ACCOUNT_ID
+        from mediasync.local.deployment import ACCOUNT_ID
 
         self.runtime = runtime
         self.engine = Engine(self, region=runtime.region, account=ACCOUNT_ID)
@@ -39,7 +39,7 @@ class NativeEngine:
         self._installed = Installed(self.service)
 
     def start(self) -> None:
-        from mediasync.local.runtime import STATE_MACHINES, substitute
+        from mediasync.local.deployment import STATE_MACHINES, substitute
 
         self._installed.__enter__()
         runtime = self.runtime

@@ -15,15 +15,12 @@ engine, moto is not started at all.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any, Callable, Mapping
 from unittest import mock
 
@@ -33,30 +30,20 @@ from mediasync.core import clients, polling, s3batch_task
 from mediasync.core.awsbatch_worker import batch_retries, run_group
 from mediasync.core.observability import logger, metrics
 from mediasync.core.settings import reset_settings
+from mediasync.local.deployment import (  # noqa: F401 (the runtime's names, as callers import them)
+    ACCOUNT_ID,
+    BATCH_INVOKE_FUNCTION,
+    BATCH_SUBSTITUTIONS,
+    FUNCTION_PREFIX,
+    FUNCTION_SUBSTITUTIONS,
+    LOCAL_PARTITION,
+    PARTITION_SUBSTITUTION,
+    STATE_MACHINES,
+    load_handler,
+    project_root,
+    substitute,
+)
 
-ACCOUNT_ID = "123456789012"
-
-# Substitution key in the ASL files -> handler directory under functions/.
-# template.yaml's DefinitionSubstitutions use the same keys (a test checks).
-FUNCTION_SUBSTITUTIONS = {
-    "InspectSourceFunctionArn": "inspect_source",
-    "CopyObjectFunctionArn": "copy_object",
-    "CreateUploadFunctionArn": "create_upload",
-    "CopyPartsFunctionArn": "copy_parts",
-    "CompleteUploadFunctionArn": "complete_upload",
-    "VerifyCopyFunctionArn": "verify_copy",
-    "AbortUploadFunctionArn": "abort_upload",
-}
-BATCH_SUBSTITUTIONS = ("WorkerJobQueueArn", "WorkerJobDefinitionName")
-# The ARN partition of the service integrations (arn:${Partition}:states:::lambda:invoke).
-PARTITION_SUBSTITUTION = "Partition"
-LOCAL_PARTITION = "aws"
-STATE_MACHINES = {
-    # name: (file, type, settings variable naming its ARN)
-    "copy_small": ("copy_small.asl.json", "EXPRESS", "MEDIASYNC_EXPRESS_STATE_MACHINE_ARN"),
-    "copy_large": ("copy_large.asl.json", "STANDARD", "MEDIASYNC_STANDARD_STATE_MACHINE_ARN"),
-}
-BATCH_INVOKE_FUNCTION = "batch_invoke"
 # batch_invoke's longest pause between DescribeExecution calls while a STANDARD
 # execution runs. AWS's 5 s protects an API quota that an in-process moto does not
 # have, and cost up to 5 s per large object here after its copy had finished.
@@ -64,7 +51,6 @@ LOCAL_MAX_POLL_DELAY = 0.2
 # ...and its first pause is the copy time the model expects on AWS, which says
 # nothing about a local server: here the polls start at once.
 LOCAL_EXPECTED_SECONDS = 0.0
-FUNCTION_PREFIX = "mediasync-"
 
 # Which engine runs the state machines, and how long an EXPRESS execution may run
 # (AWS: 5 minutes; tests shorten it). Read here and nowhere else.
@@ -95,28 +81,6 @@ def express_max_seconds(requested: float | None = None) -> float:
     if value <= 0:
         raise ValueError(f"{EXPRESS_MAX_SECONDS_VARIABLE}={text!r}: a number of seconds above 0")
     return value
-
-
-def project_root() -> Path:
-    """The directory holding statemachine/ and functions/ (the repository)."""
-    candidates = [os.environ.get("MEDIASYNC_PROJECT_ROOT"), *Path(__file__).resolve().parents, Path.cwd()]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "statemachine").is_dir() and (Path(candidate) / "functions").is_dir():
-            return Path(candidate)
-    raise RuntimeError(
-        "cannot find statemachine/ and functions/: run from the MediaSync repository "
-        "or set MEDIASYNC_PROJECT_ROOT to it"
-    )
-
-
-def load_handler(root: Path, name: str) -> Callable[[Any, Any], Any]:
-    path = root / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"mediasync_function_{name}", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load handler {path}")
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler
 
 
 @dataclass
@@ -352,14 +316,3 @@ class LocalRuntime:
 
 def _discard(*args: Any, **kwargs: Any) -> None:
     return None
-
-
-def substitute(path: Path, substitutions: dict[str, str]) -> str:
-    """Fill ``${Name}`` placeholders as CloudFormation's DefinitionSubstitutions does."""
-    text = path.read_text()
-    for key, value in substitutions.items():
-        text = text.replace("${" + key + "}", value)
-    if "${" in text:
-        missing = sorted({part.split("}")[0] for part in text.split("${")[1:]})
-        raise RuntimeError(f"{path.name}: no substitution for {', '.join(missing)}")
-    return text

@@ -19,9 +19,9 @@ class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds for deadlines and timeouts."""
 
-    def wait(self, event: threading.Event, timeout: float | None, *, work: bool) -> bool:
-        """Wait until ``event`` is set or ``timeout`` passes; whether it was set.
-        ``work``: the event marks the end of a call (a task), not only a wake-up."""
+    def wait(self, waker: threading.Event, timeout: float, *, work: threading.Event | None) -> None:
+        """Wait until ``waker`` is set or ``timeout`` passes. ``work``: the event marking the end
+        of the call being waited for (it also sets ``waker``), None for a plain sleep."""
 
 
 class RealClock:
@@ -31,16 +31,17 @@ class RealClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
-    def wait(self, event: threading.Event, timeout: float | None, *, work: bool) -> bool:
-        return event.wait(timeout)
+    def wait(self, waker: threading.Event, timeout: float, *, work: threading.Event | None) -> None:
+        waker.wait(timeout)
 
 
 class VirtualClock:
     """A clock that moves only when told: sleeps return at once, having moved it.
 
-    A task that should take time calls ``advance``. Waiting for a task's end waits
-    (really) for the task, then reads how far it moved the clock: past the timeout, the
-    wait ends at the timeout, as on a real clock. Meant for one execution at a time.
+    A fake task that should take time calls ``took(seconds)``; waiting for that task
+    waits (really) for it to return, then moves the clock by what it took, or only
+    by the wait's timeout when it took longer, as a real clock would have. Meant for
+    one call in flight at a time.
     """
 
     EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -48,6 +49,7 @@ class VirtualClock:
     def __init__(self, real_limit: float = 30.0) -> None:
         self.now = 0.0
         self.sleeps: list[float] = []
+        self._took: list[float] = []
         self._lock = threading.Lock()
         self._real_limit = real_limit
 
@@ -61,20 +63,19 @@ class VirtualClock:
         with self._lock:
             self.now += seconds
 
-    def wait(self, event: threading.Event, timeout: float | None, *, work: bool) -> bool:
-        if event.is_set():
-            return True
-        if not work:
-            if timeout is None:
-                raise RuntimeError("a virtual clock cannot wait forever for a wake-up")
-            self.sleeps.append(timeout)
-            self.advance(timeout)
-            return event.is_set()
-        started = self.now
-        if not event.wait(self._real_limit):
+    def took(self, seconds: float) -> None:
+        """Called by a fake task: the call it is in takes ``seconds``."""
+        with self._lock:
+            self._took.append(seconds)
+
+    def wait(self, waker: threading.Event, timeout: float, *, work: threading.Event | None) -> None:
+        if work is None:
+            if not waker.is_set():
+                self.sleeps.append(timeout)
+                self.advance(timeout)
+            return
+        if not work.wait(self._real_limit):
             raise RuntimeError(f"a task did not end within {self._real_limit} s of real time")
-        if timeout is not None and self.now - started > timeout:
-            with self._lock:
-                self.now = started + timeout
-            return False
-        return True
+        with self._lock:
+            took = self._took.pop(0) if self._took else 0.0
+        self.advance(min(took, timeout))

@@ -236,29 +236,30 @@ class Frame:
             raise execution.root.halted  # type: ignore[misc]
 
     def wait(self, event: RelayEvent | None, timeout: float) -> bool:
-        """Wait for ``event`` (None: just sleep) up to ``timeout`` seconds; whether it was
-        set. Raises Halted the moment this frame, an enclosing one or the execution ends."""
+        """Wait for ``event`` (the end of a call; None: just sleep) up to ``timeout`` seconds;
+        whether it came in time. Raises Halted the moment this frame, an enclosing one or
+        the execution ends."""
         clock = self.engine.clock
+        execution = self.execution
         waker = threading.Event()
         if event is not None:
-            if event.is_set():
-                return True
             event.relay(waker)
-        execution = self.execution
         execution.add_waker(waker)
         try:
             started = clock.monotonic()
             while True:
                 self.check()
-                if event is not None and event.is_set():
-                    return True
                 left = timeout - (clock.monotonic() - started)
                 if left <= 0:
                     return False
                 if execution.deadline is not None:
                     left = min(left, max(execution.deadline - clock.monotonic(), 0.0))
-                clock.wait(waker, left, work=event is not None)
+                clock.wait(waker, left, work=event)
                 waker.clear()
+                if event is not None and event.is_set():
+                    # The execution's end (or a stop) may have come first.
+                    self.check()
+                    return clock.monotonic() - started < timeout
         finally:
             execution.remove_waker(waker)
 
