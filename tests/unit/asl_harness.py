@@ -66,12 +66,12 @@ class Functions:
 class Harness:
     def __init__(self, functions: Functions | None = None, *, clock: Clock | None = None,
                  rng: random.Random | None = None, express_max_seconds: float = 300.0,
-                 payload_limit: int | None = None) -> None:
+                 payload_limit: int | None = None, history: bool = False) -> None:
         self.functions = functions or Functions()
         self.clock = clock if clock is not None else VirtualClock()
         options = {} if payload_limit is None else {"payload_limit": payload_limit}
         self.engine = Engine(self.functions, clock=self.clock, rng=rng or random.Random(7), region=REGION,
-                             account=ACCOUNT, **options)
+                             account=ACCOUNT, history=history, **options)
         self.service = StepFunctionsService(self.engine, region=REGION, account=ACCOUNT,
                                             express_max_seconds=express_max_seconds)
         self._machines = 0

@@ -111,3 +111,28 @@ def test_boto3_clients_are_answered_while_the_service_is_installed():
         with pytest.raises(ClientError, match="not answered by the local Step Functions engine"):
             sfn.list_activities()
     assert function_arn("ok").endswith(":function:ok")
+
+
+def test_an_execution_history_is_kept_only_when_asked_for():
+    definition = machine(("A", {"Type": "Pass", "Result": 1, "Next": "B"}), ("B", {"Type": "Succeed"}))
+    quiet = Harness()
+    arn = quiet.run(definition, machine_type="STANDARD")["executionArn"]
+    with pytest.raises(ApiError, match="history=True"):
+        quiet.service.get_execution_history(arn)
+    recorded = Harness(history=True)
+    arn = recorded.run(definition, machine_type="STANDARD")["executionArn"]
+    events = recorded.service.get_execution_history(arn)["events"]
+    assert [event["type"] for event in events] == ["ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                                   "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"]
+    assert events[2]["stateExitedEventDetails"] == {"name": "A", "output": "1"}
+
+
+def test_an_execution_stopped_before_its_thread_starts_never_runs():
+    functions = Functions(f=lambda event: {})
+    harness = Harness(functions)
+    machine_arn = harness.deploy(machine(("T", task("f", End=True))))
+    info = harness.service._machines[machine_arn]
+    execution = harness.service._execution(info, "early", "{}", {}, express=False)
+    harness.engine.stop(execution, "Stopped", "before it began")
+    harness.engine.run(execution)
+    assert (execution.status, execution.error) == ("ABORTED", "Stopped") and functions.calls == []

@@ -29,11 +29,11 @@ CONTAINER_OVERRIDES_LIMIT = 8192
 class NativeEngine:
     """Implements the engine's Integrations for one runtime."""
 
-    def __init__(self, runtime: "LocalRuntime", *, express_max_seconds: float) -> None:
+    def __init__(self, runtime: "LocalRuntime", *, express_max_seconds: float, history: bool = False) -> None:
         from mediasync.local.deployment import ACCOUNT_ID
 
         self.runtime = runtime
-        self.engine = Engine(self, region=runtime.region, account=ACCOUNT_ID)
+        self.engine = Engine(self, region=runtime.region, account=ACCOUNT_ID, history=history)
         self.service = StepFunctionsService(self.engine, region=runtime.region, account=ACCOUNT_ID,
                                             express_max_seconds=express_max_seconds)
         self._installed = Installed(self.service)
@@ -50,6 +50,8 @@ class NativeEngine:
             assert arn == runtime.state_machine_arns[name], arn
 
     def stop(self) -> None:
+        # Nothing of this deployment may go on calling handlers once the runtime is gone.
+        self.service.stop_all("the local runtime ended")
         self._installed.__exit__(None, None, None)
 
     # -- Integrations -------------------------------------------------------------------

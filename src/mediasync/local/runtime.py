@@ -129,6 +129,7 @@ class LocalRuntime:
         speed_patches: bool | None = None,
         engine: str | None = None,
         express_max_seconds: float | None = None,
+        history: bool = False,
     ) -> None:
         self.s3_endpoint_url = s3_endpoint_url
         self.s3_credentials = s3_credentials
@@ -140,6 +141,8 @@ class LocalRuntime:
         self.speed_patches = speed_patches
         self.engine = local_engine(engine)
         self.express_max_seconds = express_max_seconds
+        # The strict engine records GetExecutionHistory's events only when asked (moto always does).
+        self.history = history
         self.root = project_root()
         self.handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._role = f"arn:aws:iam::{ACCOUNT_ID}:role/mediasync-local"
@@ -213,7 +216,8 @@ class LocalRuntime:
             else:
                 from mediasync.local.native import NativeEngine
 
-                self._steps = NativeEngine(self, express_max_seconds=express_max_seconds(self.express_max_seconds))
+                self._steps = NativeEngine(self, express_max_seconds=express_max_seconds(self.express_max_seconds),
+                                           history=self.history)
             self._steps.start()
             reset_settings()
             clients.CLIENTS.configure_s3(self.s3_endpoint_url, self.s3_credentials)

@@ -124,6 +124,10 @@ class Execution:
     map_runs: list["MapRun"] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     root: "Frame | None" = None
+    # A stop asked for before the execution's thread started it.
+    stopped_early: "Aborted | None" = None
+    # GetExecutionHistory's events, when the engine records them (None: it does not).
+    history: list[dict[str, Any]] | None = None
     _wakers: set[threading.Event] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -284,7 +288,7 @@ class Engine:
     def __init__(self, integrations: Integrations, *, clock: Clock | None = None, rng: random.Random | None = None,
                  workers: Workers | None = None, registry: Registry | None = None,
                  payload_limit: int = PAYLOAD_LIMIT, region: str = "us-east-1",
-                 account: str = "123456789012") -> None:
+                 account: str = "123456789012", history: bool = False) -> None:
         self.integrations = integrations
         self.clock = clock or RealClock()
         self.rng = rng or random.Random()
@@ -293,6 +297,8 @@ class Engine:
         self.payload_limit = payload_limit
         self.region = region
         self.account = account
+        # An event history costs a JSON text of every state's input and output: only on request.
+        self.history = history
         self._runners: dict[type, Callable[[Any, Any, Frame], tuple[Any, str | None]]] = {
             TaskState: self._task,
             PassState: self._pass,
@@ -308,9 +314,16 @@ class Engine:
     def run(self, execution: Execution) -> None:
         """Run ``execution`` in this thread to its end; its record says how it ended."""
         frame = Frame(self, execution)
-        execution.root = frame
+        with execution._lock:
+            execution.root = frame
+            if execution.stopped_early is not None:
+                frame.halted = execution.stopped_early
         if execution.time_limit is not None:
             execution.deadline = self.clock.monotonic() + execution.time_limit
+        if self.history:
+            execution.history = []
+            self._record(execution, "ExecutionStarted", "executionStartedEventDetails",
+                         {"input": execution.input_text, "roleArn": execution.machine.role_arn})
         try:
             output = self.run_group(execution.group, execution.input, frame)
             text = json.dumps(output, separators=(",", ":"), ensure_ascii=False)
@@ -329,6 +342,11 @@ class Engine:
 
     def _finish(self, execution: Execution, status: str, *, output: str | None = None, error: str | None = None,
                 cause: str | None = None) -> None:
+        if execution.history is not None:
+            kind = {"SUCCEEDED": "Succeeded", "FAILED": "Failed", "TIMED_OUT": "TimedOut", "ABORTED": "Aborted"}[status]
+            details = {"output": output} if output is not None else \
+                {key: value for key, value in (("error", error), ("cause", cause)) if value is not None}
+            self._record(execution, f"Execution{kind}", f"execution{kind}EventDetails", details)
         execution.output, execution.error, execution.cause = output, error, cause
         execution.stop = self.clock.time()
         execution.status = status
@@ -336,8 +354,11 @@ class Engine:
 
     def stop(self, execution: Execution, error: str | None, cause: str | None) -> None:
         """StopExecution: the execution ends ABORTED; calls in flight run on."""
-        if execution.root is not None:
-            execution.root.halt(Aborted(error, cause))
+        with execution._lock:
+            if execution.root is None:
+                execution.stopped_early = Aborted(error, cause)
+                return
+        execution.root.halt(Aborted(error, cause))
 
     def run_group(self, group: StateGroup, value: Any, frame: Frame) -> Any:
         name: str | None = group.start_at
@@ -350,8 +371,23 @@ class Engine:
             frame.state_name = name
             frame.entered = clock.time()
             frame.retries = 0
+            if frame.execution.history is None:
+                value, name = runners[type(state)](state, value, frame)
+                continue
+            self._record(frame.execution, f"{state.type}StateEntered", "stateEnteredEventDetails",
+                         {"name": state.name, "input": json.dumps(value)})
             value, name = runners[type(state)](state, value, frame)
+            self._record(frame.execution, f"{state.type}StateExited", "stateExitedEventDetails",
+                         {"name": state.name, "output": json.dumps(value)})
         return value
+
+    def _record(self, execution: Execution, kind: str, details_name: str, details: dict[str, Any]) -> None:
+        history = execution.history
+        assert history is not None
+        with execution._lock:
+            number = len(history) + 1
+            history.append({"timestamp": datetime.datetime.fromtimestamp(self.clock.time(), datetime.timezone.utc),
+                            "type": kind, "id": number, "previousEventId": number - 1, details_name: details})
 
     # -- states --------------------------------------------------------------------
     def _pass(self, state: PassState, raw: Any, frame: Frame) -> tuple[Any, str | None]:

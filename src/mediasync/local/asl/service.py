@@ -204,6 +204,15 @@ class StepFunctionsService:
             listed.append(entry)
         return {"executions": listed}
 
+    def get_execution_history(self, executionArn: str, reverseOrder: bool = False, **_: Any) -> dict[str, Any]:
+        execution = self._find_execution(executionArn)
+        if execution.history is None:
+            raise ApiError("UnknownOperationException", "the local engine records no execution history unless "
+                                                        "asked: LocalRuntime(history=True)")
+        with execution._lock:
+            events = list(execution.history)
+        return {"events": events[::-1] if reverseOrder else events}
+
     def list_map_runs(self, executionArn: str, **_: Any) -> dict[str, Any]:
         execution = self._find_execution(executionArn)
         return {"mapRuns": [{"executionArn": execution.arn, "mapRunArn": run.arn,
@@ -221,6 +230,13 @@ class StepFunctionsService:
         if run.stop is not None:
             answer["stopDate"] = _date(run.stop)
         return answer
+
+    def stop_all(self, cause: str) -> None:
+        """Abort every execution still running (the deployment is going away)."""
+        with self._lock:
+            running = [execution for execution in self._executions.values() if execution.status == "RUNNING"]
+        for execution in running:
+            self.engine.stop(execution, "States.Aborted", cause)
 
     # -- helpers ----------------------------------------------------------------------------
     def _machine(self, arn: str) -> StateMachine:
@@ -284,7 +300,7 @@ class StepFunctionsService:
 
 _OPERATIONS = frozenset({"CreateStateMachine", "DescribeStateMachine", "ListStateMachines", "DeleteStateMachine",
                          "StartExecution", "StartSyncExecution", "DescribeExecution", "StopExecution",
-                         "ListExecutions", "ListMapRuns", "DescribeMapRun"})
+                         "ListExecutions", "ListMapRuns", "DescribeMapRun", "GetExecutionHistory"})
 
 
 def _snake(name: str) -> str:
