@@ -558,3 +558,22 @@ def test_wait_takes_seconds_from_the_input_and_timestamps():
                          ("Until", {"Type": "Wait", "TimestampPath": "$.t", "End": True}))
     result = harness.run(definition, {"s": 7, "t": "2026-01-01T00:01:00Z"}, machine_type="STANDARD")
     assert result["status"] == "SUCCEEDED" and harness.sleeps == [7, 53]
+
+
+# -- defects ------------------------------------------------------------------------------
+class Broken(Functions):
+    """An integration with a defect: it raises a Python error instead of answering."""
+
+    def lambda_function(self, name):
+        raise KeyError("a defect")
+
+
+@pytest.mark.parametrize("definition", [
+    machine(("T", task("f", End=True))),
+    machine(("M", {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "End": True,
+                   "ItemProcessor": machine(("I", task("f", End=True)))})),
+])
+def test_a_defect_ends_the_execution_as_states_runtime_instead_of_hanging_it(definition):
+    result = Harness(Broken()).run(definition, {"items": [1, 2, 3]}, machine_type="STANDARD")
+    assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
+    assert "KeyError" in result["cause"]

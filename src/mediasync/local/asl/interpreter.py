@@ -339,6 +339,8 @@ class Engine:
         except Aborted as stop:
             self._finish(execution, "ABORTED", error=stop.args[0] if stop.args else None,
                          cause=stop.args[1] if len(stop.args) > 1 else None)
+        except Exception as error:  # a defect here or in an integration: an ended execution, never a hung one
+            self._finish(execution, "FAILED", error=errors.RUNTIME, cause=_internal(error))
 
     def _finish(self, execution: Execution, status: str, *, output: str | None = None, error: str | None = None,
                 cause: str | None = None) -> None:
@@ -642,13 +644,15 @@ class Engine:
                 child = Frame(self, frame.execution, group_frame)
                 try:
                     results[index] = self.run_group(group, value, child)
-                except StatesError as error:
+                except Exception as error:
+                    if isinstance(error, Halted):
+                        return  # the whole run stops: its waiter hears of it too
+                    failure = error if isinstance(error, StatesError) else StatesError(errors.RUNTIME,
+                                                                                       _internal(error))
                     with lock:
                         if state["failure"] is None:
-                            state["failure"] = error
+                            state["failure"] = failure
                     group_frame.halt(Cancelled())
-                except Halted:
-                    pass
                 finally:
                     with lock:
                         state["finished"] += 1
@@ -760,6 +764,10 @@ class Engine:
         except Halted:
             finish("ABORTED")
             raise
+
+
+def _internal(error: Exception) -> str:
+    return f"the local engine failed: {type(error).__name__}: {error}"
 
 
 _HTTP_METADATA = {"AllHttpHeaders": {"Content-Type": ["application/json"], "X-Amz-Executed-Version": ["$LATEST"]},
