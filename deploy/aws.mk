@@ -105,7 +105,7 @@ install: aws-tools
 	@test -n "$(SOURCE_BUCKETS)" -a -n "$(DESTINATION_BUCKET)" || { \
 		echo "set SOURCE_BUCKETS and DESTINATION_BUCKET (cp deploy/config.example.env $(MEDIASYNC_CONFIG) and edit it)" >&2; exit 1; }
 	@case "$(WORKER_MODE)" in batch|auto) test -n "$(DEPLOYS_BATCH)" || { \
-		echo "WORKER_MODE=$(WORKER_MODE) runs part groups on AWS Batch: set WORKER_SUBNETS and WORKER_SECURITY_GROUPS (README: First deployment), or use WORKER_MODE=lambda" >&2; exit 1; };; esac
+		echo "WORKER_MODE=$(WORKER_MODE) runs part groups on AWS Batch: set WORKER_SUBNETS and WORKER_SECURITY_GROUPS (docs/aws.md: First deployment), or use WORKER_MODE=lambda" >&2; exit 1; };; esac
 	$(if $(DEPLOYS_BATCH),$(call need,$(DOCKER),WORKER_SUBNETS deploys AWS Batch workers whose image make install builds and pushes (make publish) with Docker and buildx. Install Docker and run make install again - or leave WORKER_SUBNETS empty for Lambda workers only))
 	$(SAM) build --template-file template.yaml $(SAM_BUILD_FLAGS)
 	$(SAM) deploy --stack-name $(STACK_NAME) $(REGION_ARG) --resolve-s3 \

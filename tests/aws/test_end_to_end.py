@@ -37,7 +37,7 @@ def _skip_reason() -> str | None:
     deploy = os.environ.get(DEPLOY_ENV) == "1"
     if not os.environ.get(STACK_ENV) and not deploy:
         return (f"AWS end-to-end suite: set {STACK_ENV}=<deployed stack name>, or {DEPLOY_ENV}=1 to deploy "
-                "a temporary stack (needs AWS credentials; see README 'Deploy to AWS')")
+                "a temporary stack (needs AWS credentials; see docs/aws.md)")
     try:
         credentials = boto3.session.Session().get_credentials()
     except BotoCoreError as err:

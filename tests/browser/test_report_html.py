@@ -51,10 +51,10 @@ def test_every_chart_is_laid_out_with_its_marks_after_the_scripts_ran(page, tmp_
     dom = chromium(page, tmp_path, "--dump-dom")
 
     # data-* attributes are written by the page's own script from getBoundingClientRect().
-    assert re.search(r'<body[^>]*data-charts-rendered="5"', dom), dom[:2000]
+    assert re.search(r'<body[^>]*data-charts-rendered="6"', dom), dom[:2000]
     charts = re.findall(r'<svg class="chart" data-chart="([^"]+)"[^>]*data-rendered="(\d+)x(\d+)" '
                         r'data-marks="(\d+)"', dom)
-    assert {name for name, *_ in charts} == {"throughput", "objects-rate", "sizes", "methods", "outcomes"}
+    assert {name for name, *_ in charts} == {"throughput", "objects-rate", "sizes", "size-bytes", "methods", "outcomes"}
     for name, width, height, marks in charts:
         # A horizontal bar chart of one category (one verification method) is 56 px tall.
         assert int(width) > 300 and int(height) > 50, (name, width, height)

@@ -85,7 +85,7 @@ def test_install_builds_and_deploys_non_interactively_with_every_parameter(tools
     assert deploy[deploy.index("--stack-name") + 1] == "media-prod"
     overrides = deploy[deploy.index("--parameter-overrides") + 1:]
     assert 'SourceBuckets="masters,proxies"' in overrides and 'DestinationBucket="archive"' in overrides
-    assert {item.split("=", 1)[0] for item in overrides} == set(template["Parameters"]) - {"PowertoolsLayerVersion"}
+    assert {item.split("=", 1)[0] for item in overrides} == set(template["Parameters"])
 
 
 def test_install_without_buckets_says_what_to_set(tools):

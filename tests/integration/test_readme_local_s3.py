@@ -2,8 +2,9 @@
 
 The shell block is taken from README.md itself, so a command the README shows and
 the set-up does not install (the aws CLI once was) fails here. Only the port is
-changed (a free one on 127.0.0.1) and `.venv/bin` points at this interpreter's
-virtualenv; the block runs in a temporary directory, bounded in time, and its
+changed (a free one on 127.0.0.1) and `$PWD/.venv/bin` points at this interpreter's
+virtualenv; the block starts in an empty stand-in for the checkout, which it must leave
+empty (its files go to the directory `mktemp -d` makes), bounded in time, and its
 process group (moto's server included) is killed however it ends.
 """
 
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEADING = "### Try it on a throwaway local S3"
+HEADING = "## Try it on a throwaway local S3"
 
 
 def readme_block() -> str:
@@ -40,10 +41,15 @@ def test_readme_local_s3_walkthrough_runs_as_written(tmp_path):
     assert "-p 5055" in block and "127.0.0.1:5055" in block, "the test rewrites port 5055; keep it in README"
     port = str(free_port())
     venv_bin = str(Path(sys.executable).parent)
-    script = block.replace("5055", port).replace(".venv/bin/", venv_bin + "/")
+    assert block.startswith("BIN=$PWD/.venv/bin; cd \"$(mktemp -d)\"\n"), "the block starts by leaving the checkout"
+    script = block.replace("5055", port).replace("$PWD/.venv/bin", venv_bin)
     assert "127.0.0.1" in script and "localhost" not in script
+    checkout, throwaway = tmp_path / "checkout", tmp_path / "tmp"
+    checkout.mkdir()
+    throwaway.mkdir()
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env,
+    env["TMPDIR"] = str(throwaway)
+    process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=checkout, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         output, _ = process.communicate(timeout=300)
@@ -53,10 +59,13 @@ def test_readme_local_s3_walkthrough_runs_as_written(tmp_path):
         except ProcessLookupError:
             pass
     assert process.returncode == 0, output
+    assert not list(checkout.iterdir()), "the walkthrough wrote into the checkout"
+    (work,) = throwaway.iterdir()
+    assert f"are in {work}" in output
     # The manifest the README shows, line for line.
     shown = [line[2:] for line in block.splitlines() if line.startswith("# media,")]
-    assert (tmp_path / "manifest.csv").read_text().splitlines() == shown
-    assert (tmp_path / "report.html").is_file()
+    assert (work / "manifest.csv").read_text().splitlines() == shown
+    assert (work / "report.html").is_file()
     for report, rows in (("report.csv", 2), ("stills.csv", 1)):
-        lines = (tmp_path / report).read_text().splitlines()
+        lines = (work / report).read_text().splitlines()
         assert len(lines) == rows and all(",succeeded," in line for line in lines), lines

@@ -40,7 +40,8 @@ from mediasync.local.runtime import (
 from mediasync.testing.servers import S3Server, free_port, run_moto_server
 
 ROOT = project_root()
-ENGINE_PYTHON = ROOT / ".venv-localstack" / "bin" / "python"
+# make upgrade-check points this at a throwaway virtualenv of newer versions.
+ENGINE_PYTHON = Path(os.environ.get("MEDIASYNC_LOCALSTACK_PYTHON") or ROOT / ".venv-localstack" / "bin" / "python")
 # LocalStack's account for credentials that are not an account id ("testing").
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -51,7 +52,7 @@ _bucket_numbers = itertools.count(1)
 def engine_missing() -> str | None:
     if ENGINE_PYTHON.exists():
         return None
-    return (f"{ENGINE_PYTHON.relative_to(ROOT)} is absent: `make setup` creates it with localstack-core "
+    return (f"{ENGINE_PYTHON} is absent: `make setup` creates it with localstack-core "
             "when python3.13 is found (pyenv install 3.13, then make setup)")
 
 

@@ -2,7 +2,7 @@
 
 Read from the source with ``ast`` (function-level imports included, imports under
 ``if TYPE_CHECKING:`` left out): a test, not a convention, keeps the deploy
-boundary where README's "Repository" section draws it.
+boundary where docs/development.md's "Repository" section draws it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ PACKAGE = ROOT / "src" / "mediasync"
 # Which packages each package may import. core is what the Lambda layer and the
 # worker image run; local (moto, S3 Batch emulation) is for cli and tests only;
 # nothing imports cli. mediasync.testing is test support (server launchers,
-# LocalStack's engine), so it may use local as tests do.
+# LocalStack's engine, inventory reports to read), so it may use local and manifests as tests do.
 ALLOWED = {
     "core": {"core"},
     "model": {"core", "model"},
@@ -29,7 +29,7 @@ ALLOWED = {
     "reports": {"core", "manifests", "model", "reports"},
     "stack": {"core", "manifests", "reports", "stack"},
     "local": {"core", "manifests", "reports", "local"},
-    "testing": {"core", "local", "testing"},
+    "testing": {"core", "manifests", "local", "testing"},
     "cli": {"core", "model", "manifests", "reports", "stack", "local", "cli"},
 }
 

@@ -76,7 +76,7 @@ def test_html_has_a_chart_per_view_with_marks_for_the_data(tmp_path):
     page = render_html(summarize(str(report)), source=str(report))
 
     charts = {m.group(1): m.group(0) for m in re.finditer(r'<svg class="chart" data-chart="([^"]+)".*?</svg>', page, re.S)}
-    assert set(charts) == {"throughput", "objects-rate", "sizes", "methods", "outcomes"}
+    assert set(charts) == {"throughput", "objects-rate", "sizes", "size-bytes", "methods", "outcomes"}
     assert all('class="mark"' in svg for svg in charts.values())
     assert "SourceArchived" in charts["outcomes"] and "master 1.mov" in page  # keys shown decoded
     assert "<script src" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
@@ -163,3 +163,45 @@ def test_left_out_objects_count_as_succeeded_and_proved_by_the_listings(tmp_path
     summary = summarize([str(report)], left_out=[left_out])
     assert (summary.tasks, summary.succeeded, summary.failed, summary.left_out) == (4, 3, 1, 2)
     assert summary.by_method == {"etag": 1, "listing-etag": 2}
+
+
+def test_a_short_job_gets_a_curve_of_sub_second_bins_and_axes_of_distinct_numbers(tmp_path):
+    start = 1_764_000_000.0
+    report = tmp_path / "report.csv"
+    write_local_report(report, [ok(f"p{n}", 64 * 1024, start + n * 0.1, 0.05) for n in range(20)])
+
+    summary = summarize(str(report))
+    timeline = summary.timeline()
+    page = render_html(summary)
+
+    assert len(timeline) >= 10 and timeline[1][0] - timeline[0][0] < 1
+    throughput = re.search(r'data-chart="throughput".*?</svg>', page, re.S).group(0)
+    ticks = re.findall(r'class="tick">([^<]+)</text>', throughput)
+    y_ticks = ticks[:5]
+    assert len(set(y_ticks)) == 5, y_ticks
+
+
+def test_a_job_too_short_for_a_curve_says_so_instead_of_drawing_a_dot(tmp_path):
+    report = tmp_path / "report.csv"
+    write_local_report(report, [ok("only.mov", 2048, 1_764_000_000.0, 0.0)])
+
+    page = render_html(summarize(str(report)))
+
+    assert 'data-chart="throughput"' not in page and "too short for a curve" in page
+
+
+def test_a_few_large_objects_beside_hundreds_of_small_ones_still_show_with_their_counts(tmp_path):
+    start = 1_764_000_000.0
+    rows = [ok(f"proxy{n}", 64 * 1024, start, 0.1) for n in range(300)]
+    rows += [ok(f"master{n}", 300 * MiB, start, 2.0) for n in range(8)]
+    report = tmp_path / "report.csv"
+    write_local_report(report, rows)
+
+    page = render_html(summarize(str(report)))
+
+    sizes = re.search(r'data-chart="sizes".*?</svg>', page, re.S).group(0)
+    heights = [float(h) for h in re.findall(r'<rect class="mark"[^>]*height="([\d.]+)"', sizes)]
+    assert sorted(h for h in heights if h > 0)[0] >= 2.0   # the 8 masters are not a hairline
+    assert re.findall(r'class="value">([^<]+)</text>', sizes) == ["300", "8"]
+    size_bytes = re.search(r'data-chart="size-bytes".*?</svg>', page, re.S).group(0)
+    assert "GiB copied by object size" in size_bytes

@@ -22,6 +22,7 @@ from mediasync.cli.calibrate import calibrate
 from mediasync.cli.demo import demo
 from mediasync.cli.estimate import estimate
 from mediasync.cli.inventory import inventory
+from mediasync.cli.plan import plan
 from mediasync.cli.report import report
 from mediasync.cli.run import run
 from mediasync.cli.status import status
@@ -36,6 +37,8 @@ def main() -> None:
     \b
     A job, start to finish:
       mediasync inventory --bucket media --output manifest.csv    list what to copy
+      mediasync plan      --source s3://media --destination-bucket archive --output sync.csv
+                                                                  or only what is not copied yet
       mediasync estimate  --manifest manifest.csv                 cost and time on AWS
       mediasync run       --manifest manifest.csv --destination-bucket archive
                                                                   copy on this machine
@@ -52,7 +55,7 @@ def main() -> None:
 
 
 # One module per command; `mediasync --help` lists them in alphabetical order.
-for command in (inventory, estimate, calibrate, run, submit, status, report, demo):
+for command in (inventory, plan, estimate, calibrate, run, submit, status, report, demo):
     main.add_command(command)
 
 

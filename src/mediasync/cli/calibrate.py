@@ -316,7 +316,8 @@ def print_plan(plan: CalibrationPlan, bucket: str, prefix: str, region: str) -> 
 @click.option("--concurrent-part-size", default=None,
               help="Part size of the concurrent runs [default: the largest --sizes up to 64MiB].")
 @click.option("--repeats", type=click.IntRange(2, 50), default=5, show_default=True, help="Times each size is timed.")
-@click.option("--head-repeats", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--head-repeats", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="HeadObject requests to time: the latency the model charges each request that moves no bytes.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("rates.json"),
               show_default=True, help="The rates file to write.")
 @click.option("--yes", is_flag=True, help="Start without asking.")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
 import sys
 from typing import Any, NoReturn
 
@@ -53,3 +56,17 @@ def s3_error(err: Exception) -> tuple[str, int]:
         return f"{code}: {error.get('Message') or err}", EXIT_USAGE if usage else EXIT_FAILED
     return str(err), EXIT_FAILED
 
+
+
+def invoked_as() -> str:
+    """This command line as the user can start it again from here: ``mediasync`` where
+    that name on PATH is this program, else the path they typed (``.venv/bin/mediasync``),
+    so a command printed for them runs as printed."""
+    program = sys.argv[0]
+    name = os.path.basename(program)
+    if not name or name.endswith(".py"):
+        return f"{shlex.quote(sys.executable)} -m mediasync.cli"
+    found = shutil.which(name)
+    if found and os.path.realpath(found) == os.path.realpath(program):
+        return name
+    return shlex.quote(program)

@@ -18,14 +18,16 @@ from mediasync.manifests.s3batch_csv import format_row
               show_default=True, help="Where the manifest and the report are written.")
 @click.option("--proxies", type=click.IntRange(0, 100_000), default=300, show_default=True,
               help="How many small proxy files to generate.")
-@click.option("--concurrency", type=click.IntRange(1, 512), default=16, show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 512), default=16, show_default=True,
+              help="Tasks the S3 Batch emulation runs at once.")
 def demo(output_dir: Path, proxies: int, concurrency: int) -> None:
     """Run a whole copy job on the embedded S3 with generated sample media.
 
     Creates a source and a destination bucket, uploads masters (multipart and
     single-part, above the threshold), mezzanine files, stills with NFC/NFD
     names, empty and 1-byte sidecars and hundreds of proxies, writes a manifest,
-    runs it, and prints where the completion report is.
+    runs it, and writes the completion report (report.csv) and its page with charts
+    (report.html) into --output-dir.
     """
     import boto3
 
@@ -49,7 +51,8 @@ def demo(output_dir: Path, proxies: int, concurrency: int) -> None:
             f"sample media: {len(samples)} objects, {format_size(sum(s.size for s in samples))}; "
             f"multipart threshold {format_size(options.multipart_threshold)}; manifest {manifest}"
         )
-        code = run_job(runtime, manifest, options, output_dir / "report.csv", concurrency)
+        code = run_job(runtime, manifest, options, output_dir / "report.csv", concurrency,
+                       html=output_dir / "report.html")
         leftover = s3.list_multipart_uploads(Bucket=options.destination_bucket).get("Uploads", [])
         if leftover:
             console.print(f"[red]{len(leftover)} multipart uploads left open[/red]")

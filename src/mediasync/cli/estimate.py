@@ -209,11 +209,15 @@ def _parse_quotas(values: tuple[str, ...], quotas: Quotas = Quotas()) -> Quotas:
               help="Print the AWS scale model table of docs/performance.md (no manifest needed) and exit.")
 @click.option("--ranges-table", is_flag=True,
               help="Print the headline at both ends of the evidence, as docs/performance.md shows it, and exit.")
+@click.option("--sync-plan-inventories", nargs=2, default=None, metavar="SOURCE_JSON DESTINATION_JSON",
+              help="Price `plan --athena-workgroup` over these two S3 Inventory reports (their manifest.json, on "
+                   "disk or s3://; no data file is read) and exit.")
 @task_options
 def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | None, threads: int,
                      cross_region: bool, quota_values: tuple[str, ...], invoke_concurrency: int,
                      rates_path: Path | None, region: str, partitioned_destination: bool,
-                     scale_table: bool, ranges_table: bool, **option_values: Any) -> None:
+                     scale_table: bool, ranges_table: bool, sync_plan_inventories: tuple[str, str] | None,
+                     **option_values: Any) -> None:
     """Estimate a job without copying: object count, bytes, sizes, how each object will be
     copied, S3 requests, Step Functions and Lambda use, Fargate hours, a dollar cost
     breakdown and the wall time on AWS with the quota that limits it.
@@ -237,6 +241,9 @@ def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | N
         return
     if ranges_table:
         click.echo(ranges_markdown(), nl=False)
+        return
+    if sync_plan_inventories:
+        _price_athena_plan(sync_plan_inventories, endpoint_url)
         return
     if not manifest:
         raise click.UsageError("--manifest is required (or --scale-table, --ranges-table)")
@@ -291,6 +298,32 @@ def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | N
         json_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         console.print(f"estimate written to {json_path}")
     sys.exit(EXIT_UNSIZED if sizing.unsized else EXIT_OK)
+
+
+def _price_athena_plan(manifests: tuple[str, str], endpoint_url: str | None) -> None:
+    """What a sync plan in Athena costs: it scans both reports' data files once (the
+    join); its two other billed queries read only the plan's own table (10 MB at least)."""
+    from mediasync.manifests.inventory_report import FORMATS, load_inventory_manifest
+    from mediasync.model.cost import ATHENA_MINIMUM_BYTES, ATHENA_PLAN_QUERIES, ATHENA_SCANNED, athena_dollars
+
+    if endpoint_url is not None:
+        clients.CLIENTS.configure_s3(endpoint_url)
+    try:
+        reports = [load_inventory_manifest(path, clients.s3() if path.startswith("s3:") else None, formats=FORMATS)
+                   for path in manifests]
+    except ManifestError as err:
+        console.print(f"[red]error:[/red] {err}")
+        sys.exit(EXIT_USAGE)
+    sized = [item.size for report in reports for item in report.files]
+    if None in sized:
+        console.print("[yellow]note:[/yellow] a data file's size is missing from a manifest.json: counted as 0")
+    scanned = sum(size or 0 for size in sized)
+    columnar = any(report.file_format != "CSV" for report in reports)
+    dollars = athena_dollars([scanned] + [ATHENA_MINIMUM_BYTES] * (ATHENA_PLAN_QUERIES - 1))
+    out.print(f"sync plan in Athena over {len(sized)} data files: the join scans {format_size(scanned)}"
+              f"{' at most (Parquet/ORC: only the columns a plan reads)' if columnar else ''}; "
+              f"{ATHENA_PLAN_QUERIES} billed queries: about ${dollars:,.4f} at ${ATHENA_SCANNED.amount * 1e12:.2f} per TB "
+              f"(10 MB at least a query; {ATHENA_SCANNED.source}). `plan` prints what Athena really scanned.")
 
 
 def _size(manifest: str, options: CopyOptions, threads: int) -> Sizing:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shlex
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -11,9 +10,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mediasync.cli.common import ENDPOINT_HELP, console, fail, out, s3_error, use_s3_endpoint
 from mediasync.core.settings import format_size
-
-if TYPE_CHECKING:
-    from mediasync.manifests.sync_plan import Destination, SyncCounts
 
 # -- inventory ---------------------------------------------------------------------------
 
@@ -33,10 +29,10 @@ if TYPE_CHECKING:
 @click.option("--requester-pays", is_flag=True,
               help="The bucket is Requester Pays: list it with RequestPayer=requester, at this account's expense.")
 @click.option("--destination-bucket", default=None,
-              help="Write a sync plan against this bucket instead of a plain listing: OUTPUT gets only the objects "
-                   "absent there or of another size (submit it with --no-skip-existing); beside it (sync.csv -> "
-                   "sync.check.csv, sync.same.csv) those the listings cannot settle (submit it as it is) and those "
-                   "left out.")
+              help="Write a sync plan against this bucket instead of a plain listing (as `mediasync plan --source "
+                   "s3://BUCKET/PREFIX --destination-bucket`): OUTPUT gets only the objects absent there or of another "
+                   "size (submit it with --no-skip-existing); beside it (sync.csv -> sync.check.csv, sync.same.csv) "
+                   "those the listings cannot settle (submit it as it is) and those left out.")
 @click.option("--destination-prefix", default="", help="With --destination-bucket: as submit's, where keys land.")
 @click.option("--strip-prefix", default="", metavar="PREFIX",
               help="With --destination-bucket: as submit's, taken off each source key before --destination-prefix.")
@@ -56,7 +52,7 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
       mediasync inventory --bucket media --prefix masters/ --output manifest.csv
       mediasync inventory --bucket media --versions --output s3://jobs/manifest.csv
       mediasync inventory --bucket media --output m.csv --endpoint-url http://127.0.0.1:8333
-      mediasync inventory --bucket media --prefix masters/ --destination-bucket archive \
+      mediasync inventory --bucket media --prefix masters/ --destination-bucket archive \\
           --output s3://jobs/masters-sync.csv
     """
     if destination_bucket is None:
@@ -64,11 +60,15 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
             raise click.UsageError("--destination-prefix and --strip-prefix shape a sync plan: "
                                    "give --destination-bucket too")
     else:
+        # `mediasync plan` with both sides listed.
+        from mediasync.cli.plan import plan_into_manifests
+        from mediasync.manifests.plan_engine import ListedSide
         from mediasync.manifests.sync_plan import Destination
 
-        plan_into_manifests(use_s3_endpoint(endpoint_url), bucket, prefix, output,
-                            Destination(destination_bucket, destination_prefix, strip_prefix),
-                            versions=versions, workers=workers, requester_pays=requester_pays)
+        target = Destination(destination_bucket, destination_prefix, strip_prefix)
+        plan_into_manifests(use_s3_endpoint(endpoint_url), ListedSide(bucket, prefix, versions, requester_pays),
+                            ListedSide(destination_bucket, target.listing_prefix(prefix)), target, output,
+                            source_prefix=prefix, workers=workers, requester_pays=requester_pays)
         return
     list_into_manifest(use_s3_endpoint(endpoint_url), bucket, prefix, output, versions=versions, workers=workers,
                         requester_pays=requester_pays)
@@ -108,68 +108,3 @@ def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versio
     out.print(f"wrote {listed.objects:,} {noun}, {format_size(listed.bytes)}, to {escape(output)}{skipped}")
     if listed.objects == 0:
         console.print(f"[yellow]note:[/yellow] s3://{escape(bucket)}/{escape(prefix)} has no objects")
-
-
-def plan_output(output: str, action: str) -> str:
-    """Where a sync plan's manifest for ``action`` goes: OUTPUT itself for the copies,
-    beside it for the rest (``sync.csv`` -> ``sync.check.csv``)."""
-    from mediasync.manifests.sync_plan import COPY
-
-    if action == COPY:
-        return output
-    stem = output[:-4] if output.lower().endswith(".csv") else output
-    return f"{stem}.{action}.csv"
-
-
-def plan_into_manifests(s3: Any, bucket: str, prefix: str, output: str, destination: Destination, *,
-                        versions: bool, workers: int, requester_pays: bool) -> None:
-    """The sync plan of ``s3://bucket/prefix`` against ``destination`` as three manifests,
-    with the counts and the submit commands that run it."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from mediasync.manifests.listing import open_sink
-    from mediasync.manifests.sync_plan import CHECK, COPY, SAME, write_sync_plan
-
-    outputs = {action: plan_output(output, action) for action in (COPY, CHECK, SAME)}
-    sinks = {}
-    try:
-        for action, path in outputs.items():
-            sinks[action] = open_sink(path, s3)
-    except (ValueError, OSError) as err:
-        for sink in sinks.values():
-            sink.abort()
-        fail(f"cannot write {path}: {err}")
-    try:
-        with console.status(f"listing s3://{escape(destination.bucket)}/{escape(destination.listing_prefix(prefix))}, "
-                            f"then s3://{escape(bucket)}/{escape(prefix)} against it"):
-            counts = write_sync_plan(s3, bucket, prefix, destination, sinks, versions=versions, workers=workers,
-                                     requester_pays=requester_pays)
-    except (ClientError, BotoCoreError) as err:
-        message, code = s3_error(err)
-        fail(f"listing for the sync plan failed, no manifest written: {message}", code)
-    out.print(describe_plan(counts))
-    where = ["--destination-bucket", destination.bucket]
-    where += ["--destination-prefix", destination.prefix] if destination.prefix else []
-    where += ["--strip-prefix", destination.strip] if destination.strip else []
-    where += ["--requester-pays"] if requester_pays else []
-    jobs = [(COPY, ["--no-skip-existing"]), (CHECK, [])]
-    if not any(counts.total(action) for action, _ in jobs):
-        out.print("nothing to copy: the destination holds every object")
-    for action, flags in jobs:
-        if counts.total(action):
-            command = ["mediasync", "submit", "--manifest", outputs[action], *where, *flags, "--report-bucket", "BUCKET"]
-            out.print(f"  {escape(shlex.join(command))}")
-    out.print(f"left out: {escape(outputs[SAME])}")
-
-
-def describe_plan(counts: SyncCounts) -> str:
-    """One line of a sync plan's counts, each with its reasons."""
-    from mediasync.manifests.sync_plan import CHECK, COPY, SAME
-
-    def part(action: str, label: str) -> str:
-        reasons = ", ".join(f"{count:,} {reason}" for reason, count in counts.by_reason(action).items())
-        size = f", {format_size(counts.bytes_of(action))}" if counts.total(action) else ""
-        return f"{counts.total(action):,} {label}{size}" + (f" ({reasons})" if reasons else "")
-
-    return (f"sync plan: {part(COPY, 'to copy')}; {part(CHECK, 'to check object by object')}; "
-            f"{part(SAME, 'left out')}")

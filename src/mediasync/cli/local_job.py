@@ -5,6 +5,7 @@ local.runner.run_job, and the summary table.
 from __future__ import annotations
 
 import functools
+import shlex
 from pathlib import Path
 from typing import Mapping
 
@@ -13,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mediasync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, console, out
+from mediasync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, console, invoked_as, out
 from mediasync.core.settings import CopyOptions, format_size
 from mediasync.manifests.reader import read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
@@ -35,7 +36,9 @@ def count_rows(manifest: str | Path) -> int:
 
 
 def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int, *,
-            plan: Mapping[PlanKey, Decision] | None = None) -> int:
+            plan: Mapping[PlanKey, Decision] | None = None, html: Path | None = None) -> int:
+    """Run the job with a progress bar, print its summary; with ``html``, also write the
+    report's page with charts there."""
     from mediasync.local.runner import JobRequest, run_job
 
     try:
@@ -65,11 +68,21 @@ def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, c
         except ManifestError as err:
             console.print(f"[red]error:[/red] {escape(str(err))}")
             return EXIT_USAGE
-    print_summary(summary, report)
+    if html is not None:
+        write_html(report, html)
+    print_summary(summary, report, html)
     return EXIT_OK if summary.failed == 0 else EXIT_FAILED
 
 
-def print_summary(summary, report: Path) -> None:
+def write_html(report: Path, html: Path) -> None:
+    from mediasync.reports.html import render_html
+    from mediasync.reports.summary import summarize
+
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(render_html(summarize(str(report)), source=str(report)), encoding="utf-8")
+
+
+def print_summary(summary, report: Path, html: Path | None = None) -> None:
     table = Table(title=f"MediaSync job {summary.job_id}", show_header=False)
     table.add_row("objects", str(summary.tasks))
     table.add_row("succeeded", str(summary.succeeded))
@@ -81,7 +94,13 @@ def print_summary(summary, report: Path) -> None:
     for code, count in sorted(summary.failures_by_code.items()):
         table.add_row(f"failed: {code}", str(count))
     table.add_row("report", str(report))
-    table.add_row("charts", f"mediasync report --report {report} --html {report.with_suffix('.html')}")
+    quote = shlex.quote
+    if html is not None:
+        table.add_row("charts", f"{html} (open it in a browser)")
+        table.add_row("summary again", f"{invoked_as()} report --report {quote(str(report))}")
+    else:
+        table.add_row("charts", f"{invoked_as()} report --report {quote(str(report))} "
+                                f"--html {quote(str(report.with_suffix('.html')))}")
     out.print(table)
 
 

@@ -42,7 +42,7 @@ def report(sources: tuple[str, ...], left_out: tuple[Path, ...], html: Path | No
     Examples:
       mediasync report --report report.csv --html report.html
       mediasync report --report s3://jobs/mediasync-reports/job-ID/manifest.json
-      mediasync report --report s3://jobs/mediasync-reports/job-A/manifest.json \
+      mediasync report --report s3://jobs/mediasync-reports/job-A/manifest.json \\
           --report s3://jobs/mediasync-reports/job-B/manifest.json --left-out masters-sync.same.csv
     """
     from botocore.exceptions import BotoCoreError, ClientError

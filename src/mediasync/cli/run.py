@@ -17,9 +17,10 @@ import click
 from rich.markup import escape
 
 from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, s3_error, use_s3_endpoint
-from mediasync.cli.inventory import describe_plan, list_into_manifest
+from mediasync.cli.inventory import list_into_manifest
 from mediasync.cli.local_job import count_rows, options_for, run_job
 from mediasync.cli.options import copy_options
+from mediasync.cli.plan import describe_plan
 from mediasync.core.settings import CopyOptions
 from mediasync.manifests.inventory_report import is_inventory_manifest
 from mediasync.manifests.locations import is_s3_url, split_s3_url

@@ -28,7 +28,8 @@ from mediasync.cli.options import task_options
               help="Deployed MediaSync stack whose outputs name the ARNs not given.")
 @click.option("--account-id", default=None, help="AWS account that runs the job [default: from the function ARN].")
 @click.option("--region", default=None, help="AWS region [default: from the AWS configuration].")
-@click.option("--priority", type=click.IntRange(0, 2_147_483_647), default=10, show_default=True)
+@click.option("--priority", type=click.IntRange(0, 2_147_483_647), default=10, show_default=True,
+              help="The S3 Batch Operations job priority: of the account's jobs, higher numbers run first.")
 @click.option("--confirm/--no-confirm", "confirmation_required", default=False, show_default=True,
               help="Create the job suspended until confirmed in the console.")
 @click.option("--description", default=None, help="Job description [default: the destination].")

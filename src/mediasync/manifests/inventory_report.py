@@ -16,10 +16,12 @@ supported (ORC and Parquet are not text a manifest reader can stream).
 from __future__ import annotations
 
 import csv
+import datetime
 import gzip
 import hashlib
 import io
 import json
+import re
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +31,10 @@ from mediasync.manifests.locations import file_beside, is_s3_url, open_s3_object
 from mediasync.manifests.s3batch_csv import ManifestError, ManifestRow, parse_row
 
 REQUIRED_COLUMNS = ("Bucket", "Key")
+CSV = "CSV"
+# What S3 Inventory writes; only CSV is text a manifest reader streams (and what S3 Batch
+# takes). A sync plan reads the others with an engine that knows them (manifests.sync_sql).
+FORMATS = (CSV, "PARQUET", "ORC")
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,30 @@ class InventoryManifest:
     destination_bucket: str  # bucket name (the manifest has its ARN)
     columns: tuple[str, ...]
     files: tuple[InventoryFile, ...]
+    file_format: str = CSV
+    created: datetime.datetime | None = None  # creationTimestamp: the time the report lists the bucket as of
 
     def column(self, name: str) -> int | None:
         return self.columns.index(name) if name in self.columns else None
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The columns as Athena names them (``LastModifiedDate`` -> ``last_modified_date``)."""
+        return tuple(field_name(column) for column in self.columns)
+
+
+def field_name(column: str) -> str:
+    """An inventory column in the snake case of its Parquet/ORC schema and Athena's tables."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", column).lower()
+
+
+def _schema_columns(file_format: str, schema: str) -> tuple[str, ...]:
+    """Column names of a fileSchema: a CSV header list, a Parquet message or an ORC struct."""
+    if file_format == CSV:
+        return tuple(name.strip() for name in schema.split(","))
+    if file_format == "PARQUET":  # message s3.inventory { required binary bucket (STRING); ... }
+        return tuple(re.findall(r"(?:required|optional|repeated)\s+\w+\s+(\w+)", schema))
+    return tuple(re.findall(r"(\w+):", schema))  # ORC: struct<bucket:string,key:string,...>
 
 
 @dataclass(frozen=True)
@@ -69,8 +96,9 @@ def _bucket_from_arn(value: str) -> str:
     return value.split(":::", 1)[1] if value.startswith("arn:") else value
 
 
-def parse_inventory_manifest(text: str, location: str) -> InventoryManifest:
-    """Validate a manifest.json document; raise ManifestError with what is wrong."""
+def parse_inventory_manifest(text: str, location: str, *, formats: tuple[str, ...] = (CSV,)) -> InventoryManifest:
+    """Validate a manifest.json document; raise ManifestError with what is wrong.
+    ``formats``: the fileFormats the caller reads (a manifest reader only CSV)."""
     try:
         document = json.loads(text)
     except ValueError as err:
@@ -80,13 +108,16 @@ def parse_inventory_manifest(text: str, location: str) -> InventoryManifest:
             f"{location} is not an S3 Inventory manifest.json: it needs fileFormat, fileSchema and files"
         )
     file_format = str(document.get("fileFormat", "")).upper()
-    if file_format != "CSV":
-        raise ManifestError(
-            f"{location} is a {document.get('fileFormat')} inventory: only CSV inventories can be used as "
-            "manifests (S3 Batch Operations accepts only CSV too)"
-        )
-    columns = tuple(name.strip() for name in str(document["fileSchema"]).split(","))
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if file_format not in formats:
+        if formats == (CSV,):
+            raise ManifestError(
+                f"{location} is a {document.get('fileFormat')} inventory: only CSV inventories can be used as "
+                "manifests (S3 Batch Operations accepts only CSV too)"
+            )
+        raise ManifestError(f"{location} is a {document.get('fileFormat')} inventory: this reads "
+                            f"{', '.join(formats)} inventories")
+    columns = _schema_columns(file_format, str(document["fileSchema"]))
+    missing = [name for name in REQUIRED_COLUMNS if field_name(name) not in map(field_name, columns)]
     if missing:
         raise ManifestError(f"{location}: fileSchema lacks {', '.join(missing)}")
     try:
@@ -99,29 +130,35 @@ def parse_inventory_manifest(text: str, location: str) -> InventoryManifest:
         raise ManifestError(f"{location}: malformed files entry ({err})") from err
     if not files:
         raise ManifestError(f"{location} lists no data files: the inventory is empty")
+    try:
+        created = datetime.datetime.fromtimestamp(int(document["creationTimestamp"]) / 1000, datetime.timezone.utc)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        created = None
     return InventoryManifest(
         location=location,
         source_bucket=str(document.get("sourceBucket", "")),
         destination_bucket=_bucket_from_arn(str(document.get("destinationBucket", ""))),
         columns=columns,
         files=files,
+        file_format=file_format,
+        created=created,
     )
 
 
-def load_inventory_manifest(path: str | Path, s3: Any = None) -> InventoryManifest:
+def load_inventory_manifest(path: str | Path, s3: Any = None, *, formats: tuple[str, ...] = (CSV,)) -> InventoryManifest:
     location = str(path)
     if is_s3_url(location):
         bucket, key = split_s3_url(location)
         location = f"s3://{bucket}/{key}"
         text = open_s3_object(s3, bucket, key).read().decode("utf-8")
-        return parse_inventory_manifest(text, location)
+        return parse_inventory_manifest(text, location, formats=formats)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise ManifestError(f"cannot read manifest {path}: {err.strerror}") from err
     except UnicodeDecodeError as err:
         raise ManifestError(f"{path} is not UTF-8 JSON ({err.reason})") from err
-    return parse_inventory_manifest(text, location)
+    return parse_inventory_manifest(text, location, formats=formats)
 
 
 class _Md5Reader(io.RawIOBase):
@@ -153,6 +190,32 @@ def _open_data_file(manifest: InventoryManifest, item: InventoryFile, s3: Any) -
     if not manifest.destination_bucket:
         raise ManifestError(f"{manifest.location}: data file {item.key} is not on disk and no destinationBucket is named")
     return open_s3_object(s3, manifest.destination_bucket, item.key), f"s3://{manifest.destination_bucket}/{item.key}"
+
+
+def data_files_on_disk(manifest: InventoryManifest, s3: Any, into: Path) -> list[Path]:
+    """Every data file as a file on disk, for an engine that reads files: those beside
+    the manifest.json as they are, the others downloaded into ``into``; each checked
+    against the MD5 the manifest gives it."""
+    paths = []
+    for number, item in enumerate(manifest.files):
+        path = local_data_file(manifest, item)
+        if path is None:
+            path = into / f"{number:06d}-{item.key.rsplit('/', 1)[-1]}"
+            raw, name = _open_data_file(manifest, item, s3)
+            with raw, path.open("wb") as copy:
+                for chunk in iter(lambda: raw.read(1 << 20), b""):
+                    copy.write(chunk)
+        else:
+            name = str(path)
+        if item.md5:
+            digest = hashlib.md5()
+            with path.open("rb") as data:
+                for chunk in iter(lambda: data.read(1 << 20), b""):
+                    digest.update(chunk)
+            if digest.hexdigest() != item.md5.lower():
+                raise ManifestError(f"inventory data file {name} does not match the MD5 in {manifest.location}")
+        paths.append(path)
+    return paths
 
 
 def _bool(value: str | None) -> bool | None:

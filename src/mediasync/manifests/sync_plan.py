@@ -21,9 +21,11 @@ What a listing cannot show is not compared: a destination whose metadata (not it
 bytes) a third party rewrote after the copy counts as the same. Check such a
 destination with ``run --no-sync-plan`` (every object then gets the full check).
 
-The destination is listed first into memory (about 370 bytes an object with a
-35-character key, measured with tracemalloc: 2.5 million objects in 1 GiB); the source
-then streams past it.
+The rule is one table, RULES, that ``decide`` walks object by object and
+manifests.sync_sql renders as SQL for DuckDB (``mediasync plan``, any object count) and
+Athena. ``plan_sync`` here, which ``run --source`` uses, lists the destination first into
+memory (about 370 bytes an object with a 35-character key, measured with tracemalloc:
+2.5 million objects in 1 GiB); the source then streams past it.
 """
 
 from __future__ import annotations
@@ -66,18 +68,163 @@ class Decision:
     destination: Listed | None = None
 
 
-def decide(source: Listed, destination: Listed | None) -> Decision:
-    """What to do with one source object, given what its destination key holds."""
-    if destination is None:
-        return Decision(COPY, ABSENT)
-    if destination.size != source.size:
-        return Decision(COPY, SIZE_DIFFERS, destination)
-    if not source.etag or destination.etag != source.etag:
-        return Decision(CHECK, ETAG_DIFFERS, destination)
-    if source.last_modified is None or destination.last_modified is None \
-            or destination.last_modified < source.last_modified:
-        return Decision(CHECK, SOURCE_NEWER, destination)
-    return Decision(SAME, SAME_CONTENT, destination)
+# -- the rule: one definition, evaluated here object by object and rendered as SQL -------------
+#
+# ``decide`` walks RULES for one object in memory (``run --source``); manifests.sync_sql
+# renders the same RULES as a SQL CASE that DuckDB runs here and Athena on AWS. Each
+# condition knows both forms, so the two cannot drift apart; tests/unit/test_sync_sql.py
+# runs both on the same objects (Hypothesis draws them) and compares every decision.
+# In SQL, ``s`` is the source row and ``d`` the destination row (all NULL when absent);
+# ETags are compared without their quotes (listings quote them, inventories do not).
+
+
+def etag_value(etag: str | None) -> str:
+    return (etag or "").replace('"', "")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One column of the source (``s``) or destination (``d``) row."""
+
+    alias: str
+    column: str
+
+    def value(self, source: Listed, destination: Listed | None) -> Any:
+        item = source if self.alias == "s" else destination
+        value = getattr(item, self.column)
+        return etag_value(value) if self.column == "etag" else value
+
+    def sql(self) -> str:
+        return f'{self.alias}."{self.column}"'
+
+
+class _Condition:
+    def holds(self, source: Listed, destination: Listed | None, mapped: bool) -> bool:
+        raise NotImplementedError
+
+    def sql(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class KeyNotMapped(_Condition):
+    """The source key cannot be mapped (outside the prefix to strip, or nothing left)."""
+
+    def holds(self, source, destination, mapped):
+        return not mapped
+
+    def sql(self):
+        return 's."destination_key" IS NULL'
+
+
+@dataclass(frozen=True)
+class Absent(_Condition):
+    def holds(self, source, destination, mapped):
+        return destination is None
+
+    def sql(self):
+        return 'd."key" IS NULL'
+
+
+@dataclass(frozen=True)
+class Differ(_Condition):
+    column: str
+
+    def holds(self, source, destination, mapped):
+        return Side("s", self.column).value(source, destination) != Side("d", self.column).value(source, destination)
+
+    def sql(self):
+        return f"{Side('s', self.column).sql()} IS DISTINCT FROM {Side('d', self.column).sql()}"
+
+
+@dataclass(frozen=True)
+class Blank(_Condition):
+    """An ETag not known (empty or absent)."""
+
+    side: Side
+
+    def holds(self, source, destination, mapped):
+        return not self.side.value(source, destination)
+
+    def sql(self):
+        return f"coalesce({self.side.sql()}, '') = ''"
+
+
+@dataclass(frozen=True)
+class Unknown(_Condition):
+    side: Side
+
+    def holds(self, source, destination, mapped):
+        return self.side.value(source, destination) is None
+
+    def sql(self):
+        return f"{self.side.sql()} IS NULL"
+
+
+@dataclass(frozen=True)
+class Earlier(_Condition):
+    """``first`` before ``second`` (both known: put Unknown checks before it in AnyOf)."""
+
+    first: Side
+    second: Side
+
+    def holds(self, source, destination, mapped):
+        return self.first.value(source, destination) < self.second.value(source, destination)
+
+    def sql(self):
+        return f"{self.first.sql()} < {self.second.sql()}"
+
+
+@dataclass(frozen=True)
+class AnyOf(_Condition):
+    conditions: tuple[_Condition, ...]
+
+    def holds(self, source, destination, mapped):
+        return any(condition.holds(source, destination, mapped) for condition in self.conditions)
+
+    def sql(self):
+        return "(" + " OR ".join(condition.sql() for condition in self.conditions) + ")"
+
+
+@dataclass(frozen=True)
+class Otherwise(_Condition):
+    def holds(self, source, destination, mapped):
+        return True
+
+    def sql(self):
+        return "TRUE"
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    reason: str
+    when: _Condition
+
+
+SOURCE_ETAG, SOURCE_WRITTEN = Side("s", "etag"), Side("s", "last_modified")
+DESTINATION_WRITTEN = Side("d", "last_modified")
+
+# The first rule that holds decides. A key the strip prefix cannot map goes to the job,
+# whose task reports it as InvalidTask.
+RULES: tuple[Rule, ...] = (
+    Rule(COPY, KEY_NOT_MAPPED, KeyNotMapped()),
+    Rule(COPY, ABSENT, Absent()),
+    Rule(COPY, SIZE_DIFFERS, Differ("size")),
+    Rule(CHECK, ETAG_DIFFERS, AnyOf((Blank(SOURCE_ETAG), Differ("etag")))),
+    # A destination row older than the source's (or either date unknown) never leaves
+    # the object out: the source may have been rewritten since the copy was made.
+    Rule(CHECK, SOURCE_NEWER, AnyOf((Unknown(SOURCE_WRITTEN), Unknown(DESTINATION_WRITTEN),
+                                     Earlier(DESTINATION_WRITTEN, SOURCE_WRITTEN)))),
+    Rule(SAME, SAME_CONTENT, Otherwise()),
+)
+
+
+def decide(source: Listed, destination: Listed | None, *, mapped: bool = True) -> Decision:
+    """What to do with one source object, given what its destination key holds
+    (``mapped`` False: the key has no destination key at all)."""
+    rule = next(rule for rule in RULES if rule.when.holds(source, destination, mapped))
+    return Decision(rule.action, rule.reason, destination)
 
 
 PlanKey = tuple[str, str, "str | None"]
@@ -168,8 +315,7 @@ def plan_sync(
 
     def decide_one(source: Listed) -> None:
         key = destination.key_of(source.key)
-        # A key the strip prefix cannot map goes to the job, whose task reports it as InvalidTask.
-        decision = decide(source, found.get(key)) if key is not None else Decision(COPY, KEY_NOT_MAPPED)
+        decision = decide(source, found.get(key) if key is not None else None, mapped=key is not None)
         counts.add(source, decision)
         emit(source, decision)
 

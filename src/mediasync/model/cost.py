@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -46,6 +47,26 @@ PRICES: dict[str, Price] = {
     "inter_region_gb": Price(0.02, "data transfer between Regions, per GB (cross-Region copies only)",
                              "https://aws.amazon.com/s3/pricing/ (Data transfer)"),
 }
+
+# A sync plan in Athena (`plan --athena-workgroup`): billed by the bytes each query scans,
+# rounded up to the megabyte, at least 10 MB a query; DDL (CREATE/DROP TABLE) is free.
+# Read on 2026-12-07 (the figures pages citing the pricing page agree; the page itself was
+# not in the search corpus here): check it before quoting a customer.
+ATHENA_SCANNED = Price(5.00 / 1e12, "Athena byte scanned ($5 per TB)", "https://aws.amazon.com/athena/pricing/")
+ATHENA_MINIMUM_BYTES = 10_000_000
+# What a plan's DML queries are: the join into a table (scans both reports), the UNLOAD
+# of its manifest lines and the count by reason (both read only the decided table).
+ATHENA_PLAN_QUERIES = 3
+
+
+def athena_billed_bytes(scanned: Iterable[int]) -> int:
+    """The bytes Athena bills for queries that scanned ``scanned`` bytes each."""
+    return sum(max(ATHENA_MINIMUM_BYTES, math.ceil(size / 1_000_000) * 1_000_000) for size in scanned)
+
+
+def athena_dollars(scanned: Iterable[int]) -> float:
+    return athena_billed_bytes(scanned) * ATHENA_SCANNED.amount
+
 
 # -- cost ---------------------------------------------------------------------------------------
 

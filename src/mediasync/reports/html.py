@@ -16,12 +16,27 @@ PALETTE = ("#2563eb", "#16a34a", "#dc2626", "#d97706", "#7c3aed", "#0891b2", "#d
 SUCCESS_COLOR = PALETTE[1]
 FAILURE_PALETTE = (PALETTE[2], PALETTE[3], PALETTE[6], PALETTE[7], "#991b1b", "#92400e")
 _E = html.escape
+# Fewer points than this draw a dot or a segment, not a curve: the page says so instead.
+MIN_TIMELINE_POINTS = 3
+
+
+# Every chart is drawn this wide and scaled to the page's width by the browser (CSS), so
+# its text keeps about the size of the page's.
+WIDTH = 960
 
 
 def _svg(name: str, width: int, height: int, body: str, label: str) -> str:
     return (f'<svg class="chart" data-chart="{name}" role="img" aria-label="{_E(label)}" '
-            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+            f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
             f'{body}</svg>')
+
+
+def tick_format(top: float) -> str:
+    """Enough decimals that the five ticks of an axis from 0 to ``top`` read exactly
+    (0.0, 0.0, 0.0... is what a slow or short job got with one decimal; 12 for 12.5)."""
+    step = top / 4
+    decimals = next((d for d in range(7) if round(step, d) == step), 6) if step > 0 else 0
+    return f"{{:,.{decimals}f}}"
 
 
 def _nice_max(value: float) -> float:
@@ -35,36 +50,47 @@ def _nice_max(value: float) -> float:
 
 
 def bar_chart(name: str, labels: list[str], values: list[float], *, title: str, horizontal: bool = False,
-              color: str = PALETTE[0], colors: list[str] | None = None, value_format: str = "{:,.0f}") -> str:
+              color: str = PALETTE[0], colors: list[str] | None = None, value_format: str = "{:,.0f}",
+              y_label: str = "") -> str:
     """A bar chart as inline SVG (vertical bins, or horizontal bars for categories, one colour each)."""
     if horizontal:
-        row, left, width = 26, 190, 640
+        row, left, width = 26, 230, WIDTH
         height = 30 + row * max(1, len(labels))
         top = max(values, default=0) or 1
         parts = []
         for index, (label, value) in enumerate(zip(labels, values)):
             y = 20 + index * row
             length = (width - left - 80) * value / top
-            parts.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" class="label">{_E(label[:28])}</text>')
+            parts.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" class="label">{_E(label[:34])}</text>')
             parts.append(f'<rect class="mark" x="{left}" y="{y + 3}" width="{max(length, 1):.1f}" height="{row - 8}" '
                          f'fill="{(colors or PALETTE)[index % len(colors or PALETTE)]}"><title>{_E(label)}: {value_format.format(value)}</title></rect>')
             parts.append(f'<text x="{left + length + 6:.1f}" y="{y + 15}" class="value">{value_format.format(value)}</text>')
         return _svg(name, width, height, "".join(parts), title)
-    width, height, left, bottom, top_pad = 640, 260, 56, 48, 16
+    width, height, left, bottom, top_pad = WIDTH, 280, 64, 48, 24
     plot_w, plot_h = width - left - 16, height - bottom - top_pad
     top = _nice_max(max(values, default=0))
     slot = plot_w / max(1, len(values))
-    parts = [_axes(left, top_pad, plot_w, plot_h, top, value_format)]
+    parts = [_axes(left, top_pad, plot_w, plot_h, top, tick_format(top))]
     for index, (label, value) in enumerate(zip(labels, values)):
-        h = plot_h * value / top
+        # A bin of a few objects beside one of hundreds still shows: a sliver and its count.
+        h = max(plot_h * value / top, 2.0) if value > 0 else 0.0
         x = left + index * slot + slot * 0.1
         parts.append(f'<rect class="mark" x="{x:.1f}" y="{top_pad + plot_h - h:.1f}" width="{slot * 0.8:.1f}" '
-                     f'height="{max(h, 0):.1f}" fill="{color}"><title>{_E(label)}: {value_format.format(value)}</title></rect>')
+                     f'height="{h:.1f}" fill="{color}"><title>{_E(label)}: {value_format.format(value)}</title></rect>')
+        if value > 0:
+            parts.append(f'<text x="{x + slot * 0.4:.1f}" y="{top_pad + plot_h - h - 5:.1f}" text-anchor="middle" '
+                         f'class="value">{value_format.format(value)}</text>')
         # Narrow bins: every other label one line lower, so neighbours do not overlap.
         below = 16 + (14 if slot < 90 and index % 2 else 0)
         parts.append(f'<text x="{x + slot * 0.4:.1f}" y="{height - bottom + below}" text-anchor="middle" class="tick">'
                      f'{_E(label)}</text>')
+    parts.append(_y_label(y_label, top_pad + plot_h / 2))
     return _svg(name, width, height, "".join(parts), title)
+
+
+def _y_label(text: str, middle: float) -> str:
+    return (f'<text x="14" y="{middle:.1f}" text-anchor="middle" class="label" '
+            f'transform="rotate(-90 14 {middle:.1f})">{_E(text)}</text>')
 
 
 def _axes(left: float, top_pad: float, plot_w: float, plot_h: float, top: float, value_format: str) -> str:
@@ -79,10 +105,11 @@ def _axes(left: float, top_pad: float, plot_w: float, plot_h: float, top: float,
 
 
 def line_chart(name: str, points: list[tuple[float, float]], *, title: str, x_label: str, y_label: str,
-               color: str = PALETTE[0], value_format: str = "{:,.1f}") -> str:
-    width, height, left, bottom, top_pad = 640, 260, 64, 44, 16
+               color: str = PALETTE[0]) -> str:
+    width, height, left, bottom, top_pad = WIDTH, 280, 72, 44, 16
     plot_w, plot_h = width - left - 16, height - bottom - top_pad
     top = _nice_max(max((y for _, y in points), default=0))
+    value_format = tick_format(top)
     span = max((x for x, _ in points), default=1) or 1
     coords = [(left + plot_w * x / span, top_pad + plot_h - plot_h * y / top) for x, y in points]
     parts = [_axes(left, top_pad, plot_w, plot_h, top, value_format)]
@@ -96,12 +123,12 @@ def line_chart(name: str, points: list[tuple[float, float]], *, title: str, x_la
                          f'{value_format.format(y)} {_E(y_label)}</title></circle>')
     for step in range(5):
         x = span * step / 4
-        tick = f"{x:,.0f}" if span >= 20 or x == int(x) else f"{x:,.1f}"
+        # Times need not land on round numbers, only differ: a decimal more than the step's magnitude.
+        tick = f"{x:,.{max(0, 1 - math.floor(math.log10(span / 4)))}f}"
         parts.append(f'<text x="{left + plot_w * step / 4:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
                      f'class="tick">{tick}</text>')
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" class="label">{_E(x_label)}</text>')
-    parts.append(f'<text x="14" y="{top_pad + plot_h / 2:.1f}" text-anchor="middle" class="label" '
-                 f'transform="rotate(-90 14 {top_pad + plot_h / 2:.1f})">{_E(y_label)}</text>')
+    parts.append(_y_label(y_label, top_pad + plot_h / 2))
     return _svg(name, width, height, "".join(parts), title)
 
 
@@ -109,14 +136,14 @@ _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1000px;color:#111827;padding:0 1rem}
 h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.1rem;margin-top:2rem}
 .sub{color:#6b7280;margin-top:0}
-.cards{display:flex;flex-wrap:wrap;gap:.75rem}
-.card{border:1px solid #e5e7eb;border-radius:8px;padding:.6rem .9rem;min-width:120px}
-.card b{display:block;font-size:1.3rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(120px,1fr));gap:.75rem}
+.card{border:1px solid #e5e7eb;border-radius:8px;padding:.6rem .9rem}
+.card b{display:block;font-size:1.2rem;white-space:nowrap}
 .card.bad b{color:#dc2626}
 table{border-collapse:collapse;width:100%;margin-top:.5rem}
 td,th{border-bottom:1px solid #e5e7eb;padding:.3rem .5rem;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;white-space:nowrap}
-.chart{max-width:100%;height:auto;display:block}
+.chart{width:100%;height:auto;display:block}
 .axis{stroke:#9ca3af}.grid{stroke:#f3f4f6}
 .tick{font-size:11px;fill:#6b7280}.label{font-size:12px;fill:#374151}.value{font-size:11px;fill:#111827}
 .note{color:#6b7280;font-style:italic}
@@ -150,20 +177,32 @@ def render_html(summary: ReportSummary, *, title: str = "MediaSync completion re
 
     sections.append("<h2>Throughput over time</h2>")
     timeline = summary.timeline()
-    if timeline:
+    if len(timeline) >= MIN_TIMELINE_POINTS:
         sections.append(line_chart("throughput", [(t, b / (1024 * 1024)) for t, b, _ in timeline],
                                    title="MiB/s over time", x_label="seconds since the first task started",
                                    y_label="MiB/s"))
         sections.append(line_chart("objects-rate", [(t, o) for t, _, o in timeline], title="objects/s over time",
                                    x_label="seconds since the first task started", y_label="objects/s",
                                    color=PALETTE[1]))
+    elif timeline:
+        sections.append(f'<p class="note">The job took {summary.seconds:,.2f} s: too short for a curve.</p>')
     else:
         sections.append('<p class="note">No per-object timings in this report (S3 Batch Operations does not record '
                         'them; the local runner writes them beside its report as <code>*.timings.jsonl</code>).</p>')
 
-    sections.append("<h2>Size distribution of copied objects</h2>")
-    sections.append(bar_chart("sizes", [label for label, _ in SIZE_BINS], list(summary.sizes),
-                              title="objects by size", color=PALETTE[4]))
+    sections.append("<h2>Copied objects by size: how many, and their bytes</h2>")
+    # Bins up to the largest object's and one more: eight bins of which six are empty
+    # leave the ones that matter narrow.
+    shown = min(len(SIZE_BINS), 1 + max((i for i, count in enumerate(summary.sizes) if count), default=0) + 1)
+    labels = [label for label, _ in SIZE_BINS[:shown]]
+    sections.append(bar_chart("sizes", labels, summary.sizes[:shown], title="objects by size", color=PALETTE[4],
+                              y_label="objects"))
+    # A few masters usually hold most of the bytes that hundreds of proxies do not.
+    unit, scale = next((unit, scale) for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10), ("bytes", 1))
+                       if max(summary.size_bytes) >= scale or scale == 1)
+    sections.append(bar_chart("size-bytes", labels, [size / scale for size in summary.size_bytes[:shown]],
+                              title=f"{unit} copied by object size", color=PALETTE[5],
+                              value_format="{:,.1f} " + unit, y_label=unit))
 
     if summary.by_method:
         sections.append("<h2>How the copies were verified</h2>")

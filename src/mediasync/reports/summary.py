@@ -25,6 +25,11 @@ from mediasync.reports.rows import (
     timings_path,
 )
 
+# A job's finish times are kept one by one up to this many (16 bytes each), so a short
+# job's timeline can have bins shorter than a second; longer jobs count by whole seconds.
+FINE_TIMELINE_LIMIT = 100_000
+TIMELINE_RESOLUTION = 0.001  # seconds: the shortest bin
+
 # "... verified by checksum-CRC64NVME: ..." in Copied and AlreadyCopied messages (core/s3batch_task.py).
 _VERIFIED_BY = re.compile(r"verified by ([\w-]+)")
 
@@ -57,12 +62,14 @@ class ReportSummary:
     by_method: Counter = field(default_factory=Counter)  # verification method -> succeeded objects
     left_out: int = 0  # of the succeeded: left out of the jobs by their sync plan
     sizes: list[int] = field(default_factory=lambda: [0] * len(SIZE_BINS))  # succeeded objects by size bin
+    size_bytes: list[int] = field(default_factory=lambda: [0] * len(SIZE_BINS))  # their bytes, by the same bins
     # From timings only:
     timed: int = 0
     first_start: float = math.inf
     last_finish: float = 0.0
     timeline_bytes: Counter = field(default_factory=Counter)  # whole second finished -> bytes
     timeline_objects: Counter = field(default_factory=Counter)
+    intervals: list[tuple[float, float, int]] = field(default_factory=list)  # (started, finished, bytes), up to the limit
     slowest_heap: list[tuple[float, int, Timing]] = field(default_factory=list)
 
     def add(self, result: ReportRow) -> None:
@@ -72,6 +79,7 @@ class ReportSummary:
             self.succeeded += 1
             self.bytes += result.bytes
             self.sizes[size_bin(result.bytes)] += 1
+            self.size_bytes[size_bin(result.bytes)] += result.bytes
             self.by_method[verification_method(result.message)] += 1
         else:
             code = result.code or "Unknown"
@@ -90,9 +98,11 @@ class ReportSummary:
         self.first_start = min(self.first_start, started or finished)
         self.last_finish = max(self.last_finish, finished)
         second = int(finished)
+        copied = int(record.get("bytes") or 0) if record.get("status") == "succeeded" else 0
         self.timeline_objects[second] += 1
-        if record.get("status") == "succeeded":
-            self.timeline_bytes[second] += int(record.get("bytes") or 0)
+        self.timeline_bytes[second] += copied
+        if len(self.intervals) < FINE_TIMELINE_LIMIT:
+            self.intervals.append((started or finished, finished, copied))
         timing = Timing(str(record.get("key", "")), int(record.get("bytes") or 0), max(0.0, finished - started),
                         str(record.get("status", "")), str(record.get("code", "")))
         entry = (timing.seconds, self.timed, timing)
@@ -110,9 +120,34 @@ class ReportSummary:
         return [timing for _, _, timing in sorted(self.slowest_heap, key=lambda item: (-item[0], item[1]))]
 
     def timeline(self, max_bins: int = 60) -> list[tuple[float, float, float]]:
-        """(seconds since start, bytes/s, objects/s) per bin, at most ``max_bins`` bins."""
+        """(seconds since start, bytes/s, objects/s) per bin, at most ``max_bins`` bins.
+
+        Where every object's timing is kept (up to FINE_TIMELINE_LIMIT of them), bins may
+        be as short as a millisecond, so a job of a fraction of a second gets a curve, not a
+        dot, and each object's bytes are spread over the time it took, not all counted at
+        its end (a master copied over four seconds is not a spike). Longer jobs count by
+        whole seconds, at the second each object finished.
+        """
         if not self.timed:
             return []
+        if len(self.intervals) == self.timed:
+            width = max(TIMELINE_RESOLUTION, self.seconds / max_bins)
+            bins = max(1, math.ceil(self.seconds / width))
+            objects, copied = [0.0] * bins, [0.0] * bins
+
+            def bin_of(moment: float) -> int:
+                return min(bins - 1, int((moment - self.first_start) / width))
+
+            for started, finished, size in self.intervals:
+                objects[bin_of(finished)] += 1
+                first, last = bin_of(started), bin_of(finished)
+                for index in range(first, last + 1):
+                    low = max(started, self.first_start + index * width)
+                    high = min(finished, self.first_start + (index + 1) * width)
+                    share = (high - low) / (finished - started) if finished > started else 1.0
+                    copied[index] += size * share
+            return [(index * width + width / 2, copied[index] / width, objects[index] / width)
+                    for index in range(bins)]
         start = int(self.first_start)
         span = max(1, int(self.last_finish) - start + 1)
         width = max(1, math.ceil(span / max_bins))

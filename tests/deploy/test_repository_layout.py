@@ -1,4 +1,4 @@
-"""README's "Repository" section names every package and module of the tree, and nothing else."""
+"""docs/development.md's "Repository" section names every package and module of the tree, and nothing else."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ PACKAGE = ROOT / "src" / "mediasync"
 
 
 def repository_block() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
     section = text[text.index("## Repository\n"):]
     return re.search(r"```\n(.*?)```", section, re.S).group(1)
 
@@ -22,7 +22,7 @@ def test_every_package_and_module_is_in_the_readme_layout():
     assert all(f"  {name}/" in block for name in packages), packages
     missing = [f"{path.parent.name}/{path.stem}" for path in sorted(PACKAGE.glob("*/*.py"))
                if not path.stem.startswith("__") and path.stem not in words]
-    assert not missing, f"README's Repository section does not name {missing}"
+    assert not missing, f"docs/development.md's Repository section does not name {missing}"
     listed = set(re.findall(r"^  ([a-z_]+)/", block, re.M))
     assert listed == set(packages), listed ^ set(packages)
     top = {path.name for path in ROOT.iterdir() if path.is_dir() and not path.name.startswith(".")
