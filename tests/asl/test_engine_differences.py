@@ -103,7 +103,7 @@ def test_an_express_execution_ends_at_its_ceiling_without_catch(engine, status):
               "Branches": [{"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 2, "End": True}}}],
               "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]},
         "Caught": {"Type": "Pass", "Result": "caught", "End": True}}}
-    with LocalRuntime(engine=engine, express_max_seconds=1) as runtime:
+    with LocalRuntime(engine=engine, express_ceiling_seconds=1) as runtime:
         sfn = boto3.client("stepfunctions", region_name=runtime.region)
         arn = sfn.create_state_machine(name="ceiling", definition=json.dumps(definition), roleArn=runtime._role,
                                        type="EXPRESS")["stateMachineArn"]

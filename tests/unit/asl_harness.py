@@ -65,7 +65,7 @@ class Functions:
 
 class Harness:
     def __init__(self, functions: Functions | None = None, *, clock: Clock | None = None,
-                 rng: random.Random | None = None, express_max_seconds: float = 300.0,
+                 rng: random.Random | None = None, express_ceiling_seconds: float = 300.0,
                  payload_limit: int | None = None, history: bool = False) -> None:
         self.functions = functions or Functions()
         self.clock = clock if clock is not None else VirtualClock()
@@ -73,7 +73,7 @@ class Harness:
         self.engine = Engine(self.functions, clock=self.clock, rng=rng or random.Random(7), region=REGION,
                              account=ACCOUNT, history=history, **options)
         self.service = StepFunctionsService(self.engine, region=REGION, account=ACCOUNT,
-                                            express_max_seconds=express_max_seconds)
+                                            express_ceiling=lambda: express_ceiling_seconds)
         self._machines = 0
 
     def deploy(self, definition: dict[str, Any] | str, machine_type: str = "STANDARD") -> str:

@@ -372,7 +372,7 @@ def test_an_express_execution_times_out_at_its_ceiling_without_running_catch():
 
 
 def test_the_express_ceiling_can_be_shortened_and_a_wait_hits_it():
-    harness = Harness(express_max_seconds=2)
+    harness = Harness(express_ceiling_seconds=2)
     definition = machine(("W", {"Type": "Wait", "Seconds": 5, "End": True}))
     assert harness.run(definition, machine_type="EXPRESS")["status"] == "TIMED_OUT"
     assert harness.run(definition, machine_type="STANDARD")["status"] == "SUCCEEDED"

@@ -14,9 +14,7 @@ import pytest
 
 from mediasync.local.runtime import (
     ENGINE_VARIABLE,
-    EXPRESS_MAX_SECONDS_VARIABLE,
     LocalRuntime,
-    express_max_seconds,
     local_engine,
 )
 
@@ -30,18 +28,6 @@ def test_the_strict_engine_is_the_default_and_moto_a_switch(monkeypatch):
     monkeypatch.setenv(ENGINE_VARIABLE, "stepfunctions-local")
     with pytest.raises(ValueError, match="use mediasync .* or moto"):
         local_engine()
-
-
-def test_the_express_ceiling_is_aws_s_unless_shortened(monkeypatch):
-    monkeypatch.delenv(EXPRESS_MAX_SECONDS_VARIABLE, raising=False)
-    assert express_max_seconds() == 300.0
-    monkeypatch.setenv(EXPRESS_MAX_SECONDS_VARIABLE, "2.5")
-    assert express_max_seconds() == 2.5
-    assert express_max_seconds(1.0) == 1.0
-    for wrong in ("soon", "0"):
-        monkeypatch.setenv(EXPRESS_MAX_SECONDS_VARIABLE, wrong)
-        with pytest.raises(ValueError, match=EXPRESS_MAX_SECONDS_VARIABLE):
-            express_max_seconds()
 
 
 STARTS_WITH_AN_ENDPOINT = """

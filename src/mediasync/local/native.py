@@ -29,13 +29,13 @@ CONTAINER_OVERRIDES_LIMIT = 8192
 class NativeEngine:
     """Implements the engine's Integrations for one runtime."""
 
-    def __init__(self, runtime: "LocalRuntime", *, express_max_seconds: float, history: bool = False) -> None:
+    def __init__(self, runtime: "LocalRuntime", *, history: bool = False) -> None:
         from mediasync.local.deployment import ACCOUNT_ID
 
         self.runtime = runtime
         self.engine = Engine(self, region=runtime.region, account=ACCOUNT_ID, history=history)
         self.service = StepFunctionsService(self.engine, region=runtime.region, account=ACCOUNT_ID,
-                                            express_max_seconds=express_max_seconds)
+                                            express_ceiling=lambda: runtime.express_ceiling_seconds)
         self._installed = Installed(self.service)
 
     def start(self) -> None:

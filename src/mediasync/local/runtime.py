@@ -52,13 +52,14 @@ LOCAL_MAX_POLL_DELAY = 0.2
 # nothing about a local server: here the polls start at once.
 LOCAL_EXPECTED_SECONDS = 0.0
 
-# Which engine runs the state machines, and how long an EXPRESS execution may run
-# (AWS: 5 minutes; tests shorten it). Read here and nowhere else.
+# Which engine runs the state machines. Read here and nowhere else.
 ENGINE_VARIABLE = "MEDIASYNC_LOCAL_ENGINE"
 STRICT_ENGINE = "mediasync"
 MOTO_ENGINE = "moto"
-EXPRESS_MAX_SECONDS_VARIABLE = "MEDIASYNC_LOCAL_EXPRESS_MAX_SECONDS"
-EXPRESS_MAX_SECONDS = 300.0
+# An EXPRESS execution ends after 5 minutes whatever its states are doing, and no Catch
+# runs (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html).
+# LocalRuntime(express_ceiling_seconds=...) scales it down for tests.
+EXPRESS_CEILING_SECONDS = 300.0
 
 
 def local_engine(requested: str | None = None) -> str:
@@ -67,20 +68,6 @@ def local_engine(requested: str | None = None) -> str:
     if engine not in (STRICT_ENGINE, MOTO_ENGINE):
         raise ValueError(f"{ENGINE_VARIABLE}={engine!r}: use {STRICT_ENGINE} (the default) or {MOTO_ENGINE}")
     return engine
-
-
-def express_max_seconds(requested: float | None = None) -> float:
-    """``requested``, else MEDIASYNC_LOCAL_EXPRESS_MAX_SECONDS, else AWS's 300 s."""
-    if requested is not None:
-        return requested
-    text = os.environ.get(EXPRESS_MAX_SECONDS_VARIABLE, "").strip()
-    try:
-        value = float(text) if text else EXPRESS_MAX_SECONDS
-    except ValueError:
-        raise ValueError(f"{EXPRESS_MAX_SECONDS_VARIABLE}={text!r}: a number of seconds") from None
-    if value <= 0:
-        raise ValueError(f"{EXPRESS_MAX_SECONDS_VARIABLE}={text!r}: a number of seconds above 0")
-    return value
 
 
 @dataclass
@@ -128,7 +115,7 @@ class LocalRuntime:
         log_level: str = "ERROR",
         speed_patches: bool | None = None,
         engine: str | None = None,
-        express_max_seconds: float | None = None,
+        express_ceiling_seconds: float = EXPRESS_CEILING_SECONDS,
         history: bool = False,
     ) -> None:
         self.s3_endpoint_url = s3_endpoint_url
@@ -140,7 +127,8 @@ class LocalRuntime:
         # moto's engine only. None: MEDIASYNC_LOCAL_SPEED_PATCHES decides (local/moto_patches.py).
         self.speed_patches = speed_patches
         self.engine = local_engine(engine)
-        self.express_max_seconds = express_max_seconds
+        # Read at each EXPRESS start: a test may change it on a running runtime.
+        self.express_ceiling_seconds = express_ceiling_seconds
         # The strict engine records GetExecutionHistory's events only when asked (moto always does).
         self.history = history
         self.root = project_root()
@@ -216,8 +204,7 @@ class LocalRuntime:
             else:
                 from mediasync.local.native import NativeEngine
 
-                self._steps = NativeEngine(self, express_max_seconds=express_max_seconds(self.express_max_seconds),
-                                           history=self.history)
+                self._steps = NativeEngine(self, history=self.history)
             self._steps.start()
             reset_settings()
             clients.CLIENTS.configure_s3(self.s3_endpoint_url, self.s3_credentials)

@@ -37,7 +37,7 @@ from mediasync.local.asl.interpreter import PAYLOAD_LIMIT, Engine, Execution, Ma
 
 # "Express Workflows ... Maximum duration: 5 minutes".
 # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html
-EXPRESS_MAX_SECONDS = 300.0
+EXPRESS_CEILING_SECONDS = 300.0
 _NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
 
 
@@ -60,11 +60,12 @@ class StepFunctionsService:
     """State machines and their executions, run by one ``Engine``."""
 
     def __init__(self, engine: Engine, *, region: str, account: str,
-                 express_max_seconds: float = EXPRESS_MAX_SECONDS) -> None:
+                 express_ceiling: Callable[[], float] = lambda: EXPRESS_CEILING_SECONDS) -> None:
         self.engine = engine
         self.region = region
         self.account = account
-        self.express_max_seconds = express_max_seconds
+        # Read at each start: a test may shorten the ceiling of a running deployment.
+        self.express_ceiling = express_ceiling
         self._machines: dict[str, StateMachine] = {}
         self._executions: dict[str, Execution] = {}
         self._by_machine: dict[str, list[Execution]] = {}
@@ -282,7 +283,8 @@ class StepFunctionsService:
             arn = f"arn:aws:states:{self.region}:{self.account}:execution:{info.name}:{name}"
         limit: float | None = info.definition.timeout_seconds
         if express:
-            limit = self.express_max_seconds if limit is None else min(limit, self.express_max_seconds)
+            ceiling = self.express_ceiling()
+            limit = ceiling if limit is None else min(limit, ceiling)
         return Execution(arn, name, info, info.definition.group, text, value, self.engine.clock.time(), limit)
 
     # -- the botocore side -----------------------------------------------------------------
