@@ -13,7 +13,7 @@ import datetime
 import re
 from typing import Any, Callable
 
-from mediasync.local.asl.errors import DefinitionError, runtime_error
+from mediasync.local.asl.errors import DefinitionError
 from mediasync.local.asl.paths import MISSING, Path
 
 Test = Callable[[Any, Any], bool]
@@ -130,12 +130,10 @@ def _boolean_rule(kind: str, value: Any, where: str) -> Test:
 
 
 def _data_test(variable: Path, operator: str, expected: Any, where: str) -> Test:
+    missing = f"Invalid path {variable.text!r}: the choice state's condition path references an invalid value"
+
     def value_of(state_input: Any, context: Any) -> Any:
-        value = variable.resolve(state_input, context)
-        if value is MISSING:
-            raise runtime_error(f"Invalid path {variable.text!r}: the choice state's condition path references "
-                                "an invalid value")
-        return value
+        return variable.require(state_input, context, missing)
 
     if operator == "IsPresent":
         if not isinstance(expected, bool):
@@ -154,14 +152,11 @@ def _data_test(variable: Path, operator: str, expected: Any, where: str) -> Test
     if operator.endswith("Path"):
         convert, relation = COMPARISONS[operator[:-4]]
         other = Path(expected, where)
+        other_missing = f"Invalid path {other.text!r}: the choice state's comparison path references an invalid value"
 
         def compare_to_path(state_input: Any, context: Any) -> bool:
             value = convert(value_of(state_input, context))
-            found = other.resolve(state_input, context)
-            if found is MISSING:
-                raise runtime_error(f"Invalid path {other.text!r}: the choice state's comparison path references "
-                                    "an invalid value")
-            reference = convert(found)
+            reference = convert(other.require(state_input, context, other_missing))
             return value is not None and reference is not None and relation(value, reference)
 
         return compare_to_path

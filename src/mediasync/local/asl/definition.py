@@ -243,15 +243,8 @@ def _path_or_null(value: Any, where: str, null: Callable[[Any, Any], Any]) -> Ca
     path = Path(value, where)
     if path.text == "$":
         return _absent
-    name = where.rsplit("/", 1)[-1]
-
-    def select(state_input: Any, context: Any) -> Any:
-        found = path.resolve(state_input, context)
-        if found is MISSING:
-            raise runtime_error(f"Invalid path {path.text!r} : No results for path: $['{name}']")
-        return found
-
-    return select
+    missing = f"Invalid path {path.text!r}: the {where.rsplit('/', 1)[-1]} selects nothing in the input"
+    return lambda state_input, context: path.require(state_input, context, missing)
 
 
 def _text_source(state: dict[str, Any], plain: str, path_field: str, where: str) -> Callable[[Any, Any], Any]:
@@ -473,14 +466,9 @@ class _Loader:
                 raise DefinitionError(f"{where}/Timestamp", f"{value!r} is not an RFC 3339 timestamp")
             return WaitState(**common, seconds=lambda state_input, context: value, timestamp=True)
         path = Path(value, f"{where}/{kind}")
-
-        def read(state_input: Any, context: Any) -> Any:
-            found = path.resolve(state_input, context)
-            if found is MISSING:
-                raise runtime_error(f"{kind} {path.text!r} selects nothing in the input")
-            return found
-
-        return WaitState(**common, seconds=read, timestamp=kind == "TimestampPath")
+        missing = f"{kind} {path.text!r} selects nothing in the input"
+        return WaitState(**common, seconds=lambda state_input, context: path.require(state_input, context, missing),
+                         timestamp=kind == "TimestampPath")
 
     def succeed(self, spec: dict[str, Any], where: str, common: dict[str, Any]) -> State:
         return State(**common)

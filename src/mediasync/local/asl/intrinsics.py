@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from mediasync.local.asl.errors import DefinitionError, runtime_error
-from mediasync.local.asl.paths import MISSING, Path
+from mediasync.local.asl.paths import Path
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,8 @@ class _Call:
             if isinstance(argument, _Literal):
                 values.append(argument if self.name == "States.Format" and not values else argument.value)
             elif isinstance(argument, Path):
-                value = argument.resolve(state_input, context)
-                if value is MISSING:
-                    raise runtime_error(f"The JsonPath argument for the field {argument.text!r} could not be "
-                                        f"found in the input while evaluating {text!r}")
-                values.append(value)
+                values.append(argument.require(state_input, context, f"The JsonPath argument {argument.text!r} could "
+                                                                     f"not be found in the input while evaluating {text!r}"))
             else:
                 values.append(argument.evaluate(state_input, context, text))
         try:

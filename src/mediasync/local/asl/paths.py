@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from mediasync.local.asl.errors import RESULT_PATH_MATCH_FAILURE, DefinitionError, StatesError
+from mediasync.local.asl.errors import RESULT_PATH_MATCH_FAILURE, DefinitionError, StatesError, runtime_error
 
 
 class _Missing:
@@ -160,6 +160,14 @@ class Path:
     def resolve(self, state_input: Any, context: Any) -> Any:
         """The node this path names in the state's input, or in the context object for ``$$``."""
         return self.get(context.document() if self.context else state_input)
+
+    def require(self, state_input: Any, context: Any, problem: str) -> Any:
+        """The node this path names; where there is none, States.Runtime saying ``problem``:
+        a path that selects nothing is an error, not null, wherever a value is needed."""
+        found = self.get(context.document() if self.context else state_input)
+        if found is MISSING:
+            raise runtime_error(problem)
+        return found
 
 
 def _identity(document: Any) -> Any:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from mediasync.local.asl.errors import DefinitionError, runtime_error
+from mediasync.local.asl.errors import DefinitionError
 from mediasync.local.asl.intrinsics import Intrinsic, is_intrinsic
-from mediasync.local.asl.paths import MISSING, Path
+from mediasync.local.asl.paths import Path
 
 # Evaluates a template node: (state input, context) -> value.
 Node = Callable[[Any, Any], Any]
@@ -72,16 +72,9 @@ class Template:
             return intrinsic.evaluate
         path = Path(value, where)
         self.uses_context = self.uses_context or path.context
-        field = where.rsplit(".", 1)[-1]
-
-        def select(state_input: Any, context: Any) -> Any:
-            found = path.resolve(state_input, context)
-            if found is MISSING:
-                raise runtime_error(f"The JSONPath {path.text!r} specified for the field {field!r} could not be "
-                                    "found in the input")
-            return found
-
-        return select
+        missing = f"The JSONPath {path.text!r} specified for the field {where.rsplit('.', 1)[-1]!r} could not be " \
+                  "found in the input"
+        return lambda state_input, context: path.require(state_input, context, missing)
 
 
 def _constant(value: Any) -> Node:
