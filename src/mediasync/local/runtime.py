@@ -45,7 +45,7 @@ from mediasync.local.deployment import (  # noqa: F401 (the runtime's names, as 
 )
 
 # batch_invoke's longest pause between DescribeExecution calls while a STANDARD
-# execution runs. AWS's 5 s protects an API quota that an in-process moto does not
+# execution runs. AWS's 5 s protects an API quota that an in-process engine does not
 # have, and cost up to 5 s per large object here after its copy had finished.
 LOCAL_MAX_POLL_DELAY = 0.2
 # ...and its first pause is the copy time the model expects on AWS, which says
