@@ -42,3 +42,11 @@ def test_every_relative_link_leads_to_a_file_and_heading(page):
 def test_the_readme_front_page_stays_short():
     """A newcomer reads it in five minutes; depth lives in docs/."""
     assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 250
+
+
+def test_the_error_table_names_every_error():
+    from mediasync.core.errors import ERRORS
+
+    table = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    missing = [name for name in ERRORS if f"`{name}`" not in table]
+    assert not missing, f"docs/errors.md does not explain {missing}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mediasync.manifests.reader import read_manifest
-from tests.faults.cli import mediasync_run
+from tests.faults.cli import cli_env, mediasync_run
 from tests.invariants import assert_invariants
 
 
@@ -73,3 +73,22 @@ def test_a_file_that_is_not_a_manifest_exits_2_with_one_clear_message(tmp_path, 
     assert "Traceback" not in output
     assert output.startswith("error: ") and output.count("error:") == 1 and message in output, output
     assert not (tmp_path / "report.csv").exists()
+
+
+def test_credentials_the_server_refuses_end_the_run_before_any_copy(seaweedfs, tmp_path):
+    """SeaweedFS checks keys as S3 does: an unknown key is InvalidAccessKeyId, named, exit 2."""
+    s3 = seaweedfs.client()
+    s3.create_bucket(Bucket="creds-src")
+    s3.create_bucket(Bucket="creds-dst")
+    s3.put_object(Bucket="creds-src", Key="a.mov", Body=b"a")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("creds-src,a.mov\n", encoding="utf-8")
+    wrong = cli_env(seaweedfs, AWS_ACCESS_KEY_ID="NOSUCHKEY")
+    result = mediasync_run(seaweedfs, manifest, "creds-dst", tmp_path / "report.csv", seaweedfs.endpoint_url,
+                           env=wrong, timeout=120)
+    output = one_line(result.stdout + result.stderr)
+    assert result.returncode == 2, output
+    assert output.startswith(f"error: InvalidAccessKeyId: {seaweedfs.endpoint_url} "), output
+    assert "refused these credentials (The access key ID you provided does not exist in our records.)" in output
+    assert not (tmp_path / "report.csv").exists()
+    assert s3.list_objects_v2(Bucket="creds-dst").get("KeyCount", 0) == 0

@@ -21,7 +21,16 @@ from mediasync.core.awsbatch_worker import (
     run_group,
 )
 from mediasync.core.copy import copy_single, create_upload
-from mediasync.core.errors import AccessDenied, BucketMissing, S3ServiceError, is_retryable
+from mediasync.core.errors import (
+    AccessDenied,
+    BucketMissing,
+    CredentialsRefused,
+    DestinationMissing,
+    S3ServiceError,
+    SourceMissing,
+    from_client_error,
+    is_retryable,
+)
 from mediasync.core.plan import plan_copy
 from mediasync.core.s3batch_task import TEMPORARY_FAILURE, BatchTask, TaskRunner
 from mediasync.core.settings import CopyOptions, Settings, reset_settings
@@ -64,6 +73,32 @@ def test_errors_that_name_a_bucket_blame_that_side():
         copy_single(RefusingS3(Code="NoSuchBucket", Message="gone", BucketName="dst"), SOURCE, DEST)
     with pytest.raises(BucketMissing, match="source bucket 'src'"):
         copy_single(RefusingS3(Code="NoSuchBucket", Message="gone", BucketName="src"), SOURCE, DEST)
+
+
+class AnsweringS3(RefusingS3):
+    def __init__(self, status: int, **error: str) -> None:
+        super().__init__(**error)
+        self.status = status
+
+    def copy_object(self, **_: object) -> None:
+        raise ClientError({"Error": self.error, "ResponseMetadata": {"HTTPStatusCode": self.status}}, "CopyObject")
+
+
+def test_a_404_about_the_destination_is_never_source_missing():
+    # moto's server answers a bare 404 (no S3 error body) to a destination key holding a
+    # newline; a missing source answers NoSuchKey naming it.
+    newline = ObjectRef("dst", "x\ny/a.mov")
+    with pytest.raises(DestinationMissing, match="destination s3://dst/x\ny/a.mov answered 404.*control character"):
+        copy_single(AnsweringS3(404, Code="404", Message="Not Found"), SOURCE, newline)
+    with pytest.raises(SourceMissing, match="source s3://src/a.mov does not exist"):
+        copy_single(AnsweringS3(404, Code="NoSuchKey", Message="gone", Key="a.mov"), SOURCE, DEST)
+    error = ClientError({"Error": {"Code": "NoSuchKey"}, "ResponseMetadata": {"HTTPStatusCode": 404}}, "HeadObject")
+    assert type(from_client_error(error, side="destination", bucket="dst", key="a.mov")) is DestinationMissing
+
+
+def test_refused_credentials_are_named_not_blamed_on_the_source():
+    with pytest.raises(CredentialsRefused, match=r"refused the credentials themselves \(InvalidAccessKeyId\)"):
+        copy_single(AnsweringS3(403, Code="InvalidAccessKeyId", Message="no such key id"), SOURCE, DEST)
 
 
 def test_create_upload_refused_is_the_destination(stubbed):

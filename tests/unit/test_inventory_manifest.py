@@ -106,3 +106,11 @@ def test_a_data_file_that_is_not_gzip_is_refused(tmp_path):
 
     with pytest.raises(ManifestError, match="not a readable gzip CSV"):
         list(read_manifest(manifest))
+
+
+def test_inventory_keys_keep_their_spaces(tmp_path):
+    # An inventory writes the key as S3 has it; " " is a literal space after URL-decoding.
+    manifest = write_report(tmp_path, [[["media", "a.mov ", "", "true", "false", "5", "", "abc", "STANDARD"],
+                                        row("a.mov")]])
+
+    assert [r.key for r in read_manifest(manifest)] == ["a.mov ", "a.mov"]

@@ -72,3 +72,13 @@ def test_manifest_with_some_bad_rows_is_still_a_manifest(tmp_path):
     path.write_text("bkt\nbkt,ok\n")
     probe_manifest(path)
     assert [r.error is None for r in read_manifest(path)] == [False, True]
+
+
+def test_keys_keep_their_spaces_exactly_as_written():
+    # Keys are opaque bytes: "a.mov " and " a.mov" are other objects than "a.mov".
+    parsed = rows("bkt,a.mov \nbkt, a.mov\nbkt,a.mov\r\nbkt,a.mov%20\n")
+    assert [(r.key, r.error) for r in parsed] == [("a.mov ", None), (" a.mov", None), ("a.mov", None),
+                                                  ("a.mov ", None)]
+    # A space around the bucket cannot be part of a bucket name: the row fails alone, it is not trimmed into another.
+    [row] = rows("bkt ,a.mov\n")
+    assert row.error and "not a valid bucket name" in row.error

@@ -165,6 +165,19 @@ def test_left_out_objects_count_as_succeeded_and_proved_by_the_listings(tmp_path
     assert summary.by_method == {"etag": 1, "listing-etag": 2}
 
 
+def test_keys_cannot_drive_the_terminal_their_escapes_are_shown(tmp_path):
+    # A key is data: "\x1b[2J" would clear the screen, "\x1b]0;..." retitle the window, U+202E reverse the line.
+    hostile = "clip\x1b[2J\x1b]0;pwned\x07\u202evom.exe\nnext.mov"
+    report = tmp_path / "report.csv"
+    write_local_report(report, [failed(hostile, "SourceMissing", 1.0), ok(hostile + "2", 10, 1.0, 5.0)])
+
+    result = CliRunner().invoke(main, ["report", "--report", str(report)], terminal_width=400)
+
+    assert result.exit_code == 1
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", result.output), repr(result.output)
+    assert "clip\\x1b[2J\\x1b]0;pwned\\x07\\u202evom.exe\\nnext.mov" in result.output
+
+
 def test_a_short_job_gets_a_curve_of_sub_second_bins_and_axes_of_distinct_numbers(tmp_path):
     start = 1_764_000_000.0
     report = tmp_path / "report.csv"

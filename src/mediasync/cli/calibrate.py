@@ -41,6 +41,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mediasync.cli.options import ENDPOINT
 from mediasync.core.plan import MAX_PART_SIZE, MIN_PART_SIZE
 from mediasync.core.settings import GiB, MiB, format_size, parse_size
 from mediasync.core.timing import Rates
@@ -305,7 +306,7 @@ def print_plan(plan: CalibrationPlan, bucket: str, prefix: str, region: str) -> 
 @click.option("--bucket", required=True, help="A bucket of yours to write scratch objects into (under their own "
               "prefix, all deleted at the end), in the Region the copy job will run in.")
 @click.option("--region", default=None, help="The bucket's Region (default: your AWS configuration's).")
-@click.option("--endpoint-url", default=None, help="An S3-compatible endpoint instead of Amazon S3 (for tests).")
+@click.option("--endpoint-url", default=None, type=ENDPOINT, help="An S3-compatible endpoint instead of Amazon S3 (for tests).")
 @click.option("--prefix", default="mediasync-calibrate/", show_default=True,
               help="Scratch objects go under PREFIX<time>-<random>/: never anything already there.")
 @click.option("--sizes", default=DEFAULT_SIZES, show_default=True, help="UploadPartCopy sizes to time.")

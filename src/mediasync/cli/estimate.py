@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.table import Table
 
-from mediasync.cli.options import task_options
+from mediasync.cli.options import ENDPOINT, task_options
 from mediasync.core import clients
 from mediasync.core.errors import MediaSyncError
 from mediasync.core.s3batch_task import destination_key
@@ -180,7 +180,7 @@ def _parse_quotas(values: tuple[str, ...], quotas: Quotas = Quotas()) -> Quotas:
 @click.option("--manifest", default=None,
               help="S3 Batch CSV manifest (bucket,url-encoded-key[,version-id]) or an S3 Inventory "
                    "manifest.json (local path or s3://bucket/key).")
-@click.option("--endpoint-url", default=None,
+@click.option("--endpoint-url", default=None, type=ENDPOINT,
               help="S3-compatible endpoint to HEAD the objects on. Without it: Amazon S3 itself, with "
                    "the usual AWS credentials and Region.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mediasync.cli.common import ENDPOINT_HELP, console, fail, out, s3_error, use_s3_endpoint
+from mediasync.cli.options import ENDPOINT
 from mediasync.core.settings import format_size
 
 # -- inventory ---------------------------------------------------------------------------
@@ -23,7 +24,7 @@ from mediasync.core.settings import format_size
 @click.option("--output", required=True, metavar="FILE|s3://BUCKET/KEY",
               help="Where the manifest goes: a file (written whole or not at all) or an S3 object "
                    "(streamed as a multipart upload).")
-@click.option("--endpoint-url", default=None, help=ENDPOINT_HELP)
+@click.option("--endpoint-url", default=None, type=ENDPOINT, help=ENDPOINT_HELP)
 @click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
               help="Prefixes listed at once.")
 @click.option("--requester-pays", is_flag=True,
@@ -60,6 +61,11 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
             raise click.UsageError("--destination-prefix and --strip-prefix shape a sync plan: "
                                    "give --destination-bucket too")
     else:
+        from mediasync.core.bucket_names import bucket_name_problem
+
+        problem = bucket_name_problem(destination_bucket)
+        if problem:
+            fail(f"--destination-bucket {problem}")
         # `mediasync plan` with both sides listed.
         from mediasync.cli.plan import plan_into_manifests
         from mediasync.manifests.plan_engine import ListedSide
@@ -75,8 +81,8 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
 
 
 def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versions: bool = False,
-                        workers: int = 16, requester_pays: bool = False) -> None:
-    """List ``s3://bucket/prefix`` into a manifest at ``output``, with a progress line."""
+                        workers: int = 16, requester_pays: bool = False) -> int:
+    """List ``s3://bucket/prefix`` into a manifest at ``output``, with a progress line; how many objects."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from mediasync.manifests.listing import open_sink, write_inventory
@@ -108,3 +114,4 @@ def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versio
     out.print(f"wrote {listed.objects:,} {noun}, {format_size(listed.bytes)}, to {escape(output)}{skipped}")
     if listed.objects == 0:
         console.print(f"[yellow]note:[/yellow] s3://{escape(bucket)}/{escape(prefix)} has no objects")
+    return listed.objects

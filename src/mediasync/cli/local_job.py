@@ -5,6 +5,7 @@ local.runner.run_job, and the summary table.
 from __future__ import annotations
 
 import functools
+import re
 import shlex
 from pathlib import Path
 from typing import Mapping
@@ -25,7 +26,15 @@ def options_for(destination_bucket: str, values: dict) -> CopyOptions:
     try:
         return CopyOptions().merged({"destination_bucket": destination_bucket, **values})
     except ValueError as err:
-        raise click.UsageError(str(err)) from err
+        raise click.UsageError(flag_names(str(err))) from err
+
+
+def flag_names(message: str) -> str:
+    """Options named as the command line spells them: part_size -> --part-size."""
+    names = CopyOptions().to_event()
+    return re.sub(r"\b[a-z]+(?:_[a-z]+)+\b",
+                  lambda match: f"--{match.group(0).replace('_', '-')}" if match.group(0) in names else match.group(0),
+                  message)
 
 
 # Counted once per command: the sandbox count and the progress bar both need it, and an

@@ -30,6 +30,24 @@ class SizeParam(click.ParamType):
 SIZE = SizeParam()
 
 
+class EndpointParam(click.ParamType):
+    """An S3 endpoint URL, checked as botocore will check it, so a bad one is a usage error, not a traceback."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in ("http", "https") or not (is_valid_endpoint_url(value) or is_valid_ipv6_endpoint_url(value)):
+            self.fail(f"{value!r} is not an endpoint URL: give http(s)://HOST[:PORT], e.g. http://127.0.0.1:8333",
+                      param, ctx)
+        return value
+
+
+ENDPOINT = EndpointParam()
+
+
 def size_text(size: int) -> str:
     """``268435456`` -> ``256MiB``: a default shown in --help that SIZE parses back."""
     for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
@@ -65,7 +83,9 @@ def task_options(func):
             click.option("--multipart-threshold", type=SIZE, default=size_text(defaults.multipart_threshold),
                          show_default=True, help="Larger objects are copied in parts (max 5GiB)."),
             click.option("--part-size", type=SIZE, default=size_text(defaults.part_size), show_default=True,
-                         help="Part size for sources that are not multipart already (multipart sources keep theirs)."),
+                         help="Part size, 5MiB-5GiB, for sources that are not multipart already (multipart sources keep "
+                              "theirs); an object that would need more than 10,000 parts gets the smallest whole-MiB "
+                              "parts that fit."),
             click.option("--parts-per-group", type=click.IntRange(1, 10_000), default=defaults.parts_per_group,
                          show_default=True, help="Parts one copy_parts invocation copies."),
             click.option("--worker", type=click.Choice(WORKER_MODES), default=defaults.worker, show_default=True,

@@ -9,6 +9,8 @@ import click
 from rich.markup import escape
 
 from mediasync.cli.common import ENDPOINT_HELP, EXIT_FAILED, EXIT_OK, fail, out, s3_error, use_s3_endpoint
+from mediasync.cli.options import ENDPOINT
+from mediasync.cli.paths import check_writable, refuse_overwriting_inputs
 from mediasync.manifests.locations import is_s3_url
 from mediasync.manifests.s3batch_csv import ManifestError
 
@@ -27,7 +29,7 @@ from mediasync.manifests.s3batch_csv import ManifestError
               help="Also write a self-contained HTML page with charts (no network needed to view it).")
 @click.option("--timings", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Per-object timings [default: REPORT.timings.jsonl beside a local report, if present].")
-@click.option("--endpoint-url", default=None, help=ENDPOINT_HELP)
+@click.option("--endpoint-url", default=None, type=ENDPOINT, help=ENDPOINT_HELP)
 def report(sources: tuple[str, ...], left_out: tuple[Path, ...], html: Path | None, timings: Path | None,
            endpoint_url: str | None) -> None:
     """Summarize a completion report: outcomes, failures by cause, bytes, slowest objects.
@@ -52,6 +54,12 @@ def report(sources: tuple[str, ...], left_out: tuple[Path, ...], html: Path | No
     from mediasync.reports.terminal import summary_tables
 
     source = " + ".join(sources)
+    if html is not None:
+        inputs = {f"--report {one}": one for one in sources}
+        inputs.update({f"--left-out {one}": one for one in left_out})
+        inputs.update({"--timings file": timings} if timings is not None else {})
+        refuse_overwriting_inputs({"--html": html}, inputs)
+        check_writable("--html", html)
     s3 = use_s3_endpoint(endpoint_url) if any(is_s3_url(one) for one in sources) else None
     try:
         summary = summarize(list(sources), s3, timings, left_out=left_out)

@@ -16,17 +16,29 @@ from typing import Any, Iterator
 import click
 from rich.markup import escape
 
-from mediasync.cli.common import ROWS_PER_SANDBOX, console, fail, s3_error, use_s3_endpoint
+from mediasync.cli.common import (
+    EXIT_OK,
+    ROWS_PER_SANDBOX,
+    console,
+    fail,
+    out,
+    s3_error,
+    use_s3_endpoint,
+)
+from mediasync.cli.interrupt import Interrupted, stop_on_signals
 from mediasync.cli.inventory import list_into_manifest
 from mediasync.cli.local_job import count_rows, options_for, run_job
-from mediasync.cli.options import copy_options
+from mediasync.cli.options import ENDPOINT, copy_options
+from mediasync.cli.paths import check_writable, read_once, refuse_overwriting_inputs
 from mediasync.cli.plan import describe_plan
 from mediasync.core.settings import CopyOptions
+from mediasync.local.run_registry import RunRegistry
 from mediasync.manifests.inventory_report import is_inventory_manifest
 from mediasync.manifests.locations import is_s3_url, split_s3_url
 from mediasync.manifests.reader import probe_manifest, read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
 from mediasync.manifests.sync_plan import CHECK, COPY, Decision, PlanKey, SyncCounts, plan_key
+from mediasync.reports.rows import timings_path
 
 # -- run ---------------------------------------------------------------------------------
 
@@ -40,7 +52,7 @@ from mediasync.manifests.sync_plan import CHECK, COPY, Decision, PlanKey, SyncCo
                    "(report.csv -> report.manifest.csv), then copy it: `inventory` and `run` in one. "
                    "Needs --endpoint-url.")
 @click.option("--destination-bucket", required=True, help="Bucket to copy into.")
-@click.option("--endpoint-url", default=None,
+@click.option("--endpoint-url", default=None, type=ENDPOINT,
               help="S3-compatible endpoint (credentials from the usual AWS environment/config). "
                    "Without it, an embedded in-process S3 is used.")
 @click.option("--sync-plan/--no-sync-plan", default=True, show_default=True,
@@ -75,10 +87,39 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     options = options_for(destination_bucket, option_values)
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
+    outputs = {"--report": report, "the timings file beside it": timings_path(report)}
+    refuse_overwriting_inputs(outputs, {"manifest": manifest} if manifest else {})
+    for name, path in outputs.items():
+        check_writable(name, path)
+    if source is not None:
+        _source_location(source, endpoint_url)
+    try:
+        with stop_on_signals(), contextlib.ExitStack() as stack:
+            if manifest is not None:
+                manifest = read_once(manifest, stack)
+            code = _run(manifest, source, endpoint_url, sync_plan, processes, report, concurrency, options)
+    except Interrupted as stop:
+        # Threads of the in-process engine may still be inside a copy: do not wait for them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(stop.exit_code)
+    sys.exit(code)
+
+
+def _run(manifest: str | None, source: str | None, endpoint_url: str | None, sync_plan: bool, processes: int,
+         report: Path, concurrency: int, options: CopyOptions) -> int:
     plan = None
+    if endpoint_url:
+        _check_destination(use_s3_endpoint(endpoint_url), options.destination_bucket, endpoint_url)
     if manifest is None:
-        manifest, plan = _manifest_of_source(str(source), endpoint_url, report, options,
-                                             sync_plan=sync_plan and options.skip_existing)
+        manifest, plan, listed = _manifest_of_source(str(source), str(endpoint_url), report, options,
+                                                     sync_plan=sync_plan and options.skip_existing)
+        if listed == 0:
+            # A run with nothing to do has done it: an empty report, and exit 0.
+            report.write_text("", encoding="utf-8")
+            timings_path(report).write_text("", encoding="utf-8")
+            out.print(f"nothing to copy: {escape(str(source))} has no objects; report {escape(str(report))} is empty")
+            return EXIT_OK
     in_s3 = is_s3_url(manifest)
     if in_s3 and not is_inventory_manifest(manifest):
         fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
@@ -93,34 +134,88 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     engine = (contextlib.nullcontext(None) if plan is not None and not plan.has_work
               else _local_runtime(manifest, endpoint_url, processes, concurrency,
                                   tasks=plan.tasks if plan is not None else None))
-    with engine as runtime:
-        if in_s3:
-            _probe_or_exit(manifest)
-        _abort_interrupted_uploads(manifest, options, started)
-        code = run_job(runtime, manifest, options, report, concurrency, plan=plan and plan.decisions)
-    sys.exit(code)
+    registry = (RunRegistry(endpoint_url, options.destination_bucket, options.destination_prefix)
+                if endpoint_url else contextlib.nullcontext())
+    others: set[str] | None = None  # set when the job starts: the uploads open then are not this run's
+    try:
+        with registry, engine as runtime:
+            if not endpoint_url:
+                from mediasync.core import clients
+
+                _check_destination(clients.s3(), options.destination_bucket, "the embedded S3")
+            if in_s3:
+                _probe_or_exit(manifest)
+            others = _abort_interrupted_uploads(manifest, options, started, registry)
+            return run_job(runtime, manifest, options, report, concurrency, plan=plan and plan.decisions)
+    except Interrupted as stop:
+        _stopped(stop, report, options, endpoint_url, others)
+        raise
 
 
-def _manifest_of_source(source: str, endpoint_url: str | None, report: Path, options: CopyOptions, *,
-                        sync_plan: bool) -> tuple[str, SourcePlan | None]:
-    """List ``--source`` into a manifest beside the report; its path, and with
-    ``sync_plan`` each object's decision from comparing it with the destination's listing."""
+def _stopped(stop: Interrupted, report: Path, options: CopyOptions, endpoint_url: str | None,
+             others: set[str] | None) -> None:
+    """After the engine has stopped: abort the uploads this run opened for the objects
+    the report shows Interrupted, and say so in one line."""
+    if others is None:  # the job had not started: the report there, if any, is an earlier run's
+        console.print(f"[red]stopped[/red] by {stop.name} before the copy began: nothing copied")
+        return
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from mediasync.core.errors import InvalidTask
+    from mediasync.core.s3batch_task import destination_key
+    from mediasync.local.recovery import abort_own_uploads
+    from mediasync.local.runner import INTERRUPTED
+    from mediasync.reports.rows import display_key, read_report
+
+    try:
+        unfinished = [row for row in read_report(str(report)) if row.code == INTERRUPTED] if report.exists() else []
+    except ManifestError:
+        unfinished = []
+    keys = []
+    for row in unfinished:
+        with contextlib.suppress(InvalidTask):
+            keys.append(destination_key(options.destination_prefix, display_key(row.key), options.strip_prefix))
+    aborted = "the embedded S3 went with it"
+    if endpoint_url and keys:
+        try:
+            count = abort_own_uploads(use_s3_endpoint(endpoint_url), options.destination_bucket, keys, others)
+            aborted = f"{count} multipart upload{'s' if count != 1 else ''} of its own aborted"
+        except (ClientError, BotoCoreError) as err:
+            aborted = f"its uploads could not be aborted ({s3_error(err)[0]}): the next run aborts them"
+    elif endpoint_url:
+        aborted = "no upload of its own open"
+    where = f"report {report}" if report.exists() else "no report written"
+    noun = "object" if len(unfinished) == 1 else "objects"
+    console.print(f"[red]stopped[/red] by {stop.name}: {len(unfinished)} {noun} in flight reported Interrupted, "
+                  f"{escape(aborted)}; {escape(where)}; run again to finish")
+
+
+def _source_location(source: str, endpoint_url: str | None) -> tuple[str, str]:
+    """``--source`` as (bucket, prefix), or a usage error."""
     if not endpoint_url:
         raise click.UsageError("--source lists a bucket on the server --endpoint-url names: the embedded S3 starts empty")
     try:
         if not is_s3_url(source):
             raise ValueError(source)
-        bucket, prefix = split_s3_url(source, key_required=False)
+        return split_s3_url(source, key_required=False)
     except ValueError:
         raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
+
+
+def _manifest_of_source(source: str, endpoint_url: str, report: Path, options: CopyOptions, *,
+                        sync_plan: bool) -> tuple[str, SourcePlan | None, int]:
+    """List ``--source`` into a manifest beside the report; its path, with ``sync_plan``
+    each object's decision from comparing it with the destination's listing, and how
+    many objects were listed."""
+    bucket, prefix = _source_location(source, endpoint_url)
     manifest = str(report.with_name(report.stem + ".manifest.csv"))
     s3 = use_s3_endpoint(endpoint_url)
     if sync_plan:
         plan = _plan_source(s3, bucket, prefix, manifest, options)
         if plan is not None:
-            return manifest, plan
-    list_into_manifest(s3, bucket, prefix, manifest, requester_pays=options.requester_pays)
-    return manifest, None
+            return manifest, plan, sum(plan.counts.objects.values())
+    listed = list_into_manifest(s3, bucket, prefix, manifest, requester_pays=options.requester_pays)
+    return manifest, None, listed
 
 
 @dataclass
@@ -212,8 +307,38 @@ def _local_runtime(manifest: str, endpoint_url: str | None, processes: int, conc
     console.print(f"{processes} sandbox processes run batch_invoke")
     try:
         yield sandboxes
-    finally:
-        sandboxes.__exit__(None, None, None)
+    except BaseException as error:  # Ctrl-C, SIGTERM: the sandboxes stop their copies at once
+        sandboxes.__exit__(type(error), error, error.__traceback__)
+        raise
+    sandboxes.__exit__(None, None, None)
+
+
+def _check_destination(s3: Any, bucket: str, where: str) -> None:
+    """Exit 2 before any copy when the destination bucket does not exist or the
+    credentials are refused. ListObjectsV2 rather than HeadBucket: its errors carry a
+    code (HEAD answers a bare 403 to a bad key and to a denied one alike)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    from mediasync.core.errors import CREDENTIAL_CODES
+
+    try:
+        s3.list_objects_v2(Bucket=bucket, MaxKeys=1)
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        if code == "NoSuchBucket":
+            fail(f"destination bucket {bucket!r} does not exist on {where}: create it, or name another; "
+                 "nothing was copied")
+        if code in CREDENTIAL_CODES:
+            fail(f"{code}: {where} refused these credentials ({error.get('Message') or code}): check "
+                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); nothing was copied")
+        # A role that may write but not list (AccessDenied) can still copy: each object says how it went.
+        console.print(f"[yellow]note:[/yellow] could not list destination bucket {escape(bucket)!r} "
+                      f"({escape(code)}); copying all the same")
+    except NoCredentialsError as err:
+        fail(f"{s3_error(err)[0]}; nothing was copied")
+    except BotoCoreError as err:
+        fail(f"cannot reach {where}: {s3_error(err)[0]}; nothing was copied")
 
 
 def _probe_or_exit(manifest: str) -> None:
@@ -223,24 +348,34 @@ def _probe_or_exit(manifest: str) -> None:
         fail(str(err))
 
 
-def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: datetime.datetime) -> None:
-    """A run killed mid-job leaves multipart uploads open: abort this manifest's."""
+def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: datetime.datetime,
+                               registry: RunRegistry | contextlib.nullcontext) -> set[str]:
+    """A run killed mid-job leaves multipart uploads open: abort this manifest's, unless
+    another run on this machine writes there (they may be its live ones). Returns the
+    uploads still open, none of them this run's."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from mediasync.core import clients
-    from mediasync.local.recovery import abort_interrupted_uploads
+    from mediasync.local.recovery import abort_interrupted_uploads, open_upload_ids
 
+    s3, bucket, prefix = clients.s3(), options.destination_bucket, options.destination_prefix
+    others = registry.others() if isinstance(registry, RunRegistry) else []
     try:
-        aborted = abort_interrupted_uploads(
-            clients.s3(), options.destination_bucket, options.destination_prefix, read_manifest(manifest), started,
-            strip=options.strip_prefix,
-        )
+        found = abort_interrupted_uploads(s3, bucket, prefix, read_manifest(manifest), started,
+                                          strip=options.strip_prefix, abort=not others)
+        still_open = open_upload_ids(s3, bucket, prefix)
     except ManifestError:
-        return  # reading the manifest for the job says what is wrong with it
+        return set()  # reading the manifest for the job says what is wrong with it
     except (ClientError, BotoCoreError) as err:
         console.print(f"[yellow]note:[/yellow] could not look for interrupted uploads: {escape(str(err))}")
-        return
-    if aborted:
-        console.print(f"aborted {aborted} multipart uploads left open by an interrupted run")
+        return set()
+    if others:
+        runs = "; ".join(other.describe() for other in others)
+        same = f", {found} of this manifest's keys among them: the last run to finish a key wins" if found else ""
+        console.print(f"[yellow]note:[/yellow] another mediasync run is writing to s3://{escape(bucket)}/"
+                      f"{escape(prefix)} ({escape(runs)}): its open uploads are left alone{same}")
+    elif found:
+        console.print(f"aborted {found} multipart uploads left open by an interrupted run")
+    return still_open
 
 

@@ -105,6 +105,10 @@ def _copy_error(err: ClientError, source: SourceObject, dest: ObjectRef) -> Medi
     # same s3:GetObject a copy needs), so a refusal without a name is the destination's.
     if code == "NoSuchUpload" or (code == "AccessDenied" and bucket_name != source.bucket):
         return from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key)
+    # A missing source answers NoSuchKey with an S3 error body; a bare 404 (no body) is
+    # the server failing to route the request, as for a destination key it cannot take.
+    if code in ("404", "NotFound"):
+        return from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key)
     return from_client_error(err, side="source", bucket=source.bucket, key=source.key)
 
 

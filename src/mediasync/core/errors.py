@@ -55,6 +55,20 @@ class BucketMissing(MediaSyncError):
     http_status = 404
 
 
+class DestinationMissing(MediaSyncError):
+    """The destination answered 404 Not Found where the copy writes or reads back: a
+    copy's own side, never the source's (SourceMissing)."""
+
+    http_status = 404
+
+
+class CredentialsRefused(MediaSyncError):
+    """S3 refused the credentials themselves (InvalidAccessKeyId, SignatureDoesNotMatch,
+    an expired token): no permission of either bucket is in question."""
+
+    http_status = 403
+
+
 class ObjectTooLarge(MediaSyncError):
     http_status = 400
 
@@ -131,6 +145,8 @@ ERRORS: dict[str, type[MediaSyncError]] = {
         SourceChanged,
         AccessDenied,
         BucketMissing,
+        DestinationMissing,
+        CredentialsRefused,
         ObjectTooLarge,
         InvalidTask,
         PartsMissing,
@@ -172,6 +188,9 @@ def http_status_for(error_name: str) -> int:
     return cls.http_status if cls is not None else 500
 
 
+# Codes S3 answers when the credentials themselves are wrong, whatever was asked.
+CREDENTIAL_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
+                              "TokenRefreshRequired"})
 _THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "503"}
 _SERVICE_CODES = {"InternalError", "ServiceUnavailable", "RequestTimeout", "500", "502", "504"}
 
@@ -188,6 +207,11 @@ def from_client_error(err: ClientError, *, side: str, bucket: str, key: str) -> 
         return UploadGone(f"the multipart upload for {where} no longer exists")
     if code == "NoSuchBucket":
         return BucketMissing(f"{side} bucket {bucket!r} does not exist")
+    if code in CREDENTIAL_CODES:
+        return CredentialsRefused(f"S3 refused the credentials themselves ({code}), not a permission on {where}: "
+                                  f"{message}")
+    if side != "source" and (code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound") or status == 404):
+        return DestinationMissing(f"{where} answered 404 Not Found ({code or status}){_control_note(key)}")
     if code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound") or (status == 404 and side == "source"):
         return SourceMissing(f"{where} does not exist ({code or status})")
     if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled"):
@@ -201,6 +225,13 @@ def from_client_error(err: ClientError, *, side: str, bucket: str, key: str) -> 
     if code in _SERVICE_CODES or (status or 0) >= 500:
         return S3ServiceError(f"S3 failed on {where}: {code} {message}")
     return InvalidTask(f"S3 rejected the request for {where}: {code} {message}")
+
+
+def _control_note(key: str) -> str:
+    """S3 takes control characters in keys, but not every server (or proxy) routes them."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in key):
+        return f"; the key {key!r} holds a control character, which this server may not accept"
+    return ""
 
 
 @contextlib.contextmanager

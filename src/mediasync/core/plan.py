@@ -10,10 +10,8 @@ import math
 from dataclasses import asdict, dataclass
 
 from mediasync.core.errors import ObjectTooLarge
-from mediasync.core.settings import CopyOptions, GiB, MiB
+from mediasync.core.settings import MAX_PART_SIZE, MIN_PART_SIZE, CopyOptions, GiB, MiB
 
-MIN_PART_SIZE = 5 * MiB
-MAX_PART_SIZE = 5 * GiB
 MAX_PARTS = 10_000
 MAX_SINGLE_COPY = 5 * GiB
 MAX_OBJECT_SIZE = MAX_PARTS * MAX_PART_SIZE

@@ -12,10 +12,17 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Collection, Mapping
 
+from mediasync.core.bucket_names import bucket_name_problem
+
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
 TiB = 1024 * GiB
+
+# S3's part limits (the last part may be smaller):
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+MIN_PART_SIZE = 5 * MiB
+MAX_PART_SIZE = 5 * GiB
 
 WORKER_MODES = ("lambda", "batch", "auto")
 # How Verify proves a copy: "auto" takes the checksum (or MD5 ETag) S3 put in the
@@ -142,7 +149,11 @@ class CopyOptions:
         changes: dict = {}
         for key, value in overrides.items():
             name = known.get(key)
-            if name is None or value is None or value == "":
+            if name is None:
+                # A typo (storageClas) would otherwise copy with the default, silently.
+                raise ValueError(f"unknown job argument {key!r}: the known ones are "
+                                 f"{', '.join(camel_case(option) for option in self.to_event())}")
+            if value is None or value == "":
                 continue
             if name in ("skip_existing", "bucket_key_enabled", "requester_pays"):
                 changes[name] = _parse_bool(value)
@@ -162,6 +173,9 @@ class CopyOptions:
         return options
 
     def validate(self) -> None:
+        problem = self.destination_bucket and bucket_name_problem(self.destination_bucket)
+        if problem:
+            raise ValueError(f"destination bucket {problem}")
         if self.verify not in VERIFY_MODES:
             raise ValueError(f"verify must be one of {', '.join(VERIFY_MODES)}, not {self.verify!r}")
         if self.worker not in WORKER_MODES:
@@ -169,6 +183,14 @@ class CopyOptions:
         for name in ("parts_per_group", "batch_parts_per_group", "part_concurrency", "max_concurrency"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if not MIN_PART_SIZE <= self.part_size <= MAX_PART_SIZE:
+            # Refused rather than clamped: the copy would not be cut as asked. Growing a part
+            # is the one change made, for an object that would need over 10,000 parts of it.
+            raise ValueError(
+                f"part_size must be between {format_size(MIN_PART_SIZE)} and {format_size(MAX_PART_SIZE)} "
+                f"(S3's part limits), not {format_size(self.part_size)}; an object that needs more than 10,000 "
+                "parts of it is copied in the smallest whole MiB parts that fit"
+            )
         if self.multipart_threshold > 5 * GiB:
             raise ValueError("multipart_threshold cannot exceed 5 GiB: CopyObject works only up to 5 GiB")
         if self.storage_class and self.storage_class not in STORAGE_CLASSES:

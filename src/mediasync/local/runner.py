@@ -89,13 +89,29 @@ def _run_jobs(
                 user_arguments=user_arguments(options),
                 concurrency=request.concurrency,
             )
-            summary = job.run(rows, record)
+            try:
+                summary = job.run(rows, record)
+            except KeyboardInterrupt:
+                for row in job.unfinished:
+                    record(interrupted_row(row))
+                raise
             total = summary if total is None else total.merged(summary)
         assert total is not None
         for row in left_out or []:
             record(row)
             total.add(row)
         return total
+
+
+INTERRUPTED = "Interrupted"
+
+
+def interrupted_row(row: ManifestRow) -> ReportRow:
+    """The report's row for an object in flight when the run was stopped."""
+    now = time.time()
+    return ReportRow(row.bucket, row.raw_key, row.version_id or "", "failed", INTERRUPTED, "503",
+                     "the run was stopped (Ctrl-C or SIGTERM) before this object was done; the multipart upload it "
+                     "had opened, if any, was aborted; run again to copy it", 0, now, now)
 
 
 def _engine(runtime: LocalRuntime | None) -> LocalRuntime:

@@ -106,6 +106,8 @@ class S3BatchJob:
         self.retry_delay = retry_delay
         self.job_id = job_id or str(uuid.uuid4())
         self.sleep = sleep
+        # The rows in flight when the job was interrupted (see run).
+        self.unfinished: list[ManifestRow] = []
 
     def run_task(self, row: ManifestRow) -> ReportRow:
         started = time.time()
@@ -142,17 +144,25 @@ class S3BatchJob:
             )
 
     def run(self, rows: Iterable[ManifestRow], on_row: Callable[[ReportRow], None]) -> JobSummary:
-        """Run every row; ``on_row`` is called once per row, from one thread at a time."""
+        """Run every row; ``on_row`` is called once per row, from one thread at a time.
+
+        Interrupted (KeyboardInterrupt, in the calling thread), it stops at once: the
+        rows in flight are left in ``unfinished`` and nothing more is reported."""
         summary = JobSummary(self.job_id)
         lock = threading.Lock()
         errors: list[BaseException] = []
+        in_flight: dict[int, ManifestRow] = {}
+        stopped = False
         # Bounded in-flight work keeps memory flat on million-row manifests.
         slots = threading.BoundedSemaphore(self.concurrency * 2)
 
-        def finish(row: ManifestRow) -> None:
+        def finish(number: int, row: ManifestRow) -> None:
             try:
                 report_row = self.run_task(row)
                 with lock:
+                    if stopped:
+                        return  # reported as unfinished by the interrupted run
+                    in_flight.pop(number, None)
                     summary.add(report_row)
                     on_row(report_row)
             except BaseException as error:  # e.g. the report file cannot be written
@@ -160,12 +170,25 @@ class S3BatchJob:
             finally:
                 slots.release()
 
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="s3batch") as pool:
-            for row in rows:
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="s3batch")
+        try:
+            for number, row in enumerate(rows):
                 if errors:
                     break
                 slots.acquire()
-                pool.submit(finish, row)
+                with lock:
+                    in_flight[number] = row
+                pool.submit(finish, number, row)
+            pool.shutdown(wait=True)
+        except KeyboardInterrupt:
+            with lock:
+                stopped = True
+                self.unfinished = list(in_flight.values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        except BaseException:
+            pool.shutdown(wait=True)
+            raise
         if errors:
             raise errors[0]
         summary.finished = time.time()

@@ -149,8 +149,12 @@ class Sandboxes:
             raise
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any = None, *exc: Any) -> None:
+        # Interrupted (Ctrl-C, SIGTERM): the copies in flight stop now, not after they finish.
+        interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
         for sandbox in self.sandboxes:
+            if interrupted:
+                sandbox.process.terminate()
             sandbox.stop(timeout=10.0)
 
     def sandbox_for(self, event: dict[str, Any]) -> Sandbox:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator
 from urllib.parse import quote_plus, unquote_plus
 
-# Legacy us-east-1 names allowed upper case and underscores; anything else cannot exist.
-_BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$")
+from mediasync.core.bucket_names import is_bucket_name
+
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # A row is a bucket, a URL-encoded key of at most 1,024 bytes and a version id: a
 # longer line is not a row (and a binary file without newlines is not read whole).
@@ -49,7 +49,8 @@ def decode_key(raw: str) -> str:
 
 
 def parse_row(line: int, fields: list[str]) -> ManifestRow:
-    fields = [field.strip() for field in fields]
+    """One row's fields exactly as written: a key is opaque bytes, so ``a.mov `` (with
+    its space) names another object than ``a.mov`` and is never trimmed."""
     bucket = fields[0] if fields else ""
     raw_key = fields[1] if len(fields) > 1 else ""
     version = fields[2] if len(fields) > 2 and fields[2] else None
@@ -59,7 +60,7 @@ def parse_row(line: int, fields: list[str]) -> ManifestRow:
 
     if len(fields) not in (2, 3):
         return bad(f"expected 2 or 3 columns (bucket,key[,version]), found {len(fields)}")
-    if not _BUCKET.match(bucket):
+    if not is_bucket_name(bucket):
         return bad(f"{bucket!r} is not a valid bucket name")
     if not raw_key:
         return bad("empty key")

@@ -161,9 +161,22 @@ def read_report(source: str, s3: Any = None) -> Iterator[ReportRow]:
 
 
 def read_timings(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open("r", encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+    """Records of a timings file; ManifestError naming the line when it is not one."""
+    expected = f"expected the JSON lines `run` writes beside its report ({TIMINGS_SUFFIX})"
+    try:
+        with path.open("r", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    float(record.get("started") or 0), float(record.get("finished") or 0), int(record.get("bytes") or 0)
+                except (ValueError, TypeError, AttributeError):
+                    raise ManifestError(f"{path} line {number} is not a timing record: {expected}") from None
+                yield record
+    except UnicodeDecodeError as err:
+        raise ManifestError(f"{path} is not a UTF-8 timings file ({err.reason}): {expected}") from err
+    except OSError as err:
+        raise ManifestError(f"cannot read timings {path}: {err.strerror or err}") from err
 
 

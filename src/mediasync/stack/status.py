@@ -27,6 +27,7 @@ from mediasync.core.s3batch_task import execution_arn_in, outcome_of_execution
 from mediasync.core.settings import format_size
 from mediasync.manifests.s3batch_csv import ManifestError
 from mediasync.reports.rows import ReportRow, display_key, read_report
+from mediasync.reports.terminal import shown
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 # The stack output naming the STANDARD (large-object) state machine (template.yaml Outputs).
@@ -200,7 +201,7 @@ def render_reconciliation(progress: JobProgress, reconciliation: Reconciliation)
         table.add_column(column)
     for row in reconciliation.rows:
         outcome = row.outcome if row.copied else f"[red]{escape(row.outcome)}[/red]: {escape(row.message)}"
-        table.add_row(escape(display_key(row.key)), escape(row.reported), escape(row.execution.rsplit(":", 1)[-1]),
+        table.add_row(shown(display_key(row.key)), escape(row.reported), escape(row.execution.rsplit(":", 1)[-1]),
                       f"{row.status} {outcome}")
     lines: list[Any] = [table]
     lines.append(f"{reconciliation.copied:,} of the {progress.failed:,} failed tasks were copied and verified "
