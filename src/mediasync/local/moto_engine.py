@@ -24,10 +24,18 @@ import boto3
 
 from mediasync.core import clients
 from mediasync.core.awsbatch_worker import RETRY_STRATEGY
+from mediasync.local.deployment import (
+    ACCOUNT_ID,
+    BATCH_INVOKE_FUNCTION,
+    FUNCTION_PREFIX,
+    FUNCTION_SUBSTITUTIONS,
+    STATE_MACHINES,
+    substitute,
+)
 from mediasync.local.moto_patches import moto_patches
 
 if TYPE_CHECKING:
-    from mediasync.local.deployment import LocalRuntime
+    from mediasync.local.runtime import LocalRuntime
 
 
 class MotoEngine:
@@ -80,13 +88,6 @@ class MotoEngine:
 
     # -- deployment into moto -------------------------------------------------
     def _deploy(self) -> None:
-        from mediasync.local.deployment import (
-            BATCH_INVOKE_FUNCTION,
-            FUNCTION_PREFIX,
-            FUNCTION_SUBSTITUTIONS,
-            STATE_MACHINES,
-            substitute,
-        )
 
         runtime = self.runtime
         iam = boto3.client("iam", region_name=runtime.region)
@@ -226,7 +227,6 @@ class MotoEngine:
         from moto.core.exceptions import JsonRESTError
         from moto.stepfunctions.responses import get_backend
 
-        from mediasync.local.deployment import ACCOUNT_ID
 
         try:
             return get_backend(ACCOUNT_ID, self.runtime.region).start_execution(stateMachineArn, name, input).exec_arn
@@ -266,7 +266,6 @@ class MotoEngine:
     def _drop_execution(self, execution: Any) -> None:
         from moto.stepfunctions.responses import get_backend
 
-        from mediasync.local.deployment import ACCOUNT_ID
 
         backend = get_backend(ACCOUNT_ID, self.runtime.region)
         machine = backend.describe_state_machine(execution.state_machine.arn)

@@ -17,9 +17,10 @@ from mediasync.core.awsbatch_worker import RETRY_STRATEGY
 from mediasync.local.asl.errors import TASK_FAILED, StatesError
 from mediasync.local.asl.interpreter import Engine
 from mediasync.local.asl.service import Installed, StepFunctionsService
+from mediasync.local.deployment import ACCOUNT_ID, STATE_MACHINES, substitute
 
 if TYPE_CHECKING:
-    from mediasync.local.deployment import LocalRuntime
+    from mediasync.local.runtime import LocalRuntime
 
 # "The total length of container overrides ... 8,192 characters" (SubmitJob, containerOverrides).
 # https://docs.aws.amazon.com/batch/latest/APIReference/API_SubmitJob.html
@@ -30,7 +31,6 @@ class NativeEngine:
     """Implements the engine's Integrations for one runtime."""
 
     def __init__(self, runtime: "LocalRuntime", *, history: bool = False) -> None:
-        from mediasync.local.deployment import ACCOUNT_ID
 
         self.runtime = runtime
         self.engine = Engine(self, region=runtime.region, account=ACCOUNT_ID, history=history)
@@ -39,7 +39,6 @@ class NativeEngine:
         self._installed = Installed(self.service)
 
     def start(self) -> None:
-        from mediasync.local.deployment import STATE_MACHINES, substitute
 
         self._installed.__enter__()
         runtime = self.runtime
