@@ -51,7 +51,8 @@ from mediasync.local.asl.workers import RelayEvent, Workers
 # as a UTF-8 encoded string."
 # https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
 PAYLOAD_LIMIT = 256 * 1024
-# "Inline mode supports up to 40 concurrent iterations", whatever MaxConcurrency says.
+# "In this mode, the Map state supports up to 40 concurrent iterations", whatever
+# MaxConcurrency says.
 # https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
 INLINE_MAP_CONCURRENCY = 40
 # How many child executions of one Distributed Map run here at once when MaxConcurrency
