@@ -51,7 +51,10 @@ else
 	@echo "$(LS_VENV): LocalStack's Step Functions engine on $(FOUND_PYTHON313)"
 	test -x $(LS_VENV)/bin/python || "$(FOUND_PYTHON313)" -m venv $(LS_VENV)
 	$(LS_VENV)/bin/python $(PIP_LOCKED) requirements/localstack.lock
-	$(LS_VENV)/bin/python $(PIP_PROJECT) -e .
+	# src/ on the path, as an editable install would put it, without building: plux
+	# (LocalStack's plugin loader) hooks setuptools' editable build in its environment
+	# and fails in a fresh checkout, which has no src/mediasync.egg-info yet.
+	$(LS_VENV)/bin/python -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "mediasync-src.pth").write_text(str(pathlib.Path("src").resolve()) + "\n")'
 	touch $@
 endif
 

@@ -132,12 +132,19 @@ def version_changes(old: dict[str, str], new: dict[str, str]) -> list[str]:
     return lines
 
 
-def make_env(python: str, where: Path, lock: Path) -> Path:
+def make_env(python: str, where: Path, lock: Path, *, install_project: bool = True) -> Path:
+    """A virtualenv of ``lock``, with the project installed editable, or (as the Makefile
+    does for LocalStack's, whose plux breaks setuptools' editable build) src/ on its path."""
     subprocess.run([python, "-m", "venv", str(where)], check=True)
     env_python = where / "bin" / "python"
     pip = [str(env_python), "-m", "pip", "install", "--quiet"]
     subprocess.run(pip + ["--require-hashes", "--no-deps", "-r", str(lock)], check=True)
-    subprocess.run(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True)
+    if install_project:
+        subprocess.run(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True)
+    else:
+        purelib = subprocess.run([str(env_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 check=True, capture_output=True, text=True).stdout.strip()
+        Path(purelib, "mediasync-src.pth").write_text(f"{ROOT / 'src'}\n")
     return env_python
 
 
@@ -166,7 +173,8 @@ def upgrade_check(python313: str | None, pytest_args: list[str], keep: bool) -> 
     env_python = make_env(sys.executable, work / "venv", work / "requirements/dev.lock")
     if python313:
         env["MEDIASYNC_LOCALSTACK_PYTHON"] = str(make_env(python313, work / "venv-localstack",
-                                                          work / "requirements/localstack.lock"))
+                                                          work / "requirements/localstack.lock",
+                                                          install_project=False))
     else:
         print("no python3.13 given: the LocalStack scenarios run on nothing newer (skipped)")
     junit = work / "junit.xml"

@@ -10,13 +10,10 @@ process group (moto's server included) is killed however it ends.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.integration.doc_scripts import run_walkthrough
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADING = "## Try it on a throwaway local S3"
@@ -30,37 +27,16 @@ def readme_block() -> str:
     return match.group(1)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_readme_local_s3_walkthrough_runs_as_written(tmp_path):
     block = readme_block()
     assert "-p 5055" in block and "127.0.0.1:5055" in block, "the test rewrites port 5055; keep it in README"
-    port = str(free_port())
-    venv_bin = str(Path(sys.executable).parent)
     assert block.startswith("BIN=$PWD/.venv/bin; cd \"$(mktemp -d)\"\n"), "the block starts by leaving the checkout"
-    script = block.replace("5055", port).replace("$PWD/.venv/bin", venv_bin)
-    assert "127.0.0.1" in script and "localhost" not in script
-    checkout, throwaway = tmp_path / "checkout", tmp_path / "tmp"
-    checkout.mkdir()
-    throwaway.mkdir()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env["TMPDIR"] = str(throwaway)
-    process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=checkout, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = process.communicate(timeout=300)
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    assert process.returncode == 0, output
-    assert not list(checkout.iterdir()), "the walkthrough wrote into the checkout"
-    (work,) = throwaway.iterdir()
+    assert "127.0.0.1" in block and "localhost" not in block
+    ran = run_walkthrough(block, "5055", tmp_path)
+    output, work = ran.output, ran.work
+    assert ran.returncode == 0, output
+    assert not list(ran.checkout.iterdir()), "the walkthrough wrote into the checkout"
+    assert work is not None
     assert f"are in {work}" in output
     # The manifest the README shows, line for line; inventory lists prefixes in parallel
     # and writes each page as it arrives, so the order is not the README's to promise.

@@ -212,3 +212,27 @@ def test_estimate_prices_a_plan_in_athena_from_the_manifests_alone(tmp_path):
     text = " ".join(result.stdout.split())
     assert f"the join scans {scanned:,} B" in text or f"the join scans {scanned} B" in text, text
     assert f"about ${athena_dollars([scanned, 10_000_000, 10_000_000]):,.4f} at $5.00 per TB" in text
+
+
+def test_filters_leave_the_same_objects_out_in_athena_and_here(aws, tmp_path):
+    """The filters' SQL runs in Athena's query as in DuckDB's: what they leave out is
+    counted by flag and in no manifest."""
+    s3, _ = aws
+    source = upload_report(s3, tmp_path, "media", SOURCE, "CSV")
+    destination = upload_report(s3, tmp_path, "archive", DESTINATION, "CSV")
+    filters = ["--exclude", "*é*", "--min-size", "100"]
+
+    result = CliRunner().invoke(main, [
+        "plan", "--source-inventory", source, "--destination-inventory", destination, "--strip-prefix", "in/",
+        "--destination-prefix", "out/", "--athena-workgroup", "primary", "--output", "s3://jobs/f/sync.json", *filters])
+    here = CliRunner().invoke(main, [
+        "plan", "--source-inventory", str(tmp_path / "media" / "2026-12-06T01-00Z" / "manifest.json"),
+        "--destination-inventory", str(tmp_path / "archive" / "2026-12-06T01-00Z" / "manifest.json"),
+        "--strip-prefix", "in/", "--destination-prefix", "out/", "--output", str(tmp_path / "sync.csv"), *filters])
+
+    assert result.exit_code == 0 and here.exit_code == 0, result.output + here.output
+    in_athena = sorted(row.key for name in ("sync.json", "sync.check.json", "sync.same.json")
+                       for row in read_inventory_manifest(f"s3://jobs/f/{name}", s3))
+    assert in_athena == ["in/absent.mov", "in/changed.mov", "in/resized.mov", "in/same.mov"]
+    for output in (result.stdout, here.stdout):
+        assert "1 left out by the filters, 10 B (1 --exclude '*é*')" in " ".join(output.split()), output

@@ -423,3 +423,20 @@ def test_resources_are_those_template_yaml_deploys():
     assert requirements == {"VCPU": model.worker_vcpus, "MEMORY": model.worker_memory_gb * 1024}
     assert template["Parameters"]["WorkerMaxVcpus"]["Default"] == model.worker_max_vcpus
     assert template["Parameters"]["BatchInvokeReservedConcurrency"]["Default"] == model.batch_invoke_concurrency
+
+
+def test_a_generated_manifest_costs_its_listed_objects_and_one_listed_here_its_requests():
+    """S3 Batch's ManifestGenerator bills each object it lists (the filters' left-outs
+    too); listing here costs LIST pages at the PUT/LIST price and one PUT of the manifest."""
+    from mediasync.model.usage import SourceListing
+
+    options = CopyOptions(destination_bucket="archive")
+    workload = tally([ObjectSpec(1 * MiB, count=1000)], options)
+    plain = estimate(workload, options)
+    generated = estimate(workload, options, listing=SourceListing(3_000_000, True))
+    listed_here = estimate(workload, options, listing=SourceListing(3_000_000, False, list_requests=3_000))
+
+    assert generated.dollars - plain.dollars == pytest.approx(3 * 0.015)
+    assert generated.usage.requests == plain.usage.requests
+    assert listed_here.usage.requests["ListObjectsV2"] == 3_000 and listed_here.usage.requests["PutObject"] == 1
+    assert listed_here.dollars - plain.dollars == pytest.approx(3_001 * PRICES["s3_tier1"].amount)

@@ -190,3 +190,19 @@ def test_a_listed_source_against_a_destination_report_compares_etags_without_the
 def test_a_memory_limit_that_is_not_a_size_is_refused():
     result = plan("--source", "s3://a/", "--destination-bucket", "b", "--output", "p.csv", "--memory-limit", "lots")
     assert result.exit_code == 2 and "'lots' is not a size such as 600MB or 2GB" in result.output
+
+
+def test_a_filters_brackets_are_shown_not_read_as_markup():
+    """`--exclude '[ab]*'` is a glob; rich would take '[ab]' for a style and drop it."""
+    from rich.console import Console
+
+    from mediasync.cli.plan import describe_plan
+    from mediasync.manifests.listing import Listed
+    from mediasync.manifests.sync_plan import SyncCounts
+
+    counts = SyncCounts()
+    counts.add_left_out(Listed("media", "a.mov", 4), "--exclude '[ab]*'")
+    console = Console(record=True, width=200)
+    console.print(describe_plan(counts))
+
+    assert "1 --exclude '[ab]*'" in console.export_text()

@@ -202,3 +202,14 @@ def test_an_execution_that_never_started_is_reconciled_as_not_found():
         rows = reconcile(sfn, parse_report_lines([gave_up_on("a.mov", COPIED), "media,ok.mov,,succeeded,200,,Copied\n"]))
 
     assert [(row.key, row.status, row.copied) for row in rows.rows] == [("a.mov", "NOT_FOUND", False)]
+
+
+def test_a_generator_jobs_manifest_is_named_once_s3_batch_has_written_it():
+    """submit --source keeps the generated manifest; DescribeJob names it (GeneratedManifestDescriptor)."""
+    described = job("Active", 1, 0)
+    assert job_progress(described).generated_manifest == ""
+    described["Job"]["GeneratedManifestDescriptor"] = {
+        "Format": "S3InventoryReport_CSV_20211130",
+        "Location": {"ObjectArn": "arn:aws:s3:::jobs/mediasync-manifests/job-1/manifest.json", "ETag": "e"}}
+
+    assert job_progress(described).generated_manifest == "s3://jobs/mediasync-manifests/job-1/manifest.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -88,3 +89,23 @@ def test_submit_needs_the_manifest_in_s3(monkeypatch):
                                        "--report-bucket", "jobs", "--function-arn", FUNCTION, "--role-arn", ROLE])
 
     assert result.exit_code == 2 and "must be in S3" in result.output
+
+
+def test_submit_source_asks_s3_batch_to_generate_the_manifest_into_the_report_bucket():
+    """Nothing is asked of AWS for a generated manifest: the request is data (a report
+    bucket given as an ARN names the manifests' bucket too)."""
+    result = CliRunner().invoke(main, [
+        "submit", "--source", "s3://media/masters/", "--exclude", "*", "--include", "*.mov", "--modified-after",
+        "2026-01-31T18:00:00+01:00", "--destination-bucket", "archive", "--report-bucket", "arn:aws:s3:::jobs",
+        "--function-arn", FUNCTION, "--role-arn", ROLE, "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    request = json.loads(result.stdout)
+    assert "Manifest" not in request
+    assert request["ManifestGenerator"] == {"S3JobManifestGenerator": {
+        "SourceBucket": "arn:aws:s3:::media", "EnableManifestOutput": True,
+        "ManifestOutputLocation": {"Bucket": "arn:aws:s3:::jobs", "ManifestFormat": "S3InventoryReport_CSV_20211130",
+                                   "ManifestPrefix": "mediasync-manifests"},
+        "Filter": {"KeyNameConstraint": {"MatchAnySuffix": [".mov"], "MatchAnyPrefix": ["masters/"]},
+                   "CreatedAfter": "2026-01-31T17:00:00Z"}}}
+    assert request["Operation"]["LambdaInvoke"]["UserArguments"] == {"destinationBucket": "archive"}

@@ -17,11 +17,20 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import click
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from mediasync.cli.options import ENDPOINT, task_options
+from mediasync.cli.common import s3_error
+from mediasync.cli.options import (
+    ENDPOINT,
+    FilterCommand,
+    filter_options,
+    object_filter,
+    refuse_filters_with_a_manifest,
+    s3_place,
+    task_options,
+)
 from mediasync.core import clients
 from mediasync.core.errors import MediaSyncError
 from mediasync.core.s3batch_task import destination_key
@@ -41,13 +50,14 @@ from mediasync.core.timing import (
 )
 from mediasync.manifests.inventory_report import is_inventory_manifest, read_inventory_entries
 from mediasync.manifests.reader import probe_manifest, read_manifest
-from mediasync.manifests.s3batch_csv import ManifestError, ManifestRow
+from mediasync.manifests.s3batch_csv import ManifestError, ManifestRow, encode_key
 from mediasync.model.cost import PRICES_AS_OF, PRICES_REGION
 from mediasync.model.estimate import Estimate, raise_quota
 from mediasync.model.estimate import estimate as model_estimate
 from mediasync.model.rates import RatesFileError, format_rate, load_rates, ranges_markdown, value_at
 from mediasync.model.regions import DEFAULT_REGION, has_high_quotas, quotas_for_region
 from mediasync.model.scale import format_duration, scale_markdown
+from mediasync.model.usage import SourceListing
 from mediasync.model.wall_time import BATCH_DISPATCH
 from mediasync.model.workload import SIZE_BINS, ObjectSpec, Workload, infer_part_size, prefix_of
 
@@ -176,10 +186,14 @@ def _parse_quotas(values: tuple[str, ...], quotas: Quotas = Quotas()) -> Quotas:
     return quotas
 
 
-@click.command("estimate", short_help="What a job will do, cost and take on AWS, without copying.")
+@click.command("estimate", cls=FilterCommand,
+               short_help="What a job will do, cost and take on AWS, without copying.")
 @click.option("--manifest", default=None,
               help="S3 Batch CSV manifest (bucket,url-encoded-key[,version-id]) or an S3 Inventory "
                    "manifest.json (local path or s3://bucket/key).")
+@click.option("--source", default=None, metavar="s3://BUCKET[/PREFIX]",
+              help="Instead of --manifest: the job `submit --source` would create, sized from a listing here (the "
+                   "filters applied), with the cost of its manifest: S3 Batch's generator, or the listing here.")
 @click.option("--endpoint-url", default=None, type=ENDPOINT,
               help="S3-compatible endpoint to HEAD the objects on. Without it: Amazon S3 itself, with "
                    "the usual AWS credentials and Region.")
@@ -212,8 +226,9 @@ def _parse_quotas(values: tuple[str, ...], quotas: Quotas = Quotas()) -> Quotas:
 @click.option("--sync-plan-inventories", nargs=2, default=None, metavar="SOURCE_JSON DESTINATION_JSON",
               help="Price `plan --athena-workgroup` over these two S3 Inventory reports (their manifest.json, on "
                    "disk or s3://; no data file is read) and exit.")
+@filter_options
 @task_options
-def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | None, threads: int,
+def estimate(manifest: str | None, source: str | None, endpoint_url: str | None, json_path: Path | None, threads: int,
                      cross_region: bool, quota_values: tuple[str, ...], invoke_concurrency: int,
                      rates_path: Path | None, region: str, partitioned_destination: bool,
                      scale_table: bool, ranges_table: bool, sync_plan_inventories: tuple[str, str] | None,
@@ -245,8 +260,12 @@ def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | N
     if sync_plan_inventories:
         _price_athena_plan(sync_plan_inventories, endpoint_url)
         return
-    if not manifest:
-        raise click.UsageError("--manifest is required (or --scale-table, --ranges-table)")
+    if (manifest is None) == (source is None):
+        raise click.UsageError("give the objects: --manifest FILE or --source s3://BUCKET[/PREFIX] (one of them; or "
+                               "--scale-table, --ranges-table)")
+    selected = object_filter(option_values)
+    if manifest is not None:
+        refuse_filters_with_a_manifest(selected)
     try:
         quotas = _parse_quotas(quota_values, quotas_for_region(region))
     except ValueError as err:
@@ -270,7 +289,10 @@ def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | N
     if configured:
         clients.CLIENTS.configure_s3(endpoint_url)
     try:
-        sizing = _size(manifest, options, threads)
+        if source is not None:
+            sizing, listing = _size_source(source, selected, options)
+        else:
+            sizing, listing = _size(manifest, options, threads), None
     except ManifestError as err:
         console.print(f"[red]error:[/red] {err}")
         sys.exit(EXIT_USAGE)
@@ -283,10 +305,10 @@ def estimate(manifest: str | None, endpoint_url: str | None, json_path: Path | N
         if configured:
             clients.CLIENTS.reset()
     result = model_estimate(sizing.workload, options, quotas=quotas, cross_region=cross_region, rates=rates,
-                            resources=Resources(batch_invoke_concurrency=invoke_concurrency))
+                            resources=Resources(batch_invoke_concurrency=invoke_concurrency), listing=listing)
     print_estimate(result, sizing, rates_source=rates_source, region=region)
     if json_path is not None:
-        document = {"manifest": manifest, "options": options.to_event(), **result.to_dict(),
+        document = {"manifest": manifest or source, "options": options.to_event(), **result.to_dict(),
                     "rates_source": rates_source, "region": region, "assumptions": assumptions(result, region),
                     "unsized": [vars(item) for item in sorted(sizing.unsized, key=lambda item: item.line)],
                     "unsized_by_code": dict(sizing.unsized_by_code)}
@@ -324,6 +346,41 @@ def _price_athena_plan(manifests: tuple[str, str], endpoint_url: str | None) -> 
               f"{' at most (Parquet/ORC: only the columns a plan reads)' if columnar else ''}; "
               f"{ATHENA_PLAN_QUERIES} billed queries: about ${dollars:,.4f} at ${ATHENA_SCANNED.amount * 1e12:.2f} per TB "
               f"(10 MB at least a query; {ATHENA_SCANNED.source}). `plan` prints what Athena really scanned.")
+
+
+def _size_source(source: str, selected: Any, options: CopyOptions) -> tuple[Sizing, SourceListing]:
+    """Sizes from a listing of ``source`` (Size and ETag, as an inventory gives them), the
+    objects ``selected`` keeps; and how `submit --source` would make the job's manifest."""
+    from mediasync.manifests.filters import generator_filter
+    from mediasync.manifests.listing import list_bucket
+    from mediasync.reports.terminal import shown
+
+    bucket, prefix = s3_place("--source", source)
+    sizing = Sizing(options)
+
+    def add(item: Any) -> None:
+        try:
+            sizing.add(_spec(item.size, item.etag.strip('"'), None, item.key, options))
+        except MediaSyncError as error:
+            sizing.fail(ManifestRow(0, item.bucket, encode_key(item.key), item.key, item.version_id), error.code, str(error))
+
+    try:
+        with console.status(f"listing {source}"):
+            listed = list_bucket(clients.s3(), bucket, prefix, emit=add, selected=selected,
+                                 requester_pays=options.requester_pays)
+    except BotoCoreError as err:
+        raise S3Unreachable(str(err)) from err
+    except ClientError as err:
+        raise S3Unreachable(s3_error(err)[0]) from err
+    found = generator_filter(selected, prefix)
+    for line in listed.left_out.lines():
+        out.print(f"left out by {shown(line)}")
+    if found.document is not None:
+        out.print(f"manifest: with submit --source, S3 Batch's generator lists the {listed.objects:,} objects under "
+                  f"{source} (priced per object listed; more if S3 counts the whole bucket)")
+    else:
+        out.print(f"manifest: listed here in {listed.requests:,} ListObjectsV2 requests ({shown(found.reason)})")
+    return sizing, SourceListing(listed.objects, found.document is not None, listed.requests)
 
 
 def _size(manifest: str, options: CopyOptions, threads: int) -> Sizing:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mediasync.cli.common import ENDPOINT_HELP, console, fail, out, s3_error, use_s3_endpoint
-from mediasync.cli.options import ENDPOINT
+from mediasync.cli.options import ENDPOINT, FilterCommand, filter_options, object_filter
 from mediasync.core.settings import format_size
+from mediasync.manifests.filters import NO_FILTER, LeftOut, ObjectFilter
+
+if TYPE_CHECKING:
+    from mediasync.manifests.listing import ListingProgress
 
 # -- inventory ---------------------------------------------------------------------------
 
 
-@click.command(short_help="List a bucket into a manifest (parallel, streamed).")
+@click.command(cls=FilterCommand, short_help="List a bucket into a manifest (parallel, streamed).")
 @click.option("--bucket", required=True, help="Bucket to list.")
 @click.option("--prefix", default="", help="List only keys starting with this.")
 @click.option("--versions", is_flag=True,
@@ -37,9 +41,10 @@ from mediasync.core.settings import format_size
 @click.option("--destination-prefix", default="", help="With --destination-bucket: as submit's, where keys land.")
 @click.option("--strip-prefix", default="", metavar="PREFIX",
               help="With --destination-bucket: as submit's, taken off each source key before --destination-prefix.")
+@filter_options
 def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_url: str | None,
               workers: int, requester_pays: bool, destination_bucket: str | None, destination_prefix: str,
-              strip_prefix: str) -> None:
+              strip_prefix: str, **filters: object) -> None:
     """List a bucket into an S3 Batch CSV manifest that run, estimate and submit accept.
 
     Lists in parallel, one worker per common prefix ("folder"), and streams rows
@@ -55,7 +60,10 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
       mediasync inventory --bucket media --output m.csv --endpoint-url http://127.0.0.1:8333
       mediasync inventory --bucket media --prefix masters/ --destination-bucket archive \\
           --output s3://jobs/masters-sync.csv
+      mediasync inventory --bucket media --prefix masters/ --exclude '*' --include '*.mov' \\
+          --min-size 1MiB --output masters-mov.csv
     """
+    selected = object_filter(filters)
     if destination_bucket is None:
         if destination_prefix or strip_prefix:
             raise click.UsageError("--destination-prefix and --strip-prefix shape a sync plan: "
@@ -74,21 +82,23 @@ def inventory(bucket: str, prefix: str, versions: bool, output: str, endpoint_ur
         target = Destination(destination_bucket, destination_prefix, strip_prefix)
         plan_into_manifests(use_s3_endpoint(endpoint_url), ListedSide(bucket, prefix, versions, requester_pays),
                             ListedSide(destination_bucket, target.listing_prefix(prefix)), target, output,
-                            source_prefix=prefix, workers=workers, requester_pays=requester_pays)
+                            source_prefix=prefix, workers=workers, requester_pays=requester_pays, selected=selected)
         return
     list_into_manifest(use_s3_endpoint(endpoint_url), bucket, prefix, output, versions=versions, workers=workers,
-                        requester_pays=requester_pays)
+                        requester_pays=requester_pays, selected=selected)
 
 
-def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versions: bool = False,
-                        workers: int = 16, requester_pays: bool = False) -> int:
-    """List ``s3://bucket/prefix`` into a manifest at ``output``, with a progress line; how many objects."""
+def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str | None, *, versions: bool = False,
+                        workers: int = 16, requester_pays: bool = False,
+                        selected: ObjectFilter = NO_FILTER) -> ListingProgress:
+    """List ``s3://bucket/prefix`` into a manifest at ``output`` (the objects ``selected``
+    keeps; None: counted, not written), with a progress line; what the listing found."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from mediasync.manifests.listing import open_sink, write_inventory
+    from mediasync.manifests.listing import DiscardSink, open_sink, write_inventory
 
     try:
-        sink = open_sink(output, s3)
+        sink = open_sink(output, s3) if output is not None else DiscardSink()
     except (ValueError, OSError) as err:
         fail(f"cannot write {output}: {err}")
     progress = Progress(SpinnerColumn(), TextColumn("[bold]listing[/bold] {task.description}"),
@@ -102,7 +112,8 @@ def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versio
 
         try:
             listed = write_inventory(s3, bucket, sink, prefix, versions=versions, latest_only=versions,
-                                     workers=workers, on_progress=on_progress, requester_pays=requester_pays)
+                                     workers=workers, on_progress=on_progress, requester_pays=requester_pays,
+                                     selected=selected)
         except (ClientError, BotoCoreError) as err:
             message, code = s3_error(err)
             fail(f"listing s3://{bucket}/{prefix} failed, no manifest written: {message}", code)
@@ -110,8 +121,23 @@ def list_into_manifest(s3: Any, bucket: str, prefix: str, output: str, *, versio
     if versions and (listed.delete_markers_skipped or listed.older_versions_skipped):
         skipped = (f" (left out: {listed.older_versions_skipped:,} older versions, "
                    f"{listed.delete_markers_skipped:,} delete markers)")
-    noun = "object" if listed.objects == 1 else "objects"
-    out.print(f"wrote {listed.objects:,} {noun}, {format_size(listed.bytes)}, to {escape(output)}{skipped}")
+    noun = "object" if listed.kept == 1 else "objects"
+    if output is not None:
+        out.print(f"wrote {listed.kept:,} {noun}, {format_size(listed.kept_bytes)}, to {escape(output)}{skipped}")
+    else:
+        out.print(f"{listed.kept:,} {noun}, {format_size(listed.kept_bytes)}, would go into the manifest "
+                  f"(nothing written){skipped}")
+    print_left_out(listed.objects, listed.left_out)
     if listed.objects == 0:
         console.print(f"[yellow]note:[/yellow] s3://{escape(bucket)}/{escape(prefix)} has no objects")
-    return listed.objects
+    return listed
+
+
+def print_left_out(listed: int, left_out: LeftOut) -> None:
+    """How many of the ``listed`` objects each filter left out, one line each."""
+    from mediasync.reports.terminal import shown
+
+    if left_out.total:
+        out.print(f"left out by the filters, of {listed:,} listed:")
+        for line in left_out.lines():
+            out.print(f"  {shown(line)}")

@@ -5,6 +5,7 @@ local.runner.run_job, and the summary table.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shlex
 from pathlib import Path
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from mediasync.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, console, invoked_as, out
 from mediasync.core.settings import CopyOptions, format_size
+from mediasync.manifests.filters import LeftOut
 from mediasync.manifests.reader import read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
 from mediasync.manifests.sync_plan import Decision, PlanKey
@@ -45,9 +47,11 @@ def count_rows(manifest: str | Path) -> int:
 
 
 def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, concurrency: int, *,
-            plan: Mapping[PlanKey, Decision] | None = None, html: Path | None = None) -> int:
+            plan: Mapping[PlanKey, Decision] | None = None, html: Path | None = None,
+            left_out: LeftOut | None = None) -> int:
     """Run the job with a progress bar, print its summary; with ``html``, also write the
-    report's page with charts there."""
+    report's page with charts there. ``left_out``, what the filters of a listed source
+    left out, goes into the summary and beside the report (reports.summary reads it)."""
     from mediasync.local.runner import JobRequest, run_job
 
     try:
@@ -77,10 +81,23 @@ def run_job(runtime, manifest: str | Path, options: CopyOptions, report: Path, c
         except ManifestError as err:
             console.print(f"[red]error:[/red] {escape(str(err))}")
             return EXIT_USAGE
+    write_left_out(report, left_out or LeftOut())
     if html is not None:
         write_html(report, html)
-    print_summary(summary, report, html)
+    print_summary(summary, report, html, left_out)
     return EXIT_OK if summary.failed == 0 else EXIT_FAILED
+
+
+def write_left_out(report: Path, left_out: LeftOut) -> None:
+    """What the filters left out, beside the report (``REPORT.filters.json``), for `report`;
+    a report without filters has none, so an earlier run's cannot be taken for its."""
+    from mediasync.reports.rows import left_out_path
+
+    path = left_out_path(report)
+    if left_out.total:
+        path.write_text(json.dumps(left_out.to_json(), indent=1) + "\n", encoding="utf-8")
+    else:
+        path.unlink(missing_ok=True)
 
 
 def write_html(report: Path, html: Path) -> None:
@@ -91,7 +108,9 @@ def write_html(report: Path, html: Path) -> None:
     html.write_text(render_html(summarize(str(report)), source=str(report)), encoding="utf-8")
 
 
-def print_summary(summary, report: Path, html: Path | None = None) -> None:
+def print_summary(summary, report: Path, html: Path | None = None, left_out: LeftOut | None = None) -> None:
+    from mediasync.reports.terminal import shown
+
     table = Table(title=f"MediaSync job {summary.job_id}", show_header=False)
     table.add_row("objects", str(summary.tasks))
     table.add_row("succeeded", str(summary.succeeded))
@@ -102,6 +121,8 @@ def print_summary(summary, report: Path, html: Path | None = None) -> None:
     table.add_row("rate", f"{rate:.1f} objects/s, {format_size(int(summary.bytes_copied / max(summary.seconds, 1e-9)))}/s")
     for code, count in sorted(summary.failures_by_code.items()):
         table.add_row(f"failed: {code}", str(count))
+    for flag, count in (left_out.objects if left_out else {}).items():
+        table.add_row(f"left out by {shown(flag)}", f"{count} ({format_size(left_out.bytes[flag])}), not copied")
     table.add_row("report", str(report))
     quote = shlex.quote
     if html is not None:

@@ -6,11 +6,16 @@ can use the same option types without importing the whole command group.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mediasync.core.settings import ACLS, STORAGE_CLASSES, VERIFY_MODES, WORKER_MODES, CopyOptions, parse_size
+
+if TYPE_CHECKING:
+    from mediasync.manifests.filters import ObjectFilter
 
 
 class SizeParam(click.ParamType):
@@ -113,3 +118,112 @@ def copy_options(func):
     func = click.option("--concurrency", type=click.IntRange(1, 512), default=16, show_default=True,
                         help="Objects copied at once (S3 Batch task concurrency).")(func)
     return task_options(func)
+
+
+def s3_place(flag: str, url: str) -> tuple[str, str]:
+    """An ``s3://BUCKET[/PREFIX]`` option as (bucket, prefix); a usage error otherwise."""
+    from mediasync.manifests.locations import is_s3_url, split_s3_url
+
+    try:
+        if not is_s3_url(url):
+            raise ValueError(url)
+        return split_s3_url(url, key_required=False)
+    except ValueError:
+        raise click.UsageError(f"{flag} {url!r} is not an s3://BUCKET[/PREFIX] URL") from None
+
+
+# -- filters: what a listing keeps (manifests.filters) --------------------------------------------
+
+PATTERN_FLAGS = ("include", "exclude")
+_PATTERN_ORDER = "mediasync.pattern_order"
+
+
+class FilterCommand(click.Command):
+    """A command with --include and --exclude: it remembers the order they were given in
+    across both flags (click keeps each flag's values apart), since the last pattern
+    that matches decides, as in the aws CLI."""
+
+    def make_parser(self, ctx: click.Context):
+        parser = super().make_parser(ctx)
+        parse = parser.parse_args
+
+        def parse_args(args):
+            opts, rest, order = parse(args=args)
+            ctx.meta[_PATTERN_ORDER] = [param.name for param in order if param.name in PATTERN_FLAGS]
+            return opts, rest, order
+
+        parser.parse_args = parse_args
+        return parser
+
+
+class TimeParam(click.ParamType):
+    """An ISO 8601 date or time (no zone: UTC)."""
+
+    name = "time"
+
+    def convert(self, value, param, ctx):
+        from mediasync.manifests.filters import FilterError, parse_time
+
+        if isinstance(value, datetime.datetime):
+            return value
+        try:
+            return parse_time(f"--{param.name.replace('_', '-')}" if param else "time", value)
+        except FilterError as err:
+            self.fail(str(err), param, ctx)
+
+
+def filter_options(func):
+    """The filters of a listed source, as rclone and the aws CLI name them (manifests.filters)."""
+    from mediasync.manifests.filters import LISTED_STORAGE_CLASSES
+
+    for option in reversed([
+        click.option("--include", multiple=True, metavar="GLOB",
+                     help="Keep the keys matching GLOB again (after an --exclude). With --exclude: tried in the order "
+                          "given, the last pattern that matches decides, as the aws CLI's; matched against the key "
+                          "after the source prefix; * matches any characters, / included; ? one; [seq], [!seq]."),
+        click.option("--exclude", multiple=True, metavar="GLOB",
+                     help="Leave out the keys matching GLOB (repeatable; see --include), e.g. --exclude '*.tmp'."),
+        click.option("--min-size", type=SIZE, default=None, help="Leave out objects smaller than this (e.g. 1MiB)."),
+        click.option("--max-size", type=SIZE, default=None, help="Leave out objects larger than this (e.g. 5GiB)."),
+        click.option("--modified-after", type=TimeParam(), default=None, metavar="TIME",
+                     help="Keep only objects last modified after TIME (ISO 8601: 2026-01-31 or 2026-01-31T18:00:00Z; "
+                          "no zone: UTC)."),
+        click.option("--modified-before", type=TimeParam(), default=None, metavar="TIME",
+                     help="Keep only objects last modified before TIME."),
+        click.option("--match-storage-class", multiple=True,
+                     type=click.Choice(LISTED_STORAGE_CLASSES, case_sensitive=False),
+                     help="Keep only objects stored in this class (repeatable: any of them). --storage-class is "
+                          "still the copies' class."),
+    ]):
+        func = option(func)
+    return func
+
+
+FILTER_NAMES = ("include", "exclude", "min_size", "max_size", "modified_after", "modified_before",
+                "match_storage_class")
+
+
+def object_filter(values: dict) -> ObjectFilter:
+    """The ObjectFilter of filter_options' values, taken out of ``values``; bad input is a usage error."""
+    from mediasync.manifests.filters import FilterError, ObjectFilter, parse_pattern
+
+    given = {name: values.pop(name, None) for name in FILTER_NAMES}
+    ctx = click.get_current_context()
+    order = ctx.meta.get(_PATTERN_ORDER) or []
+    remaining = {kind: list(given[kind] or ()) for kind in PATTERN_FLAGS}
+    assert len(order) == sum(map(len, remaining.values())), "a command with filter_options is a FilterCommand"
+    try:
+        patterns = tuple(parse_pattern(kind, remaining[kind].pop(0)) for kind in order if remaining[kind])
+        return ObjectFilter(patterns, given["min_size"], given["max_size"], given["modified_after"],
+                            given["modified_before"], tuple(dict.fromkeys(name.upper() for name in
+                                                                           given["match_storage_class"] or ())))
+    except FilterError as err:
+        raise click.UsageError(str(err)) from err
+
+
+def refuse_filters_with_a_manifest(selected: ObjectFilter, *also: str) -> None:
+    """A usage error when filters (or ``also``, other --source flags given) come with --manifest."""
+    given = [*selected.flags(), *also]
+    if given:
+        raise click.UsageError(f"{' '.join(given)}: these go with --source; a manifest's objects are already chosen "
+                               "(filter them with inventory or plan)")

@@ -17,7 +17,9 @@ import click
 from rich.markup import escape
 
 from mediasync.cli.common import ENDPOINT_HELP, console, fail, out, s3_error, use_s3_endpoint
+from mediasync.cli.options import FilterCommand, filter_options, object_filter, s3_place
 from mediasync.core.settings import format_size
+from mediasync.manifests.filters import NO_FILTER, ObjectFilter
 
 if TYPE_CHECKING:
     from mediasync.manifests.plan_engine import PlanResult, PlanSide
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
 REPORTS_FAR_APART = datetime.timedelta(hours=24)
 
 
-@click.command(short_help="Write the sync plan of a source against a destination (listings or inventories).")
+@click.command(cls=FilterCommand,
+               short_help="Write the sync plan of a source against a destination (listings or inventories).")
 @click.option("--source", default=None, metavar="s3://BUCKET[/PREFIX]", help="The source, listed now.")
 @click.option("--source-inventory", default=None, metavar="MANIFEST_JSON",
               help="Instead of --source: the source's S3 Inventory report, its manifest.json on disk (the data files "
@@ -63,10 +66,11 @@ REPORTS_FAR_APART = datetime.timedelta(hours=24)
 @click.option("--athena-output", default=None, metavar="s3://BUCKET/PREFIX/",
               help="With --athena-workgroup: where Athena writes results and the plan's data files "
                    "[default: beside --output].")
+@filter_options
 def plan(source: str | None, source_inventory: str | None, source_prefix: str, destination_bucket: str | None,
          destination_inventory: str | None, destination_prefix: str, strip_prefix: str, output: str, versions: bool,
          requester_pays: bool, endpoint_url: str | None, workers: int, work_dir: str | None, memory_limit: str,
-         athena_workgroup: str | None, athena_database: str, athena_output: str | None) -> None:
+         athena_workgroup: str | None, athena_database: str, athena_output: str | None, **filters: object) -> None:
     """Write the sync plan of a source against a destination: which objects to copy,
     which to check object by object, which to leave out.
 
@@ -83,9 +87,12 @@ def plan(source: str | None, source_inventory: str | None, source_prefix: str, d
           --destination-inventory s3://inv/archive/all/2026-12-06T01-00Z/manifest.json --output s3://jobs/plan.csv
       mediasync plan --source-inventory s3://inv/media/.../manifest.json --destination-inventory \\
           s3://inv/archive/.../manifest.json --athena-workgroup primary --output s3://jobs/plan.json
+      mediasync plan --source s3://media/masters/ --destination-bucket archive --exclude '*.tmp' \\
+          --modified-after 2026-01-01 --output plan.csv
     """
     from mediasync.manifests.sync_plan import Destination
 
+    selected = object_filter(filters)
     if (source is None) == (source_inventory is None):
         raise click.UsageError("give the source: --source s3://BUCKET[/PREFIX] or --source-inventory MANIFEST_JSON "
                                "(one of them)")
@@ -107,14 +114,14 @@ def plan(source: str | None, source_inventory: str | None, source_prefix: str, d
              f"({reported.bucket or 'no sourceBucket'})")
     target = Destination(bucket, destination_prefix, strip_prefix)
     if athena_workgroup is not None:
-        plan_with_athena(s3, source_side, reported, target, output, source_prefix=prefix,
+        plan_with_athena(s3, source_side, reported, target, output, source_prefix=prefix, selected=selected,
                          workgroup=athena_workgroup, database=athena_database, results=athena_output)
         return
     from mediasync.manifests.plan_engine import ListedSide
 
     # A destination given by name is listed where the source's keys land.
     destination_side = reported or ListedSide(bucket, target.listing_prefix(prefix))
-    plan_into_manifests(s3, source_side, destination_side, target, output, source_prefix=prefix,
+    plan_into_manifests(s3, source_side, destination_side, target, output, source_prefix=prefix, selected=selected,
                         workers=workers, requester_pays=requester_pays, work_dir=work_dir, memory_limit=memory_limit)
 
 
@@ -137,17 +144,11 @@ def _load(s3: Any, manifest: str) -> Any:
 
 def _source_side(s3: Any, source: str | None, inventory: str | None, prefix: str, versions: bool,
                  requester_pays: bool) -> tuple[Any, str]:
-    from mediasync.manifests.locations import is_s3_url, split_s3_url
     from mediasync.manifests.plan_engine import ListedSide
 
     if inventory is not None:
         return _load(s3, inventory), prefix
-    try:
-        if not is_s3_url(str(source)):
-            raise ValueError(source)
-        bucket, listed_prefix = split_s3_url(str(source), key_required=False)
-    except ValueError:
-        raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
+    bucket, listed_prefix = s3_place("--source", str(source))
     return ListedSide(bucket, listed_prefix, versions, requester_pays), listed_prefix
 
 
@@ -165,10 +166,12 @@ def plan_output(output: str, action: str) -> str:
 
 
 def plan_into_manifests(s3: Any, source: PlanSide, destination: PlanSide, target: Destination, output: str, *,
-                        source_prefix: str = "", workers: int = 16, requester_pays: bool = False,
-                        work_dir: str | None = None, memory_limit: str | None = None) -> None:
-    """The sync plan of ``source`` against ``destination`` as three manifests, with the
-    counts, the time it is true as of, and the submit commands that run it."""
+                        source_prefix: str = "", selected: ObjectFilter = NO_FILTER, workers: int = 16,
+                        requester_pays: bool = False, work_dir: str | None = None,
+                        memory_limit: str | None = None) -> None:
+    """The sync plan of the source objects ``selected`` keeps against ``destination`` as
+    three manifests, with the counts, the time it is true as of, and the submit commands
+    that run it."""
     import duckdb
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -188,7 +191,8 @@ def plan_into_manifests(s3: Any, source: PlanSide, destination: PlanSide, target
         fail(f"cannot write {path}: {err}")
     try:
         with console.status(f"planning {escape(source.describe())} against {escape(destination.describe())}") as status:
-            result = write_plan(s3, source, destination, target, sinks, source_prefix=source_prefix, workers=workers,
+            result = write_plan(s3, source, destination, target, sinks, source_prefix=source_prefix,
+                                selected=selected, workers=workers,
                                 work_dir=Path(work_dir) if work_dir else None, memory_limit=memory_limit or MEMORY_LIMIT,
                                 on_progress=lambda step: status.update(escape(step)))
     except (ClientError, BotoCoreError) as err:
@@ -233,12 +237,14 @@ def report_plan(result: PlanResult, outputs: dict[str, str], target: Destination
 
 
 def plan_with_athena(s3: Any, source: Any, destination: Any, target: Destination, output: str, *,
-                     source_prefix: str, workgroup: str, database: str, results: str | None) -> None:
+                     source_prefix: str, workgroup: str, database: str, results: str | None,
+                     selected: ObjectFilter = NO_FILTER) -> None:
     """The plan made in Athena (stack.athena_plan): manifests in S3, counts and cost printed."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from mediasync.manifests.locations import is_s3_url, split_s3_url
     from mediasync.manifests.plan_engine import InventorySide, PlanResult, missing_comparisons_note
+    from mediasync.manifests.s3batch_csv import ManifestError
     from mediasync.manifests.sync_plan import CHECK, COPY, SAME
     from mediasync.model.cost import athena_dollars
     from mediasync.stack.athena_plan import AthenaPlace, AthenaPlanError, plan_in_athena
@@ -261,8 +267,8 @@ def plan_with_athena(s3: Any, source: Any, destination: Any, target: Destination
     try:
         with console.status(f"planning in Athena (workgroup {escape(workgroup)})"):
             made = plan_in_athena(s3, aws_client("athena"), source.manifest, destination.manifest, target, outputs,
-                                  place, source_prefix=source_prefix, as_of=as_of)
-    except AthenaPlanError as err:
+                                  place, source_prefix=source_prefix, selected=selected, as_of=as_of)
+    except (AthenaPlanError, ManifestError) as err:
         fail(f"{err}; no manifest written")
     except (ClientError, BotoCoreError) as err:
         message, code = s3_error(err)
@@ -301,13 +307,19 @@ def far_apart_warning(result: PlanResult) -> str | None:
 
 
 def describe_plan(counts: SyncCounts) -> str:
-    """One line of a sync plan's counts, each with its reasons."""
+    """One line of a sync plan's counts, each with its reasons (rich markup)."""
+    from mediasync.manifests.filters import FILTERED
     from mediasync.manifests.sync_plan import CHECK, COPY, SAME
+    from mediasync.reports.terminal import shown
 
     def part(action: str, label: str) -> str:
-        reasons = ", ".join(f"{count:,} {reason}" for reason, count in counts.by_reason(action).items())
+        # A reason may be a filter's flag, with the user's brackets in it: shown, not read as markup.
+        reasons = ", ".join(f"{count:,} {shown(reason)}" for reason, count in counts.by_reason(action).items())
         size = f", {format_size(counts.bytes_of(action))}" if counts.total(action) else ""
         return f"{counts.total(action):,} {label}{size}" + (f" ({reasons})" if reasons else "")
 
-    return (f"sync plan: {part(COPY, 'to copy')}; {part(CHECK, 'to check object by object')}; "
+    line = (f"sync plan: {part(COPY, 'to copy')}; {part(CHECK, 'to check object by object')}; "
             f"{part(SAME, 'left out')}")
+    if counts.total(FILTERED):
+        line += f"; {part(FILTERED, 'left out by the filters')}"
+    return line

@@ -27,14 +27,23 @@ from mediasync.cli.common import (
 )
 from mediasync.cli.interrupt import Interrupted, stop_on_signals
 from mediasync.cli.inventory import list_into_manifest
-from mediasync.cli.local_job import count_rows, options_for, run_job
-from mediasync.cli.options import ENDPOINT, copy_options
+from mediasync.cli.local_job import count_rows, options_for, run_job, write_left_out
+from mediasync.cli.options import (
+    ENDPOINT,
+    FilterCommand,
+    copy_options,
+    filter_options,
+    object_filter,
+    refuse_filters_with_a_manifest,
+    s3_place,
+)
 from mediasync.cli.paths import check_writable, read_once, refuse_overwriting_inputs
 from mediasync.cli.plan import describe_plan
 from mediasync.core.settings import CopyOptions
 from mediasync.local.run_registry import RunRegistry
+from mediasync.manifests.filters import NO_FILTER, LeftOut, ObjectFilter
 from mediasync.manifests.inventory_report import is_inventory_manifest
-from mediasync.manifests.locations import is_s3_url, split_s3_url
+from mediasync.manifests.locations import is_s3_url
 from mediasync.manifests.reader import probe_manifest, read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
 from mediasync.manifests.sync_plan import CHECK, COPY, Decision, PlanKey, SyncCounts, plan_key
@@ -43,7 +52,8 @@ from mediasync.reports.rows import timings_path
 # -- run ---------------------------------------------------------------------------------
 
 
-@click.command(short_help="Copy a manifest's objects (or a prefix) on this machine; write the report.")
+@click.command(cls=FilterCommand,
+               short_help="Copy a manifest's objects (or a prefix) on this machine; write the report.")
 @click.option("--manifest", default=None, metavar="FILE|s3://BUCKET/manifest.json",
               help="S3 Batch CSV manifest (bucket,url-encoded-key[,version-id] per line), or an S3 Inventory "
                    "report's manifest.json (local, or s3:// with --endpoint-url).")
@@ -64,9 +74,14 @@ from mediasync.reports.rows import timings_path
               help="Sandbox processes that run batch_invoke, as S3 Batch runs Lambdas side by side. "
                    f"Automatic: one per CPU, up to one per {ROWS_PER_SANDBOX} objects to copy or check, with "
                    "--endpoint-url; one without it (the embedded S3 lives in one process).")
+@click.option("--dry-run", is_flag=True,
+              help="Print what the run would copy, check and leave out (counts, bytes, the first objects of each) "
+                   "and stop: nothing is copied, and nothing written to either bucket or beside the report.")
+@filter_options
 @copy_options
 def run(manifest: str | None, source: str | None, destination_bucket: str, endpoint_url: str | None,
-        sync_plan: bool, processes: int, report: Path | None, concurrency: int, **option_values: object) -> None:
+        sync_plan: bool, processes: int, dry_run: bool, report: Path | None, concurrency: int,
+        **option_values: object) -> None:
     """Copy every object of a manifest (or under --source) on this machine, then write the completion report.
 
     Runs the real state machines and handlers locally, against an S3-compatible
@@ -80,13 +95,21 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
           --endpoint-url http://127.0.0.1:8333 --report report.csv
       mediasync run --source s3://media/masters/ --destination-bucket archive \\
           --endpoint-url http://127.0.0.1:8333 --report report.csv
+      mediasync run --source s3://media/masters/ --exclude '*.tmp' --modified-after 2026-01-01 \\
+          --destination-bucket archive --endpoint-url http://127.0.0.1:8333 --dry-run
     """
     report = report or Path(f"mediasync-report-{time.strftime('%Y%m%d-%H%M%S')}.csv")
     if (manifest is None) == (source is None):
         raise click.UsageError("give the objects to copy: --manifest FILE or --source s3://BUCKET/PREFIX (one of them)")
+    selected = object_filter(option_values)
+    if manifest is not None:
+        refuse_filters_with_a_manifest(selected)
     options = options_for(destination_bucket, option_values)
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
+    if dry_run:  # before anything is checked by writing it
+        _dry_run(manifest, source, endpoint_url, options, selected, sync_plan=sync_plan and options.skip_existing)
+        return
     outputs = {"--report": report, "the timings file beside it": timings_path(report)}
     refuse_overwriting_inputs(outputs, {"manifest": manifest} if manifest else {})
     for name, path in outputs.items():
@@ -97,7 +120,7 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
         with stop_on_signals(), contextlib.ExitStack() as stack:
             if manifest is not None:
                 manifest = read_once(manifest, stack)
-            code = _run(manifest, source, endpoint_url, sync_plan, processes, report, concurrency, options)
+            code = _run(manifest, source, endpoint_url, sync_plan, processes, report, concurrency, options, selected)
     except Interrupted as stop:
         # Threads of the in-process engine may still be inside a copy: do not wait for them.
         sys.stdout.flush()
@@ -107,25 +130,25 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
 
 
 def _run(manifest: str | None, source: str | None, endpoint_url: str | None, sync_plan: bool, processes: int,
-         report: Path, concurrency: int, options: CopyOptions) -> int:
+         report: Path, concurrency: int, options: CopyOptions, selected: ObjectFilter = NO_FILTER) -> int:
     plan = None
+    left_out = LeftOut()
     if endpoint_url:
         _check_destination(use_s3_endpoint(endpoint_url), options.destination_bucket, endpoint_url)
     if manifest is None:
-        manifest, plan, listed = _manifest_of_source(str(source), str(endpoint_url), report, options,
-                                                     sync_plan=sync_plan and options.skip_existing)
-        if listed == 0:
+        manifest, plan, kept, left_out = _manifest_of_source(str(source), str(endpoint_url), report, options,
+                                                             selected, sync_plan=sync_plan and options.skip_existing)
+        if kept == 0:
             # A run with nothing to do has done it: an empty report, and exit 0.
             report.write_text("", encoding="utf-8")
             timings_path(report).write_text("", encoding="utf-8")
-            out.print(f"nothing to copy: {escape(str(source))} has no objects; report {escape(str(report))} is empty")
+            write_left_out(report, left_out)
+            what = (f"the filters left out all {left_out.total:,} objects of {escape(str(source))}" if left_out.total
+                    else f"{escape(str(source))} has no objects")
+            out.print(f"nothing to copy: {what}; report {escape(str(report))} is empty")
             return EXIT_OK
     in_s3 = is_s3_url(manifest)
-    if in_s3 and not is_inventory_manifest(manifest):
-        fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
-             "S3 Inventory manifest.json")
-    if in_s3 and not endpoint_url:
-        fail(f"{manifest}: an s3:// manifest needs --endpoint-url (the embedded S3 starts empty)")
+    _check_manifest_location(manifest, endpoint_url)
     if not in_s3:
         _probe_or_exit(manifest)
 
@@ -146,7 +169,8 @@ def _run(manifest: str | None, source: str | None, endpoint_url: str | None, syn
             if in_s3:
                 _probe_or_exit(manifest)
             others = _abort_interrupted_uploads(manifest, options, started, registry)
-            return run_job(runtime, manifest, options, report, concurrency, plan=plan and plan.decisions)
+            return run_job(runtime, manifest, options, report, concurrency, plan=plan and plan.decisions,
+                           left_out=left_out)
     except Interrupted as stop:
         _stopped(stop, report, options, endpoint_url, others)
         raise
@@ -190,32 +214,38 @@ def _stopped(stop: Interrupted, report: Path, options: CopyOptions, endpoint_url
                   f"{escape(aborted)}; {escape(where)}; run again to finish")
 
 
+def _check_manifest_location(manifest: str, endpoint_url: str | None) -> None:
+    if is_s3_url(manifest) and not is_inventory_manifest(manifest):
+        fail(f"{manifest}: run reads CSV manifests from disk (download it first); from S3 it reads an "
+             "S3 Inventory manifest.json")
+    if is_s3_url(manifest) and not endpoint_url:
+        fail(f"{manifest}: an s3:// manifest needs --endpoint-url (the embedded S3 starts empty)")
+
+
 def _source_location(source: str, endpoint_url: str | None) -> tuple[str, str]:
-    """``--source`` as (bucket, prefix), or a usage error."""
+    """``--source``'s bucket and prefix; a usage error unless it is an s3:// URL on a server."""
     if not endpoint_url:
         raise click.UsageError("--source lists a bucket on the server --endpoint-url names: the embedded S3 starts empty")
-    try:
-        if not is_s3_url(source):
-            raise ValueError(source)
-        return split_s3_url(source, key_required=False)
-    except ValueError:
-        raise click.UsageError(f"--source {source!r} is not an s3://BUCKET[/PREFIX] URL") from None
+    return s3_place("--source", source)
 
 
-def _manifest_of_source(source: str, endpoint_url: str, report: Path, options: CopyOptions, *,
-                        sync_plan: bool) -> tuple[str, SourcePlan | None, int]:
-    """List ``--source`` into a manifest beside the report; its path, with ``sync_plan``
-    each object's decision from comparing it with the destination's listing, and how
-    many objects were listed."""
+def _manifest_of_source(source: str, endpoint_url: str, report: Path, options: CopyOptions,
+                        selected: ObjectFilter = NO_FILTER, *,
+                        sync_plan: bool) -> tuple[str, SourcePlan | None, int, LeftOut]:
+    """List ``--source`` into a manifest beside the report (the objects ``selected``
+    keeps); its path, with ``sync_plan`` each object's decision from comparing it with
+    the destination's listing, how many objects the filters kept, and what they left out."""
     bucket, prefix = _source_location(source, endpoint_url)
     manifest = str(report.with_name(report.stem + ".manifest.csv"))
     s3 = use_s3_endpoint(endpoint_url)
     if sync_plan:
-        plan = _plan_source(s3, bucket, prefix, manifest, options)
+        plan = _plan_source(s3, bucket, prefix, manifest, options, selected)
         if plan is not None:
-            return manifest, plan, sum(plan.counts.objects.values())
-    listed = list_into_manifest(s3, bucket, prefix, manifest, requester_pays=options.requester_pays)
-    return manifest, None, listed
+            left_out = plan.counts.left_out()
+            return manifest, plan, sum(plan.counts.objects.values()) - left_out.total, left_out
+    listed = list_into_manifest(s3, bucket, prefix, manifest, requester_pays=options.requester_pays,
+                                selected=selected)
+    return manifest, None, listed.kept, listed.left_out
 
 
 @dataclass
@@ -233,7 +263,8 @@ class SourcePlan:
         return self.tasks > 0
 
 
-def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: CopyOptions) -> SourcePlan | None:
+def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: CopyOptions,
+                 selected: ObjectFilter = NO_FILTER) -> SourcePlan | None:
     """The source listed into ``manifest``, each object decided against the destination's
     listing; None when the destination cannot be listed."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -253,7 +284,8 @@ def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: Copy
     try:
         with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)} and where it goes, "
                             f"s3://{escape(destination.bucket)}/{escape(destination.listing_prefix(prefix))}"):
-            counts = plan_sync(s3, bucket, prefix, destination, emit, requester_pays=options.requester_pays)
+            counts = plan_sync(s3, bucket, prefix, destination, emit, requester_pays=options.requester_pays,
+                               selected=selected)
     except DestinationNotListed as err:
         sink.abort()
         console.print(f"[yellow]note:[/yellow] could not list the destination, so each object is checked "
@@ -379,3 +411,39 @@ def _abort_interrupted_uploads(manifest: str, options: CopyOptions, started: dat
     return still_open
 
 
+# -- dry run ---------------------------------------------------------------------------------
+
+
+def _dry_run(manifest: str | None, source: str | None, endpoint_url: str | None, options: CopyOptions,
+             selected: ObjectFilter, *, sync_plan: bool) -> None:
+    """What the run would copy, check and leave out, printed; it only reads (lists, or
+    the manifest) and writes nothing anywhere: no manifest beside the report, no report."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from mediasync.manifests.filters import FILTERED
+    from mediasync.reports.dry_run import preview_manifest, preview_source
+    from mediasync.reports.terminal import visible
+
+    try:
+        if source is not None:
+            bucket, prefix = _source_location(source, endpoint_url)
+            with console.status(f"listing s3://{escape(bucket)}/{escape(prefix)}"):
+                preview = preview_source(use_s3_endpoint(endpoint_url), bucket, prefix, options, selected,
+                                         sync_plan=sync_plan)
+        else:
+            assert manifest is not None
+            _check_manifest_location(manifest, endpoint_url)
+            if is_s3_url(manifest):
+                use_s3_endpoint(endpoint_url)
+            _probe_or_exit(manifest)
+            preview = preview_manifest(read_manifest(manifest), options)
+    except (ClientError, BotoCoreError) as err:
+        message, code = s3_error(err)
+        fail(f"listing for the dry run failed: {message}", code)
+    except ManifestError as err:
+        fail(str(err))
+    lines = preview.lines()
+    if preview.categories[FILTERED].objects == 0 and selected.active:
+        lines.append(f"the filters ({' '.join(selected.flags())}) left nothing out")
+    for line in lines:  # keys are data: their control characters are shown, never sent to the terminal
+        out.print(visible(line), markup=False, highlight=False, soft_wrap=True)

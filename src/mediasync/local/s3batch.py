@@ -9,13 +9,17 @@ with the key as the manifest has it.
 from __future__ import annotations
 
 import csv
+import datetime
+import gzip
 import hashlib
+import io
+import json
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, Callable, Iterable, Mapping, TextIO
 
 from mediasync.core.errors import http_status_for
 from mediasync.core.s3batch_task import (
@@ -204,3 +208,87 @@ class ReportWriter:
 
     def write(self, row: ReportRow) -> None:
         self._writer.writerow(row.as_csv())
+
+
+# -- manifests S3 Batch generates itself (CreateJob's ManifestGenerator) ---------------------------
+#
+# Emulated from the CreateJob API reference
+# (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_JobManifestGeneratorFilter.html):
+# every condition given must hold; CreatedAfter/Before and ObjectSize GreaterThan/LessThan are
+# strict; KeyNameConstraint matches the whole key, each list holding one string; an object's
+# creation time is its LastModified. Written independently of manifests.filters, so a test
+# shows that what `submit --source` asks the generator for is what the filters keep. The
+# generated manifest is an S3 Inventory-style manifest.json (S3InventoryReport_CSV_20211130)
+# with gzip CSV data files; AWS does not document the keys it writes them under: here
+# PREFIX/job-ID/manifest.json and PREFIX/job-ID/data/. Current versions only, without
+# version ids (as a ListObjectsV2 listing).
+
+
+def _created(value: Any) -> datetime.datetime:
+    """A CreatedAfter/CreatedBefore value: a datetime, or ISO 8601 text (a request read back from JSON)."""
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+    text = str(value)
+    parsed = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def generator_admits(item: Any, conditions: Mapping[str, Any]) -> bool:
+    """Whether S3 Batch's JobManifestGeneratorFilter ``conditions`` admit a listed object
+    (``key``, ``size``, ``last_modified``, ``storage_class``)."""
+    names = conditions.get("KeyNameConstraint") or {}
+    if not all(item.key.startswith(text) for text in names.get("MatchAnyPrefix") or []):
+        return False
+    if not all(item.key.endswith(text) for text in names.get("MatchAnySuffix") or []):
+        return False
+    if not all(text in item.key for text in names.get("MatchAnySubstring") or []):
+        return False
+    if "CreatedAfter" in conditions and not item.last_modified > _created(conditions["CreatedAfter"]):
+        return False
+    if "CreatedBefore" in conditions and not item.last_modified < _created(conditions["CreatedBefore"]):
+        return False
+    if "ObjectSizeGreaterThanBytes" in conditions and not item.size > int(conditions["ObjectSizeGreaterThanBytes"]):
+        return False
+    if "ObjectSizeLessThanBytes" in conditions and not item.size < int(conditions["ObjectSizeLessThanBytes"]):
+        return False
+    classes = conditions.get("MatchAnyStorageClass")
+    return not classes or (item.storage_class or "STANDARD") in classes
+
+
+def generate_manifest(s3: Any, generator: Mapping[str, Any], job_id: str, *,
+                      created: datetime.datetime | None = None) -> str:
+    """Run ``generator`` (CreateJob's ``ManifestGenerator``) as S3 Batch does before its
+    tasks: list the source bucket, keep what the filter admits, write the manifest to
+    ManifestOutputLocation. The s3:// URL of its manifest.json (run --manifest reads it)."""
+    from mediasync.manifests.listing import list_bucket
+    from mediasync.manifests.s3batch_csv import encode_key
+
+    spec = generator["S3JobManifestGenerator"]
+    source = str(spec["SourceBucket"]).split(":::", 1)[-1]
+    conditions = spec.get("Filter") or {}
+    output = spec.get("ManifestOutputLocation")
+    if not spec.get("EnableManifestOutput") or not output:
+        raise ValueError("the emulation writes the generated manifest: EnableManifestOutput and ManifestOutputLocation")
+    # Listing under the one prefix asked for gives what listing the bucket and filtering would.
+    prefixes = (conditions.get("KeyNameConstraint") or {}).get("MatchAnyPrefix") or [""]
+    lines = io.StringIO()
+    writer = csv.writer(lines, quoting=csv.QUOTE_ALL, lineterminator="\n")
+
+    def admit(item: Any) -> None:
+        if generator_admits(item, conditions):
+            writer.writerow([item.bucket, encode_key(item.key)])
+
+    list_bucket(s3, source, prefixes[0], emit=admit)
+    body = gzip.compress(lines.getvalue().encode("utf-8"))
+    bucket = str(output["Bucket"]).split(":::", 1)[-1]
+    folder = f"{str(output.get('ManifestPrefix') or '').rstrip('/')}/job-{job_id}/".lstrip("/")
+    data_key = f"{folder}data/{uuid.uuid4()}.csv.gz"
+    s3.put_object(Bucket=bucket, Key=data_key, Body=body)
+    when = created or datetime.datetime.now(datetime.timezone.utc)
+    document = {"sourceBucket": source, "destinationBucket": f"arn:aws:s3:::{bucket}", "version": "2021-11-30",
+                "creationTimestamp": str(int(when.timestamp() * 1000)), "fileFormat": "CSV",
+                "fileSchema": "Bucket, Key",
+                "files": [{"key": data_key, "size": len(body), "MD5checksum": hashlib.md5(body).hexdigest()}]}
+    s3.put_object(Bucket=bucket, Key=f"{folder}manifest.json", Body=json.dumps(document).encode("utf-8"),
+                  ContentType="application/json")
+    return f"s3://{bucket}/{folder}manifest.json"

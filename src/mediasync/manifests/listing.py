@@ -17,11 +17,12 @@ import datetime
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from mediasync.core.request_args import REQUESTER
+from mediasync.manifests.filters import NO_FILTER, LeftOut, ObjectFilter
 from mediasync.manifests.locations import is_s3_url, split_s3_url
 from mediasync.manifests.s3batch_csv import format_row
 
@@ -39,11 +40,13 @@ class Listed:
     # As the listing gives them: what a sync plan compares (manifests.sync_plan).
     etag: str = ""
     last_modified: datetime.datetime | None = None
+    # As listed: what --match-storage-class reads (manifests.filters).
+    storage_class: str = ""
 
     @classmethod
     def from_listing(cls, bucket: str, item: dict[str, Any], version_id: str | None = None) -> "Listed":
         return cls(bucket, item["Key"], item.get("Size", 0), version_id, item.get("ETag", ""),
-                   item.get("LastModified"))
+                   item.get("LastModified"), item.get("StorageClass", ""))
 
 
 @dataclass
@@ -54,6 +57,18 @@ class ListingProgress:
     prefixes_pending: int = 0
     delete_markers_skipped: int = 0
     older_versions_skipped: int = 0
+    requests: int = 0  # list pages asked for: ListObjectsV2 (or ListObjectVersions) requests
+    # Of the objects listed, those a filter left out (manifests.filters).
+    left_out: LeftOut = field(default_factory=LeftOut)
+
+    @property
+    def kept(self) -> int:
+        """The objects listed and not left out by a filter."""
+        return self.objects - self.left_out.total
+
+    @property
+    def kept_bytes(self) -> int:
+        return self.bytes - self.left_out.total_bytes
 
 
 class ManifestSink(Protocol):
@@ -127,6 +142,19 @@ class S3Sink:
             self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
 
 
+class DiscardSink:
+    """A manifest not kept: what a dry run lists is counted, never written."""
+
+    def write(self, text: str) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def abort(self) -> None:
+        return None
+
+
 def open_sink(output: str, s3: Any) -> ManifestSink:
     if is_s3_url(output):
         try:
@@ -195,6 +223,7 @@ class _Walker:
             for item in listed:
                 self.emit(item)
             with self.lock:
+                self.progress.requests += 1
                 self.progress.objects += len(listed)
                 self.progress.bytes += sum(item.size for item in listed)
                 self.progress.delete_markers_skipped += len(page.get("DeleteMarkers") or [])
@@ -226,8 +255,12 @@ def list_bucket(
     emit: Callable[[Listed], None],
     on_progress: Callable[[ListingProgress], None] = lambda progress: None,
     requester_pays: bool = False,
+    selected: ObjectFilter = NO_FILTER,
+    on_left_out: Callable[[Listed, str], None] = lambda item, flag: None,
 ) -> ListingProgress:
-    """Call ``emit`` (from one thread at a time) for every object under ``prefix``.
+    """Call ``emit`` (from one thread at a time) for every object under ``prefix``
+    that ``selected`` keeps (its patterns matched below ``prefix``); ``on_left_out``
+    gets the others with the flag that left each out, and the progress counts them.
 
     ``versions`` lists every version with its id (ListObjectVersions; delete
     markers skipped); ``latest_only`` keeps only the current version of each key.
@@ -236,10 +269,16 @@ def list_bucket(
     """
     progress = ListingProgress()
     emit_lock = threading.Lock()
+    selected = selected.under(prefix)
 
     def emit_one(item: Listed) -> None:
+        flag = selected.left_out_by(item) if selected.active else None
         with emit_lock:
-            emit(item)
+            if flag is None:
+                emit(item)
+                return
+            progress.left_out.add(flag, item.size)
+            on_left_out(item, flag)
 
     walker = _Walker(s3, bucket, versions=versions, latest_only=latest_only, workers=workers, emit=emit_one,
                      progress=progress, on_progress=on_progress, requester_pays=requester_pays)
@@ -259,13 +298,15 @@ def write_inventory(
     workers: int = 16,
     on_progress: Callable[[ListingProgress], None] = lambda progress: None,
     requester_pays: bool = False,
+    selected: ObjectFilter = NO_FILTER,
 ) -> ListingProgress:
-    """List into ``sink`` as an S3 Batch CSV manifest; the sink is closed, or aborted on error."""
+    """List into ``sink`` as an S3 Batch CSV manifest (the objects ``selected`` keeps);
+    the sink is closed, or aborted on error."""
     try:
         progress = list_bucket(
             s3, bucket, prefix, versions=versions, latest_only=latest_only, workers=workers,
             emit=lambda item: sink.write(format_row(item.bucket, item.key, item.version_id)),
-            on_progress=on_progress, requester_pays=requester_pays,
+            on_progress=on_progress, requester_pays=requester_pays, selected=selected,
         )
     except BaseException:
         sink.abort()

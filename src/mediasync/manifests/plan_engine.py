@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from mediasync.manifests.filters import NO_FILTER, ObjectFilter
 from mediasync.manifests.inventory_report import CSV, InventoryManifest, data_files_on_disk
 from mediasync.manifests.listing import Listed, ListingProgress, ManifestSink, list_bucket
 from mediasync.manifests.s3batch_csv import ManifestError, encode_key
@@ -38,7 +39,7 @@ from mediasync.manifests.sync_sql import (
 # What DuckDB may hold before it spills to disk; the process adds about 150 MiB (Python,
 # boto3, DuckDB itself), so a plan fits in 1 GiB at any size.
 MEMORY_LIMIT = "600MB"
-LISTING_FIELDS = ("bucket", "key", "version_id", "size", "last_modified_date", "e_tag")
+LISTING_FIELDS = ("bucket", "key", "version_id", "size", "last_modified_date", "e_tag", "storage_class")
 FETCH_ROWS = 50_000
 
 
@@ -68,8 +69,14 @@ class InventorySide:
     def describe(self) -> str:
         return f"the inventory {self.manifest.location}"
 
-    def schema(self) -> SideSchema:
+    def schema(self, selected: ObjectFilter = NO_FILTER) -> SideSchema:
+        """The report's schema, refused when it lacks what a plan (and ``selected``) reads."""
         schema = SideSchema(self.manifest.file_format, self.manifest.field_names)
+        unfilterable = schema.missing(tuple(sorted(selected.needs())))
+        if unfilterable:
+            raise ManifestError(f"{self.manifest.location} has no {', '.join(unfilterable)} column, which the "
+                                f"filters {' '.join(selected.flags())} read; add it to the inventory configuration's "
+                                "optional fields, or list the bucket (--source)")
         missing = schema.missing(REQUIRED_FIELDS)
         if missing:
             raise ManifestError(f"{self.manifest.location} has no {', '.join(missing)} column: a sync plan compares "
@@ -148,7 +155,8 @@ def _write_listing(s3: Any, side: ListedSide, path: Path, *, workers: int,
 
         def emit(item: Listed) -> None:
             written = item.last_modified.isoformat() if item.last_modified is not None else ""
-            writer.writerow([item.bucket, encode_key(item.key), item.version_id or "", item.size, written, item.etag])
+            writer.writerow([item.bucket, encode_key(item.key), item.version_id or "", item.size, written, item.etag,
+                             item.storage_class])
 
         listed = list_bucket(s3, side.bucket, side.prefix, versions=side.versions, latest_only=side.versions,
                              workers=workers, emit=emit, on_progress=on_progress, requester_pays=side.requester_pays)
@@ -163,6 +171,7 @@ def write_plan(
     sinks: dict[str, ManifestSink],
     *,
     source_prefix: str = "",
+    selected: ObjectFilter = NO_FILTER,
     work_dir: Path | None = None,
     memory_limit: str = MEMORY_LIMIT,
     threads: int | None = None,
@@ -173,12 +182,14 @@ def write_plan(
     (``sinks`` by COPY, CHECK, SAME): all closed, or all aborted on error.
 
     ``source_prefix`` keeps the source objects under it (a listed source is listed only
-    there); ``target`` maps their keys onto the destination's.
+    there), ``selected`` those its filters keep (the others are counted, FILTERED by
+    flag); ``target`` maps their keys onto the destination's.
     """
     scratch = Path(tempfile.mkdtemp(prefix="mediasync-plan-", dir=work_dir))
     try:
         result = _plan(s3, source, destination_side, target, sinks, scratch, source_prefix=source_prefix,
-                       memory_limit=memory_limit, threads=threads, workers=workers, on_progress=on_progress)
+                       selected=selected, memory_limit=memory_limit, threads=threads, workers=workers,
+                       on_progress=on_progress)
     except BaseException:
         for sink in sinks.values():
             sink.abort()
@@ -191,8 +202,8 @@ def write_plan(
 
 
 def _plan(s3: Any, source: PlanSide, destination_side: PlanSide, target: Destination,
-          sinks: dict[str, ManifestSink], scratch: Path, *, source_prefix: str, memory_limit: str,
-          threads: int | None, workers: int, on_progress: Callable[[str], None]) -> PlanResult:
+          sinks: dict[str, ManifestSink], scratch: Path, *, source_prefix: str, selected: ObjectFilter,
+          memory_limit: str, threads: int | None, workers: int, on_progress: Callable[[str], None]) -> PlanResult:
     counts = SyncCounts()
     times: dict[str, datetime.datetime | None] = {}
     kinds = {name: "listing" if isinstance(side, ListedSide) else "report"
@@ -207,7 +218,7 @@ def _plan(s3: Any, source: PlanSide, destination_side: PlanSide, target: Destina
             if name == "destination":
                 counts.destination_listed = listed
             return objects_sql(_read_csv([path], LISTING_FIELDS, gzip=False), SideSchema(CSV, LISTING_FIELDS))
-        schema = side.schema()
+        schema = side.schema(selected if name == "source" else NO_FILTER)
         times[name] = side.manifest.created
         on_progress(f"reading {side.describe()}")
         folder = scratch / name
@@ -219,6 +230,8 @@ def _plan(s3: Any, source: PlanSide, destination_side: PlanSide, target: Destina
             raw = "read_parquet([" + ", ".join(literal(str(path)) for path in paths) + "])"
         return objects_sql(raw, schema)
 
+    if isinstance(source, InventorySide):
+        source.schema(selected)  # refused before anything is listed
     destination_objects = relation("destination", destination_side)
     source_objects = relation("source", source)
     notes = [note for side in (source, destination_side) for note in missing_comparisons_note(side)]
@@ -226,7 +239,7 @@ def _plan(s3: Any, source: PlanSide, destination_side: PlanSide, target: Destina
         on_progress("joining the two sides")
         started = time.monotonic()
         connection.execute("CREATE TABLE decided AS " + plan_sql(source_objects, destination_objects, target,
-                                                                   source_prefix))
+                                                                   source_prefix, selected))
         for action, reason, objects, size in connection.execute(counts_sql("decided")).fetchall():
             counts.objects[action, reason] += objects
             counts.bytes[action, reason] += size

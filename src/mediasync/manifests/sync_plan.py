@@ -38,6 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mediasync.core.errors import InvalidTask
 from mediasync.core.s3batch_task import destination_key
+from mediasync.manifests.filters import FILTERED, NO_FILTER, LeftOut, ObjectFilter
 from mediasync.manifests.listing import Listed, ListingProgress, ManifestSink, list_bucket
 from mediasync.manifests.s3batch_csv import format_row
 
@@ -259,6 +260,18 @@ class SyncCounts:
         self.objects[decision.action, decision.reason] += 1
         self.bytes[decision.action, decision.reason] += source.size
 
+    def add_left_out(self, source: Listed, flag: str) -> None:
+        """An object the filter ``flag`` left out of the plan (FILTERED, by flag)."""
+        self.add(source, Decision(FILTERED, flag))
+
+    def left_out(self) -> LeftOut:
+        """What the filters left out, by flag."""
+        left_out = LeftOut()
+        for (action, flag), count in self.objects.items():
+            if action == FILTERED:
+                left_out.add(flag, self.bytes[action, flag], count)
+        return left_out
+
     def total(self, action: str) -> int:
         return sum(count for (taken, _), count in self.objects.items() if taken == action)
 
@@ -300,10 +313,13 @@ def plan_sync(
     workers: int = 16,
     on_progress: Callable[[ListingProgress], None] = lambda progress: None,
     requester_pays: bool = False,
+    selected: ObjectFilter = NO_FILTER,
+    on_left_out: Callable[[Listed, str], None] = lambda source, flag: None,
 ) -> SyncCounts:
     """List the destination, then stream the source listing past it: ``emit`` (one
-    thread at a time) gets every source object with its decision. ``versions`` pins
-    each key's current version, as ``inventory --versions`` does."""
+    thread at a time) gets every source object ``selected`` keeps with its decision,
+    ``on_left_out`` the others with the flag that left each out (counted FILTERED).
+    ``versions`` pins each key's current version, as ``inventory --versions`` does."""
     counts = SyncCounts()
     found: dict[str, Listed] = {}
     try:
@@ -319,8 +335,13 @@ def plan_sync(
         counts.add(source, decision)
         emit(source, decision)
 
+    def left_out(source: Listed, flag: str) -> None:
+        counts.add_left_out(source, flag)
+        on_left_out(source, flag)
+
     list_bucket(s3, source_bucket, source_prefix, versions=versions, latest_only=versions, workers=workers,
-                emit=decide_one, on_progress=on_progress, requester_pays=requester_pays)
+                emit=decide_one, on_progress=on_progress, requester_pays=requester_pays, selected=selected,
+                on_left_out=left_out)
     return counts
 
 

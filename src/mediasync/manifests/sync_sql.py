@@ -13,16 +13,19 @@ same string. Three layers:
    CSV keys URL-decoded ('+' is a space, '%2B' a plus), never trimmed or normalised
    (NFC and NFD spellings stay two keys); noncurrent versions and delete markers of
    an all-versions inventory dropped; ETags without quotes; dates as timestamps.
-3. **the plan** (:func:`plan_sql`): source objects, filtered (prefix; issue 24's
-   filters slot in at :func:`selected_sql`), mapped onto destination keys, joined with
-   the destination, and decided by manifests.sync_plan.RULES rendered as one CASE.
-   Each row carries its manifest line (``bucket,url-encoded-key[,version-id]``).
+3. **the plan** (:func:`plan_sql`): source objects under the prefix, each with the
+   filter flag that leaves it out (manifests.filters rendered as SQL, :func:`selected_sql`),
+   mapped onto destination keys, joined with the destination, and decided by
+   manifests.sync_plan.RULES rendered as one CASE; a row a filter left out is decided
+   ``filtered``, its reason the flag. Each row carries its manifest line
+   (``bucket,url-encoded-key[,version-id]``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mediasync.manifests.filters import FILTERED, NO_FILTER, ObjectFilter, literal
 from mediasync.manifests.inventory_report import CSV
 from mediasync.manifests.sync_plan import RULES, Destination
 
@@ -31,22 +34,20 @@ from mediasync.manifests.sync_plan import RULES, Destination
 # gives the same key in both.
 DUCKDB_MACROS = (
     "CREATE OR REPLACE MACRO from_iso8601_timestamp(value) AS CAST(value AS TIMESTAMPTZ)",
+    # Both engines search (a partial match); the filters' expressions anchor themselves.
+    "CREATE OR REPLACE MACRO regexp_like(value, pattern) AS regexp_matches(value, pattern)",
 )
 
 # The columns a plan reads, as Athena names them.
-PLAN_FIELDS = ("bucket", "key", "version_id", "is_latest", "is_delete_marker", "size", "last_modified_date", "e_tag")
+PLAN_FIELDS = ("bucket", "key", "version_id", "is_latest", "is_delete_marker", "size", "last_modified_date", "e_tag",
+               "storage_class")
 REQUIRED_FIELDS = ("bucket", "key", "size")
 # Without these nothing can be left out: every present object of the same size is checked.
 COMPARED_FIELDS = ("e_tag", "last_modified_date")
 # The types S3 Inventory gives them in Parquet and ORC reports (Athena's documented table).
 TYPED_FIELDS = {"bucket": "string", "key": "string", "version_id": "string", "is_latest": "boolean",
                 "is_delete_marker": "boolean", "size": "bigint", "last_modified_date": "timestamp",
-                "e_tag": "string"}
-
-
-def literal(text: str) -> str:
-    """A SQL string literal (both engines: quotes doubled, any other character as it is)."""
-    return "'" + text.replace("'", "''") + "'"
+                "e_tag": "string", "storage_class": "string"}
 
 
 def identifier(name: str) -> str:
@@ -94,15 +95,18 @@ def objects_sql(relation: str, schema: SideSchema) -> str:
         version = f"nullif({column('version_id')}, '')" if column("version_id") else "CAST(NULL AS varchar)"
     etag = f"nullif(replace({column('e_tag')}, '\"', ''), '')" if column("e_tag") else "CAST(NULL AS varchar)"
     return (f"SELECT {identifier('bucket')} AS bucket, {decoded} AS {identifier('key')}, {encoded} AS encoded_key, "
-            f"{version} AS version_id, {size} AS size, {etag} AS etag, {written} AS last_modified "
+            f"{version} AS version_id, {size} AS size, {etag} AS etag, {written} AS last_modified, "
+            f"{text_or_null('storage_class')} AS storage_class "
             f"FROM {relation} WHERE {latest} AND NOT {deleted}")
 
 
-def selected_sql(objects: str, prefix: str = "") -> str:
-    """The source objects the plan covers. Filters (issue 24: globs, sizes, dates,
-    storage classes) are conditions added here, before the decision."""
-    conditions = [f"starts_with({identifier('key')}, {literal(prefix)})"] if prefix else ["TRUE"]
-    return f"SELECT * FROM ({objects}) AS objects WHERE {' AND '.join(conditions)}"
+def selected_sql(objects: str, prefix: str = "", selected: ObjectFilter = NO_FILTER) -> str:
+    """The source objects under ``prefix``, each with ``left_out_by``: the flag of the
+    filter that leaves it out (manifests.filters, its patterns matched below ``prefix``),
+    NULL for the objects the plan decides."""
+    where = f"starts_with({identifier('key')}, {literal(prefix)})" if prefix else "TRUE"
+    return (f"SELECT *, {selected.under(prefix).sql()} AS left_out_by FROM ({objects}) AS objects "
+            f"WHERE {where}")
 
 
 def mapped_key_sql(target: Destination) -> str:
@@ -117,19 +121,22 @@ def mapped_key_sql(target: Destination) -> str:
 
 
 def decision_sql(part: str) -> str:
-    """RULES as one CASE: ``part`` "action" or "reason" of the first rule that holds."""
+    """RULES as one CASE, after the filters: ``part`` "action" or "reason" of the first
+    rule that holds (FILTERED and the flag for an object a filter left out)."""
+    left_out = literal(FILTERED) if part == "action" else "s.left_out_by"
     branches = " ".join(f"WHEN {rule.when.sql()} THEN {literal(getattr(rule, part))}" for rule in RULES)
-    return f"CASE {branches} END"
+    return f"CASE WHEN s.left_out_by IS NOT NULL THEN {left_out} {branches} END"
 
 
-def plan_sql(source_objects: str, destination_objects: str, target: Destination, source_prefix: str = "") -> str:
+def plan_sql(source_objects: str, destination_objects: str, target: Destination, source_prefix: str = "",
+             selected: ObjectFilter = NO_FILTER) -> str:
     """Every source object with its decision: action, reason, size and its manifest line."""
     line = "s.bucket || ',' || s.encoded_key || coalesce(',' || s.version_id, '')"
     return (
         f"SELECT {decision_sql('action')} AS action, {decision_sql('reason')} AS reason, s.size AS size, "
         f"{line} AS line "
         f"FROM (SELECT *, {mapped_key_sql(target)} AS destination_key "
-        f"FROM ({selected_sql(source_objects, source_prefix)}) AS selected) AS s "
+        f"FROM ({selected_sql(source_objects, source_prefix, selected)}) AS selected) AS s "
         f"LEFT JOIN ({destination_objects}) AS d ON d.{identifier('key')} = s.destination_key"
     )
 

@@ -23,12 +23,17 @@ PRICES_REGION = "us-east-1"
 # change and differ by Region.
 PRICES: dict[str, Price] = {
     "s3_tier1": Price(0.005 / 1000, "S3 PUT/COPY/POST/LIST request (CopyObject, UploadPartCopy, "
-                      "Create/CompleteMultipartUpload, ListParts)", "https://aws.amazon.com/s3/pricing/"),
+                      "Create/CompleteMultipartUpload, ListParts, ListObjectsV2, PutObject)",
+                      "https://aws.amazon.com/s3/pricing/"),
     "s3_tier2": Price(0.0004 / 1000, "S3 GET and other request (HeadObject, GetObjectTagging)",
                       "https://aws.amazon.com/s3/pricing/"),
     "batch_job": Price(0.25, "S3 Batch Operations job", "https://aws.amazon.com/s3/pricing/ (Management & insights)"),
     "batch_object": Price(1.00 / 1_000_000, "S3 Batch Operations object processed",
                           "https://aws.amazon.com/s3/pricing/ (Management & insights)"),
+    # Issue 24's figure: the pricing page itself was not in the search corpus here (checked
+    # 2026-12-07); check it before quoting a customer.
+    "batch_manifest_object": Price(0.015 / 1_000_000, "S3 Batch Operations manifest generation, object listed",
+                                   "https://aws.amazon.com/s3/pricing/ (Management & insights)"),
     "lambda_request": Price(0.20 / 1_000_000, "Lambda request", "https://aws.amazon.com/lambda/pricing/"),
     "lambda_gb_second": Price(0.0000133334, "Lambda GB-second (Arm, as template.yaml deploys)",
                               "https://aws.amazon.com/lambda/pricing/"),
@@ -87,6 +92,7 @@ def cost(usage_: Usage, prices: dict[str, Price] = PRICES, *, jobs: int = 1) -> 
         ("s3_tier2", usage_.tier2_requests),
         ("batch_job", jobs if usage_.s3_batch_tasks else 0),
         ("batch_object", usage_.s3_batch_tasks),
+        ("batch_manifest_object", usage_.generated_manifest_objects),
         ("lambda_request", sum(usage_.lambda_invocations.values())),
         ("lambda_gb_second", usage_.lambda_gb_seconds_total),
         ("standard_transition", usage_.standard_transitions),

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from mediasync.core.settings import CopyOptions
 from mediasync.core.timing import QUOTA_NAMES, QUOTAS_READ, Quotas, Rates, Resources, fargate_workers, with_quota
 from mediasync.model.cost import PRICES, PRICES_AS_OF, PRICES_REGION, CostLine, Price, cost, total_dollars
-from mediasync.model.usage import Usage, usage
+from mediasync.model.usage import SourceListing, Usage, add_source_listing, usage
 from mediasync.model.wall_time import WallTime, wall_time
 from mediasync.model.workload import SIZE_BINS, Workload
 
@@ -61,6 +61,7 @@ class Estimate:
             "requests": dict(sorted(self.usage.requests.items())),
             "standard_transitions": self.usage.standard_transitions,
             "express_executions": self.usage.express_executions,
+            "generated_manifest_objects": self.usage.generated_manifest_objects,
             "standard_executions": self.usage.standard_executions,
             "map_runs": self.usage.map_runs,
             "describe_execution_calls": self.usage.describe_calls,
@@ -92,8 +93,12 @@ def estimate(
     quotas: Quotas = Quotas(),
     prices: dict[str, Price] = PRICES,
     cross_region: bool = False,
+    listing: SourceListing | None = None,
 ) -> Estimate:
+    """``listing``: the job's manifest made from a listed source (its generation or listing costs)."""
     used = usage(workload, options, rates, resources, quotas, cross_region=cross_region)
+    if listing is not None:
+        add_source_listing(used, listing)
     return Estimate(workload, options, used, cost(used, prices), wall_time(workload, used, quotas, rates, resources),
                     rates, resources, quotas, cross_region)
 

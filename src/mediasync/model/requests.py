@@ -11,7 +11,8 @@ from mediasync.core.polling import poll_delays
 from mediasync.core.settings import CopyOptions
 from mediasync.core.timing import EXPRESS_COPY_STATES, LIST_PARTS_PAGE, Rates, Resources
 
-TIER1_REQUESTS = ("CopyObject", "UploadPartCopy", "CreateMultipartUpload", "CompleteMultipartUpload", "ListParts")
+TIER1_REQUESTS = ("CopyObject", "UploadPartCopy", "CreateMultipartUpload", "CompleteMultipartUpload", "ListParts",
+                  "ListObjectsV2", "PutObject")
 
 
 # -- per-object request counts and timings ----------------------------------------------------

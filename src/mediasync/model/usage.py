@@ -57,6 +57,7 @@ class Usage:
     fargate_vcpu_hours: float = 0.0
     fargate_gb_hours: float = 0.0
     s3_batch_tasks: int = 0
+    generated_manifest_objects: int = 0  # objects S3 Batch's ManifestGenerator lists for the job
     transfer_bytes: int = 0  # bytes crossing Regions (cross-Region copies only)
     longest_object_seconds: float = 0.0
     longest_object: str = ""
@@ -180,6 +181,28 @@ def usage(
     if cross_region:
         result.transfer_bytes = workload.bytes - workload.paths[TOO_LARGE].bytes
     return result
+
+
+@dataclass(frozen=True)
+class SourceListing:
+    """How a listed source becomes the job's manifest (``submit --source``): S3 Batch's
+    ManifestGenerator lists it (``generated``), or this machine does, in
+    ``list_requests`` ListObjectsV2 pages, and uploads the manifest."""
+
+    objects_listed: int  # every object under the prefix, the filters' left-outs included
+    generated: bool
+    list_requests: int = 0
+
+
+def add_source_listing(result: Usage, listing: SourceListing) -> None:
+    """What making the manifest costs: the generator bills every object it lists; a
+    listing here is LIST requests and one PUT of the manifest (a multipart upload of a
+    large one is a few more)."""
+    if listing.generated:
+        result.generated_manifest_objects += listing.objects_listed
+    else:
+        result.requests["ListObjectsV2"] += listing.list_requests
+        result.requests["PutObject"] += 1
 
 
 def add_cold_starts(result: Usage, rates: Rates, resources: Resources, quotas: Quotas) -> None:

@@ -29,6 +29,7 @@ from mediasync.manifests.locations import file_beside, is_s3_url, open_s3_object
 from mediasync.manifests.s3batch_csv import ManifestError, decode_key
 
 TIMINGS_SUFFIX = ".timings.jsonl"
+LEFT_OUT_SUFFIX = ".filters.json"
 GENERIC_CODES = {"", "PermanentFailure", "TemporaryFailure", "Succeeded"}
 SLOWEST = 10
 SAMPLES_PER_CODE = 3
@@ -37,6 +38,11 @@ SAMPLES_PER_CODE = 3
 def timings_path(report_path: Path) -> Path:
     """Where the local runner writes per-object timings beside a report."""
     return report_path.with_name(report_path.name + TIMINGS_SUFFIX)
+
+
+def left_out_path(report_path: Path) -> Path:
+    """Where `run` writes what the filters of a listed source left out, beside a report."""
+    return report_path.with_name(report_path.name + LEFT_OUT_SUFFIX)
 
 
 def timing_record(row: Any) -> dict[str, Any]:

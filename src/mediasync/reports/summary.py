@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import json
 import math
 import re
 from collections import Counter
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from mediasync.manifests.filters import LeftOut
 from mediasync.manifests.locations import is_s3_url
 from mediasync.manifests.reader import read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
@@ -20,6 +22,7 @@ from mediasync.reports.rows import (
     SLOWEST,
     ReportRow,
     display_key,
+    left_out_path,
     read_report,
     read_timings,
     timings_path,
@@ -61,6 +64,7 @@ class ReportSummary:
     samples: dict[str, list[str]] = field(default_factory=dict)  # failure code -> a few messages
     by_method: Counter = field(default_factory=Counter)  # verification method -> succeeded objects
     left_out: int = 0  # of the succeeded: left out of the jobs by their sync plan
+    filtered: LeftOut = field(default_factory=LeftOut)  # not in the report: what the filters of a listing left out
     sizes: list[int] = field(default_factory=lambda: [0] * len(SIZE_BINS))  # succeeded objects by size bin
     size_bytes: list[int] = field(default_factory=lambda: [0] * len(SIZE_BINS))  # their bytes, by the same bins
     # From timings only:
@@ -182,6 +186,13 @@ def summarize(source: str | Sequence[str], s3: Any = None, timings: Path | None 
             summary.add(ReportRow(row.bucket, row.raw_key, row.version_id or "", "succeeded", "", "200",
                                   LEFT_OUT_BY_PLAN))
             summary.left_out += 1
+    if len(sources) == 1 and not is_s3_url(sources[0]):
+        filters = left_out_path(Path(sources[0]))
+        if filters.is_file():
+            try:
+                summary.filtered = LeftOut.from_json(json.loads(filters.read_text(encoding="utf-8")))
+            except (ValueError, KeyError, TypeError) as err:
+                raise ManifestError(f"{filters} is not what run writes beside a report: {err}") from err
     if timings is None and len(sources) == 1 and not is_s3_url(sources[0]):
         candidate = timings_path(Path(sources[0]))
         timings = candidate if candidate.is_file() else None

@@ -39,6 +39,9 @@ def summary_tables(summary: ReportSummary, source: str = "") -> Any:
     if summary.left_out:
         totals.add_row("of which left out by the sync plan", f"{summary.left_out:,}")
     totals.add_row("failed", f"[red]{summary.failed:,}[/red]" if summary.failed else "0")
+    for flag, count in summary.filtered.objects.items():
+        totals.add_row(f"left out by {shown(flag)}",
+                       f"{count:,} ({format_size(summary.filtered.bytes.get(flag, 0))}), not in the report")
     totals.add_row("bytes copied", format_size(summary.bytes))
     if summary.seconds:
         totals.add_row("time", f"{summary.seconds:,.1f} s")

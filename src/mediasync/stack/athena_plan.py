@@ -30,8 +30,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from mediasync.manifests.filters import NO_FILTER, ObjectFilter
 from mediasync.manifests.inventory_report import CSV, InventoryManifest
 from mediasync.manifests.locations import split_s3_url
+from mediasync.manifests.plan_engine import InventorySide
 from mediasync.manifests.sync_plan import CHECK, COPY, SAME, Destination, SyncCounts
 from mediasync.manifests.sync_sql import (
     PLAN_FIELDS,
@@ -139,12 +141,14 @@ def _data_files(s3: Any, url: str) -> list[dict[str, Any]]:
 
 def plan_in_athena(s3: Any, athena: Any, source: InventoryManifest, destination: InventoryManifest,
                    target: Destination, outputs: dict[str, str], place: AthenaPlace, *, source_prefix: str = "",
-                   as_of: datetime.datetime | None = None, sleep: Callable[[float], None] = time.sleep) -> AthenaPlan:
-    """Run the plan of ``source`` against ``destination`` in Athena; write a manifest.json
-    for each decision at ``outputs`` (action -> s3:// URL)."""
+                   selected: ObjectFilter = NO_FILTER, as_of: datetime.datetime | None = None,
+                   sleep: Callable[[float], None] = time.sleep) -> AthenaPlan:
+    """Run the plan of the ``source`` objects ``selected`` keeps against ``destination``
+    in Athena; write a manifest.json for each decision at ``outputs`` (action -> s3:// URL)."""
     if not _NAME.match(place.database):
         raise AthenaPlanError(f"--athena-database {place.database!r}: Athena database names are lower-case "
                               "letters, digits and underscores")
+    InventorySide(source).schema(selected)  # refused before any query when a filter's column is missing
     run = f"mediasync_plan_{uuid.uuid4().hex[:12]}"
     folder = f"{place.results}{run}/"
     bucket, prefix = split_s3_url(folder)
@@ -172,9 +176,12 @@ def plan_in_athena(s3: Any, athena: Any, source: InventoryManifest, destination:
                   for name, manifest in (("source", source), ("destination", destination))}
         query(f"CREATE TABLE {decided} WITH (format = 'PARQUET', external_location = {literal(folder + 'decided/')}) AS "
               + plan_sql(objects_sql(relation["source"], schema["source"]),
-                         objects_sql(relation["destination"], schema["destination"]), target, source_prefix),
+                         objects_sql(relation["destination"], schema["destination"]), target, source_prefix,
+                         selected),
               billed=True)
-        query(f"UNLOAD (SELECT line, action FROM {decided}) TO {literal(folder + 'manifests/')} "
+        decisions = ", ".join(literal(action) for action in (COPY, CHECK, SAME))
+        query(f"UNLOAD (SELECT line, action FROM {decided} WHERE action IN ({decisions})) "
+              f"TO {literal(folder + 'manifests/')} "
               "WITH (format = 'TEXTFILE', compression = 'GZIP', partitioned_by = ARRAY['action'])", billed=True)
         counted = query(counts_sql(decided), billed=True)
         for row in _result_rows(athena, counted["QueryExecutionId"]):

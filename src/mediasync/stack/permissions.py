@@ -348,6 +348,8 @@ SERVICE_ROLES: tuple[Role, ...] = (
         (),
         (
             Grant(BATCH_INVOKE_FUNCTION, ("lambda:InvokeFunction",), "the job's LambdaInvoke operation"),
+            Grant(SOURCE_BUCKETS, ("s3:ListBucket",),
+                  "a job's ManifestGenerator lists the source (submit --source); its manifest goes to the report bucket"),
             Grant(MANIFEST_OBJECTS, ("s3:GetObject", "s3:GetObjectVersion"), "read the manifest"),
             Grant(MANIFEST_BUCKET, ("s3:GetBucketLocation",), "read the manifest"),
             Grant(REPORT_OBJECTS, ("s3:PutObject",), "write the completion report"),

@@ -46,6 +46,7 @@ class JobProgress:
     reason: str = ""
     failures: tuple[str, ...] = ()
     report: str = ""  # s3://bucket/prefix/job-<id>/ where the completion report goes
+    generated_manifest: str = ""  # s3://... of the manifest S3 Batch generated (submit --source)
 
     @property
     def done(self) -> bool:
@@ -112,7 +113,15 @@ def job_progress(response: dict[str, Any]) -> JobProgress:
         reason=job.get("StatusUpdateReason", ""),
         failures=tuple(f"{item.get('FailureCode')}: {item.get('FailureReason')}" for item in job.get("FailureReasons") or []),
         report=location,
+        generated_manifest=generated_manifest_url(job),
     )
+
+
+def generated_manifest_url(job: dict[str, Any]) -> str:
+    """Where the manifest a job's ManifestGenerator wrote is kept (DescribeJob's
+    GeneratedManifestDescriptor, filled once the generator has run)."""
+    arn = ((job.get("GeneratedManifestDescriptor") or {}).get("Location") or {}).get("ObjectArn", "")
+    return f"s3://{arn.split(':::', 1)[1]}" if ":::" in arn else ""
 
 
 def describe(s3control: Any, account_id: str, job_id: str) -> JobProgress:
@@ -233,6 +242,8 @@ def render(progress: JobProgress, copies: list[LargeCopy] | None = None, running
         table.add_row("job failure", failure)
     if progress.report:
         table.add_row("report", f"{progress.report} (mediasync report --report {progress.report}manifest.json)")
+    if progress.generated_manifest:
+        table.add_row("generated manifest", progress.generated_manifest)
     parts: list[Any] = [table]
     if copies:
         large = Table(title=f"large objects in flight: {running}" + (f" (first {len(copies)})" if running > len(copies) else ""),

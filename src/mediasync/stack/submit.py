@@ -25,6 +25,7 @@ STACK_OUTPUT_FUNCTION = "BatchInvokeFunctionArn"
 STACK_OUTPUT_ROLE = "BatchOperationsRoleArn"
 CSV_FORMAT = "S3BatchOperations_CSV_20180820"
 INVENTORY_FORMAT = "S3InventoryReport_CSV_20161130"
+GENERATED_FORMAT = "S3InventoryReport_CSV_20211130"
 REPORT_FORMAT = "Report_CSV_20180820"
 SCHEMA_VERSION = "2.0"
 MAX_USER_ARGUMENTS = 10
@@ -57,6 +58,44 @@ class ManifestLocation:
     @property
     def format(self) -> str:
         return CSV_FORMAT if self.fields else INVENTORY_FORMAT
+
+
+@dataclass(frozen=True)
+class GeneratedManifest:
+    """A manifest S3 Batch Operations lists itself before the job runs (CreateJob's
+    ``ManifestGenerator``): the source bucket, what its ``Filter`` keeps, and where the
+    generated manifest is kept for the record (S3 Inventory-style, ``S3InventoryReport_CSV_20211130``)."""
+
+    source_bucket: str
+    filter: dict[str, Any]  # a JobManifestGeneratorFilter (manifests.filters.generator_filter)
+    output_bucket: str
+    output_prefix: str
+
+    def request(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "SourceBucket": f"arn:aws:s3:::{self.source_bucket}",
+            "EnableManifestOutput": True,
+            "ManifestOutputLocation": {"Bucket": report_bucket_arn(self.output_bucket),
+                                       "ManifestFormat": GENERATED_FORMAT},
+        }
+        if self.output_prefix:
+            spec["ManifestOutputLocation"]["ManifestPrefix"] = self.output_prefix
+        if self.filter:
+            spec["Filter"] = self.filter
+        return {"S3JobManifestGenerator": spec}
+
+
+def manifest_request(manifest: ManifestLocation | GeneratedManifest) -> dict[str, Any]:
+    """CreateJob's ``Manifest`` (a manifest in S3) or ``ManifestGenerator`` (one S3 Batch lists)."""
+    if isinstance(manifest, GeneratedManifest):
+        return {"ManifestGenerator": manifest.request()}
+    location: dict[str, Any] = {"ObjectArn": manifest.arn, "ETag": manifest.etag}
+    if manifest.version_id:
+        location["ObjectVersionId"] = manifest.version_id
+    spec: dict[str, Any] = {"Format": manifest.format}
+    if manifest.fields:
+        spec["Fields"] = list(manifest.fields)
+    return {"Manifest": {"Spec": spec, "Location": location}}
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
@@ -147,7 +186,7 @@ def report_bucket_arn(bucket: str) -> str:
 def create_job_request(
     *,
     account_id: str,
-    manifest: ManifestLocation,
+    manifest: ManifestLocation | GeneratedManifest,
     options: CopyOptions,
     given_options: Collection[str] | None = None,
     function_arn: str,
@@ -161,12 +200,6 @@ def create_job_request(
     client_token: str | None = None,
 ) -> dict[str, Any]:
     """The exact ``create_job`` parameters (pure: tested as data)."""
-    location: dict[str, Any] = {"ObjectArn": manifest.arn, "ETag": manifest.etag}
-    if manifest.version_id:
-        location["ObjectVersionId"] = manifest.version_id
-    spec: dict[str, Any] = {"Format": manifest.format}
-    if manifest.fields:
-        spec["Fields"] = list(manifest.fields)
     report: dict[str, Any] = {
         "Bucket": report_bucket_arn(report_bucket),
         "Format": REPORT_FORMAT,
@@ -187,7 +220,7 @@ def create_job_request(
         },
         "Report": report,
         "ClientRequestToken": client_token or str(uuid.uuid4()),
-        "Manifest": {"Spec": spec, "Location": location},
+        **manifest_request(manifest),
         "Description": (description or f"mediasync copy to s3://{options.destination_bucket}/{options.destination_prefix}")[:256],
         "Priority": priority,
         "RoleArn": role_arn,
