@@ -302,7 +302,9 @@ def test_cross_region_copies_pay_for_every_byte_moved():
 
 
 def test_every_price_and_quota_names_its_source():
-    assert all(price.source.startswith("https://") and price.amount > 0 for price in PRICES.values())
+    # S3 DELETE requests are free (https://aws.amazon.com/s3/pricing/): the one price of 0.
+    assert all(price.source.startswith("https://") and (price.amount > 0 or name == "s3_delete")
+               for name, price in PRICES.items())
     quotas = Quotas()
     for name in QUOTA_NAMES:
         quota = getattr(quotas, name)

@@ -92,9 +92,11 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
         create_job_request,
         destination_problem,
         locate_manifest,
+        lock_destination_problem,
         manifest_notes,
         resolve_arns,
         stack_outputs,
+        stack_problem,
         submit_job,
     )
 
@@ -120,7 +122,9 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
             outputs = stack_outputs(aws_client("cloudformation", region), stack_name)
         function_arn, role_arn = resolve_arns(function_arn, role_arn, outputs)
         account_id = account_id or account_of(function_arn) or caller_account(aws_client("sts", region))
-        problem = destination_problem(aws_client("s3", region), destination_bucket, outputs, options)
+        problem = (stack_problem(outputs, options)
+                   or destination_problem(aws_client("s3", region), destination_bucket, outputs, options)
+                   or lock_destination_problem(aws_client("s3", region), destination_bucket, options))
         if problem:
             raise SubmitError(problem)
         if places is not None:
