@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import time
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -392,21 +393,23 @@ def _moved(s3: Any, outcome: TaskOutcome, source: SourceObject, options: CopyOpt
     return replace(outcome, code=MOVED, message=message) if result.moved else replace(outcome, message=message)
 
 
-# Buckets seen with Object Lock enabled, by this process: S3 never turns it off again.
-_LOCKABLE_BUCKETS: set[str] = set()
+# Buckets each S3 client (one a process, core.clients) has seen with Object Lock enabled:
+# S3 never turns it off again.
+_LOCKABLE_BUCKETS: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
 def _refuse_unlockable_destination(s3: Any, bucket: str) -> None:
     """InvalidTask when ``bucket`` cannot hold the locks asked (core.object_lock), asked of
-    S3 once per bucket and process."""
-    if bucket in _LOCKABLE_BUCKETS:
+    S3 once per bucket and client."""
+    seen = _LOCKABLE_BUCKETS.setdefault(s3, set())
+    if bucket in seen:
         return
     with s3_errors("destination", ObjectRef(bucket, "")):
         problem = lock_bucket_problem(s3, bucket)
     if problem:
         raise InvalidTask(f"{problem} (the job's objectLock, objectLockMode and legalHold arguments, or the stack's "
                           "ObjectLock=keep)")
-    _LOCKABLE_BUCKETS.add(bucket)
+    seen.add(bucket)
 
 
 def _after_express_ceiling(outcome: TaskOutcome, state: dict[str, Any], started: datetime.datetime) -> TaskOutcome:
