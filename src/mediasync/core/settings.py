@@ -178,23 +178,11 @@ class CopyOptions:
                                  f"{', '.join(camel_case(option) for option in self.to_event())}")
             if value is None or value == "":
                 continue
-            if name in ("skip_existing", "skip_noncurrent", "bucket_key_enabled", "requester_pays", "move"):
-                changes[name] = _parse_bool(value)
-            elif name in ("destination_bucket", "destination_prefix", "strip_prefix", "sse_kms_key_id", "worker",
-                          "verify"):
-                changes[name] = str(value)
-            elif name in ("storage_class", "object_lock_mode", "legal_hold"):
-                changes[name] = str(value).strip().upper()
-            elif name == "object_lock":
-                changes[name] = str(value).strip().lower()
-            elif name == "object_lock_retain_until":
-                changes[name] = time_text(str(value))
-            elif name == "acl":
-                changes[name] = str(value).strip().lower()
-            elif name in ("multipart_threshold", "part_size", "group_byte_budget", "batch_threshold"):
-                changes[name] = parse_size(value)
-            else:
-                changes[name] = int(value)
+            try:
+                changes[name] = _option_value(name, value)
+            except ValueError as err:
+                # A value that is not even of its kind: say which argument it was.
+                raise ValueError(f"{name}: {err}") from None
         options = replace(self, **changes)
         options.validate()
         return options
@@ -249,6 +237,23 @@ class CopyOptions:
                 datetime.timezone.utc):
             raise ValueError(f"object_lock_retain_until {self.object_lock_retain_until} is not in the future: a "
                              "retention must last beyond the copy")
+
+
+def _option_value(name: str, value: object) -> object:
+    """A user argument's (or a variable's) text as the option ``name`` holds it."""
+    if name in ("skip_existing", "skip_noncurrent", "bucket_key_enabled", "requester_pays", "move"):
+        return _parse_bool(value)
+    if name in ("destination_bucket", "destination_prefix", "strip_prefix", "sse_kms_key_id", "worker", "verify"):
+        return str(value)
+    if name in ("storage_class", "object_lock_mode", "legal_hold"):
+        return str(value).strip().upper()
+    if name in ("object_lock", "acl"):
+        return str(value).strip().lower()
+    if name == "object_lock_retain_until":
+        return time_text(str(value))
+    if name in ("multipart_threshold", "part_size", "group_byte_budget", "batch_threshold"):
+        return parse_size(value)
+    return int(value)
 
 
 def _parse_bool(value: object) -> bool:
