@@ -1,10 +1,13 @@
-"""What each of the local runtime's speed patches is worth (local/moto_patches.py SPEED).
+"""What the local engines cost per small object: the strict engine (local/asl, the
+default), and moto's (``MEDIASYNC_LOCAL_ENGINE=moto``) with each of its speed patches
+(local/moto_patches.py SPEED) left out in turn.
 
 Copies the same small objects through the real EXPRESS machine and handlers on the
-embedded S3, in a fresh interpreter per run: with every speed patch, with each one
-left out in turn, and with none. Prints the median CPU seconds per object of the job
-(after start-up) and what leaving each patch out costs. Every copy is verified by the
-job, and a run whose report has a failure counts as a failed run.
+embedded S3, in a fresh interpreter per run: on the strict engine, and on moto's with
+every speed patch, with each one left out in turn, and with none. Prints the median
+CPU seconds per object of the job (after start-up), the start-up itself, and each
+variant against moto's with every patch. Every copy is verified by the job, and a run
+whose report has a failure counts as a failed run.
 
     .venv/bin/python bench/speed_patches.py               # 300 objects, median of 3
     .venv/bin/python bench/speed_patches.py --objects 100 --runs 1
@@ -23,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ALL, NONE = "all", "none"
+ALL, NONE, STRICT = "all", "none", "strict"
 
 
 def one_run(variant: str, objects: int) -> dict[str, float]:
@@ -37,9 +40,13 @@ def one_run(variant: str, objects: int) -> dict[str, float]:
     from mediasync.manifests.reader import read_manifest
     from mediasync.manifests.s3batch_csv import format_row
 
-    if variant not in (ALL, NONE):
+    if variant not in (ALL, NONE, STRICT):
         moto_patches.SPEED = tuple(patch for patch in moto_patches.SPEED if patch.name != variant)
-    with tempfile.TemporaryDirectory() as scratch, LocalRuntime(speed_patches=variant != NONE) as runtime:
+    engine = "mediasync" if variant == STRICT else "moto"
+    started, started_cpu = time.perf_counter(), time.process_time()
+    with tempfile.TemporaryDirectory() as scratch, \
+            LocalRuntime(engine=engine, speed_patches=variant != NONE) as runtime:
+        startup, startup_cpu = time.perf_counter() - started, time.process_time() - started_cpu
         s3 = boto3.client("s3", region_name=runtime.region)
         s3.create_bucket(Bucket="speed-src")
         s3.create_bucket(Bucket="speed-dst")
@@ -52,7 +59,8 @@ def one_run(variant: str, objects: int) -> dict[str, float]:
         cpu, wall = time.process_time(), time.perf_counter()
         summary = run_job(runtime, read_manifest(manifest),
                           JobRequest(CopyOptions(destination_bucket="speed-dst"), Path(scratch, "report.csv")))
-        return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall,
+        return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall, "startup": startup,
+                "startup_cpu": startup_cpu,
                 "failed": summary.failed, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -67,7 +75,7 @@ def main(argv: list[str]) -> int:
         return 0
     from mediasync.local.moto_patches import SPEED
 
-    variants = [ALL, *(patch.name for patch in SPEED), NONE]
+    variants = [STRICT, ALL, *(patch.name for patch in SPEED), NONE]
     results: dict[str, list[dict[str, float]]] = {variant: [] for variant in variants}
     for round_number in range(args.runs):
         for variant in variants:  # interleaved, so a slow moment of the machine is shared
@@ -79,13 +87,16 @@ def main(argv: list[str]) -> int:
                   f"  failed {result['failed']:.0f}", file=sys.stderr)
     base = statistics.median(run["cpu"] for run in results[ALL]) / args.objects * 1000
     print(f"\n{args.objects} objects of 64 KiB, embedded S3, one process, median of {args.runs}\n")
-    print("| speed patches | CPU ms per object | × all patches | wall s |")
-    print("|---|---:|---:|---:|")
+    print("| engine | CPU ms per object | × moto, all patches | wall s | start-up s (CPU s) |")
+    print("|---|---:|---:|---:|---:|")
     for variant in variants:
         cpu = statistics.median(run["cpu"] for run in results[variant]) / args.objects * 1000
         wall = statistics.median(run["wall"] for run in results[variant])
-        label = {ALL: "all", NONE: "none"}.get(variant, f"all but: {variant}")
-        print(f"| {label} | {cpu:.1f} | {cpu / base:.2f} | {wall:.1f} |")
+        startup = statistics.median(run["startup"] for run in results[variant])
+        startup_cpu = statistics.median(run["startup_cpu"] for run in results[variant])
+        label = {STRICT: "strict (local/asl)", ALL: "moto, all speed patches",
+                 NONE: "moto, no speed patch"}.get(variant, f"moto, all but: {variant}")
+        print(f"| {label} | {cpu:.1f} | {cpu / base:.2f} | {wall:.1f} | {startup:.2f} ({startup_cpu:.2f}) |")
     failed = sum(run["failed"] for runs in results.values() for run in runs)
     return 1 if failed else 0
 

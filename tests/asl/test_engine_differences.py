@@ -1,40 +1,113 @@
-"""Rules where Step Functions engines disagree, pinned as our local runtime applies them.
+"""The probes of tests/engine_probes.py on both local engines, and the rules that need
+Lambda tasks or the runtime's settings.
 
-See docs/local.md, the engines table; tests/localstack pins LocalStack's reading.
+Each probe asserts AWS's documented answer, or, where an engine reads the rule
+otherwise, the answer pinned for that engine (docs/local-engine.md lists them;
+tests/localstack/test_engine_differences.py pins LocalStack's).
 """
 
 from __future__ import annotations
 
+import json
+import time
+
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.engine_probes import EXCEEDED, run_to_end, tolerance_probe
+from mediasync.core import clients
+from mediasync.local.runtime import MOTO_ENGINE, STRICT_ENGINE, LocalRuntime
+from tests.engine_probes import PROBES, matches, outcome
 
 
-def run_probe(runtime, definition: str) -> dict:
+@pytest.mark.parametrize("probe", PROBES, ids=[probe.name for probe in PROBES])
+def test_probe(runtime, probe):
     sfn = boto3.client("stepfunctions", region_name=runtime.region)
-    return run_to_end(sfn, definition, "arn:aws:iam::123456789012:role/mediasync-local")[1]
+    answer = outcome(sfn, probe, runtime._role)
+    expected = probe.expected_on(runtime.engine)
+    assert matches(answer, expected), (
+        f"{probe.name}: AWS answers {probe.expected} ({probe.doc}); {runtime.engine} was expected to answer "
+        f"{expected} and answered {answer}")
 
 
-def test_one_failed_map_item_fails_the_map_run_as_on_aws(runtime):
-    # moto alone would record the failed item and succeed; the runtime applies AWS's default of 0.
-    description = run_probe(runtime, tolerance_probe())
-    assert (description["status"], description.get("error")) == ("FAILED", EXCEEDED)
+def test_the_strict_engine_answers_as_aws_documents_every_probe():
+    assert not [probe.name for probe in PROBES if STRICT_ENGINE in probe.differs]
 
 
-@pytest.mark.parametrize("tolerance", [{"ToleratedFailureCount": 1}, {"ToleratedFailurePercentage": 34.0}])
-def test_a_map_run_within_its_tolerated_failures_succeeds(runtime, tolerance):
-    assert run_probe(runtime, tolerance_probe(**tolerance))["status"] == "SUCCEEDED"
+# -- rules that need Lambda tasks --------------------------------------------------------
+def probe_task(runtime, name: str, **fields) -> dict:
+    return {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": runtime.function_arn(name), "Payload.$": "$"}, **fields}
 
 
-@pytest.mark.parametrize("tolerance", [{"ToleratedFailureCount": 0}, {"ToleratedFailurePercentage": 33.0}])
-def test_a_map_run_beyond_its_tolerated_failures_fails(runtime, tolerance):
-    description = run_probe(runtime, tolerance_probe(**tolerance))
-    assert (description["status"], description.get("error")) == ("FAILED", EXCEEDED)
+def run_probe(runtime, definition: dict, state_input: dict | None = None) -> dict:
+    sfn = boto3.client("stepfunctions", region_name=runtime.region)
+    arn = sfn.create_state_machine(name=f"probe-{time.monotonic_ns()}", definition=json.dumps(definition),
+                                   roleArn=runtime._role)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(state_input or {}))["executionArn"]
+    deadline = time.monotonic() + 60
+    while (description := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return description
 
 
-def test_an_integer_tolerated_failure_percentage_is_refused(runtime):
-    # AWS takes any number from 0 to 100; moto's grammar wants 34.0 (none of our ASL files sets it).
-    with pytest.raises(ClientError, match="ToleratedFailurePercentage"):
-        run_probe(runtime, tolerance_probe(ToleratedFailurePercentage=34))
+class Flaky:
+    """A Lambda handler that raises ``error`` the first ``times`` calls."""
+
+    def __init__(self, error: str, times: int) -> None:
+        self.error, self.times, self.calls = error, times, 0
+
+    def __call__(self, event, context):
+        self.calls += 1
+        if self.calls <= self.times:
+            raise type(self.error, (Exception,), {})(f"call {self.calls}")
+        return {"calls": self.calls}
+
+
+def test_max_attempts_counts_retries_and_a_lambda_error_is_named_by_its_type(runtime):
+    flaky = runtime.handlers["probe_flaky"] = Flaky("SourceChanged", 5)
+    catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}]
+    definition = {"StartAt": "T", "States": {
+        "T": probe_task(runtime, "probe_flaky", Retry=[{"ErrorEquals": ["SourceChanged"], "MaxAttempts": 1}],
+                        Catch=catch, End=True),
+        "Caught": {"Type": "Pass", "End": True}}}
+    description = run_probe(runtime, definition)
+    error = json.loads(description["output"])["error"]
+    assert flaky.calls == 2, "MaxAttempts 1: one retry"
+    assert error["Error"] == "SourceChanged" and json.loads(error["Cause"])["errorMessage"] == "call 2"
+
+
+def test_task_failed_does_not_retry_a_timeout(runtime):
+    def slow(event, context):
+        time.sleep(1.5)
+        return {}
+
+    runtime.handlers["probe_slow"] = slow
+    catch = [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "Caught"}]
+    definition = {"StartAt": "T", "States": {
+        "T": probe_task(runtime, "probe_slow", TimeoutSeconds=1, Catch=catch, End=True,
+                        Retry=[{"ErrorEquals": ["States.TaskFailed"], "MaxAttempts": 3}]),
+        "Caught": {"Type": "Pass", "End": True}}}
+    description = run_probe(runtime, definition)
+    assert json.loads(description["output"])["error"]["Error"] == "States.Timeout"
+    assert runtime.invocations["probe_slow"] == 1
+
+
+@pytest.mark.parametrize("engine", [STRICT_ENGINE, MOTO_ENGINE])
+def test_an_express_execution_ends_at_its_ceiling_without_catch(engine):
+    """AWS: "Express Workflows ... Maximum duration: 5 minutes", and no Catch runs then
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html).
+    Shortened to 1 s here. moto has no ceiling of its own: the runtime stops its
+    execution there (moto_engine._end_at_ceiling); the strict engine enforces it."""
+    definition = {"StartAt": "W", "States": {
+        "W": {"Type": "Parallel", "End": True,
+              "Branches": [{"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 2, "End": True}}}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]},
+        "Caught": {"Type": "Pass", "Result": "caught", "End": True}}}
+    with LocalRuntime(engine=engine, express_ceiling_seconds=1) as runtime:
+        sfn = boto3.client("stepfunctions", region_name=runtime.region)
+        arn = sfn.create_state_machine(name="ceiling", definition=json.dumps(definition), roleArn=runtime._role,
+                                       type="EXPRESS")["stateMachineArn"]
+        answer = clients.sync_stepfunctions().start_sync_execution(stateMachineArn=arn, input="{}")
+    assert answer["status"] == "TIMED_OUT"
+    assert answer.get("output") != '"caught"'

@@ -1,46 +1,39 @@
-"""Rules where LocalStack's engine disagrees with AWS's documentation, pinned as it reads them.
-
-Our moto runtime applies AWS's rule (tests/asl/test_engine_differences.py); docs/local.md,
-"Step Functions engines differ", lists each. A LocalStack upgrade that changes one of
-these fails here: then move the row and the test.
+"""The probes of tests/engine_probes.py on LocalStack's engine, where it reads a rule
+otherwise than AWS's documentation pinned as it reads it (docs/local-engine.md lists
+each). A LocalStack upgrade that changes one of these fails here: then move the row
+and the probe's pin.
 """
 
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
 
 from mediasync.core.settings import MiB, reset_settings
 from tests.conftest import put_multipart
-from tests.engine_probes import run_to_end, tolerance_probe
+from tests.engine_probes import LOCALSTACK, PROBES, matches, outcome, run_to_end, tolerance_probe
 from tests.localstack.test_state_machines import code_of, open_uploads, run_task
 
-
-def run_probe(engine, definition: str) -> tuple[dict, dict]:
-    """The ended execution's description and its Map Run's."""
-    sfn = engine.sfn()
-    execution, description = run_to_end(sfn, definition, "arn:aws:iam::000000000000:role/mediasync")
-    (map_run,) = sfn.list_map_runs(executionArn=execution)["mapRuns"]
-    return description, sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
+ROLE = "arn:aws:iam::000000000000:role/mediasync"
 
 
-def test_a_failed_map_item_does_not_fail_the_map_run_on_localstack(engine):
+@pytest.mark.parametrize("probe", PROBES, ids=[probe.name for probe in PROBES])
+def test_probe(engine, probe):
+    answer = outcome(engine.sfn(), probe, ROLE)
+    expected = probe.expected_on(LOCALSTACK)
+    assert matches(answer, expected), (
+        f"{probe.name}: AWS answers {probe.expected} ({probe.doc}); LocalStack was expected to answer "
+        f"{expected} and answered {answer}")
+
+
+def test_a_failed_map_item_is_counted_in_a_map_run_that_succeeds(engine):
     # AWS: the Map Run fails with States.ExceedToleratedFailureThreshold (default 0).
-    description, map_run = run_probe(engine, tolerance_probe())
+    sfn = engine.sfn()
+    execution, description = run_to_end(sfn, tolerance_probe(), ROLE)
+    (map_run,) = sfn.list_map_runs(executionArn=execution)["mapRuns"]
+    map_run = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
     assert description["status"] == "SUCCEEDED"
     assert (map_run["status"], map_run["toleratedFailureCount"], map_run["toleratedFailurePercentage"]) == ("SUCCEEDED", 0, 0.0)
     assert (map_run["itemCounts"]["failed"], map_run["itemCounts"]["succeeded"]) == (1, 2)
-
-
-def test_an_explicit_tolerated_failure_count_is_not_enforced_either(engine):
-    description, map_run = run_probe(engine, tolerance_probe(ToleratedFailureCount=0))
-    assert (description["status"], map_run["status"], map_run["itemCounts"]["failed"]) == ("SUCCEEDED", "SUCCEEDED", 1)
-
-
-def test_an_integer_tolerated_failure_percentage_is_refused(engine):
-    # AWS takes any number from 0 to 100; LocalStack's grammar (and moto's, ported from it) wants 34.0.
-    with pytest.raises(ClientError, match="ToleratedFailurePercentage"):
-        run_probe(engine, tolerance_probe(ToleratedFailurePercentage=34))
 
 
 def test_a_failed_part_group_the_map_run_tolerates_still_fails_the_object(engine, s3, buckets, invoke_batch, monkeypatch):

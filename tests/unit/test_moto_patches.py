@@ -1,4 +1,5 @@
-"""The local runtime's hold on moto's internals: still there, and the speed half optional."""
+"""moto's engine's hold on moto's internals (MEDIASYNC_LOCAL_ENGINE=moto): still there, and
+the speed half optional."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_copies_the_same_without_the_speed_patches(monkeypatch):
 
     monkeypatch.setenv(moto_patches.SPEED_PATCHES_VARIABLE, "0")
     unpatched = AmazonStateLanguageParser.parse
-    with LocalRuntime() as runtime:
+    with LocalRuntime(engine="moto") as runtime:
         assert AmazonStateLanguageParser.parse is unpatched, "a speed patch was applied"
         s3 = process_s3()
         s3.create_bucket(Bucket="src")
@@ -71,7 +72,7 @@ from mediasync.core.settings import MiB
 from mediasync.local.runtime import LocalRuntime
 from tests.conftest import batch_event, put_multipart
 
-with LocalRuntime() as runtime:
+with LocalRuntime(engine="moto") as runtime:
     started_with = sorted(name for name in ("moto.ec2.models", "moto.batch.models") if name in sys.modules)
     s3 = boto3.client("s3", region_name=runtime.region)
     s3.create_bucket(Bucket="src")

@@ -1,4 +1,6 @@
-"""Every change the local runtime makes to moto's internals, in two labelled lists.
+"""Every change moto's engine (``MEDIASYNC_LOCAL_ENGINE=moto``, local/moto_engine.py)
+makes to moto's internals, in two labelled lists. The default engine (local/asl)
+patches nothing in moto.
 
 ``FIDELITY`` makes moto behave as AWS does where MediaSync depends on it (or runs
 our code where AWS would): Lambda invocations reach our handlers, an ended
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from unittest import mock
 
 if TYPE_CHECKING:
-    from mediasync.local.runtime import LocalRuntime
+    from mediasync.local.moto_engine import MotoEngine as LocalRuntime
 
 SPEED_PATCHES_VARIABLE = "MEDIASYNC_LOCAL_SPEED_PATCHES"
 
