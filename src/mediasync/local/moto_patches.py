@@ -1,6 +1,7 @@
 """Every change moto's engine (``MEDIASYNC_LOCAL_ENGINE=moto``, local/moto_engine.py)
-makes to moto's internals, in two labelled lists. The default engine (local/asl)
-patches nothing in moto.
+makes to moto's internals, in two labelled lists; and ``S3_FIDELITY``, the one change to
+moto's in-process S3 the runtime makes under either engine (the default engine, local/asl,
+patches nothing else in moto).
 
 ``FIDELITY`` makes moto behave as AWS does where MediaSync depends on it (or runs
 our code where AWS would): Lambda invocations reach our handlers, an ended
@@ -308,6 +309,10 @@ FIDELITY: tuple[MotoPatch, ...] = (
               (f"{_MAP}:DistributedIterationComponent._map_run",), map_run_with_tolerated_failures),
     MotoPatch("Batch integration fields in the Batch API's casing",
               (f"{_BATCH_TASK}:StateTaskServiceBatch._eval_service_task",), batch_task_with_api_names),
+)
+
+# moto's in-process S3, under either engine: where it differs from AWS in what a copy keeps.
+S3_FIDELITY: tuple[MotoPatch, ...] = (
     MotoPatch("a multipart upload's Object Lock reaches the completed object",
               ("moto.s3.responses:S3Response._key_response_post",
                "moto.s3.models:S3Backend.complete_multipart_upload"), multipart_uploads_keep_object_lock),
@@ -383,3 +388,8 @@ def moto_patches(runtime: LocalRuntime, *, speed: bool | None = None) -> list[An
         defer_moto_batch_models()
     chosen = FIDELITY + (SPEED if speed_patches_enabled(speed) else ())
     return [patch for item in chosen for patch in item.make(runtime)]
+
+
+def moto_s3_patches(runtime: LocalRuntime) -> list[Any]:
+    """The S3 fidelity patches, for a runtime on moto's in-process S3; none started."""
+    return [patch for item in S3_FIDELITY for patch in item.make(runtime)]

@@ -30,6 +30,7 @@ from mediasync.core import clients, polling, s3batch_task
 from mediasync.core.awsbatch_worker import batch_retries, run_group
 from mediasync.core.observability import logger, metrics
 from mediasync.core.settings import reset_settings
+from mediasync.local.moto_patches import moto_s3_patches
 from mediasync.local.deployment import (  # noqa: F401 (the runtime's names, as callers import them)
     ACCOUNT_ID,
     BATCH_INVOKE_FUNCTION,
@@ -175,6 +176,8 @@ class LocalRuntime:
                 )
                 self._mock.start()
             self._patches = [
+                # moto's S3 keeps what AWS keeps on a copy (local/moto_patches.py).
+                *(moto_s3_patches(self) if self._mock is not None else []),
                 # Local timing: no API quota to spare, and the copy is as fast as the disk.
                 mock.patch.object(polling, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
                 mock.patch.object(s3batch_task, "expected_execution_seconds", lambda *_: LOCAL_EXPECTED_SECONDS),
