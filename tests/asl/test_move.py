@@ -122,6 +122,19 @@ def test_a_stack_that_may_not_delete_refuses_a_move_before_copying(runtime, buck
     assert buckets.list_objects_v2(Bucket="dst").get("KeyCount") == 0, "nothing is copied"
 
 
+def test_a_move_onto_its_own_key_is_refused(runtime, buckets):
+    """A copy onto itself (in another storage class, which S3 allows) has the source's
+    ETag: its conditional delete would delete the one copy there is."""
+    buckets.put_object(Bucket="src", Key="only.mov", Body=b"only")
+
+    result = runtime.invoke("batch_invoke", batch_event("job-1", "t1", "src", "only.mov", user_arguments={
+        **ARGS, "destinationBucket": "src", "storageClass": "STANDARD_IA"}))
+
+    row = result["results"][0]
+    assert row["resultCode"] == "PermanentFailure" and "onto itself and then delete the only copy" in row["resultString"]
+    assert buckets.get_object(Bucket="src", Key="only.mov")["Body"].read() == b"only"
+
+
 @pytest.mark.parametrize("method", ["size-and-layout", "composite-etag"])
 def test_a_copy_proved_without_its_content_keeps_its_source(runtime, buckets, method):
     """Only a checksum or MD5 ETags prove the bytes; the report says why the source stays."""

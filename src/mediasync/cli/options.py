@@ -160,6 +160,14 @@ def s3_place(flag: str, url: str) -> tuple[str, str]:
         raise click.UsageError(f"{flag} {url!r} is not an s3://BUCKET[/PREFIX] URL") from None
 
 
+def refuse_moving_onto_itself(source_bucket: str, options: CopyOptions) -> None:
+    """A usage error when ``--move`` would copy every object onto its own key: the copy
+    keeps the source's ETag, so the conditional delete would remove the only copy."""
+    if options.move and source_bucket == options.destination_bucket and options.destination_prefix == options.strip_prefix:
+        raise click.UsageError(f"--move would copy every object of s3://{source_bucket} onto itself and then delete "
+                               "the only copy: give another --destination-bucket or --destination-prefix")
+
+
 # -- filters: what a listing keeps (manifests.filters) --------------------------------------------
 
 PATTERN_FLAGS = ("include", "exclude")

@@ -35,6 +35,7 @@ from mediasync.cli.options import (
     filter_options,
     object_filter,
     refuse_filters_with_a_manifest,
+    refuse_moving_onto_itself,
     s3_place,
 )
 from mediasync.cli.paths import check_writable, read_once, refuse_overwriting_inputs
@@ -107,6 +108,8 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     options = options_for(destination_bucket, option_values)
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
+    if source is not None:
+        refuse_moving_onto_itself(s3_place("--source", source)[0], options)
     if dry_run:  # before anything is checked by writing it
         _dry_run(manifest, source, endpoint_url, options, selected, sync_plan=sync_plan and options.skip_existing)
         return

@@ -18,6 +18,7 @@ from mediasync.cli.options import (
     filter_options,
     object_filter,
     refuse_filters_with_a_manifest,
+    refuse_moving_onto_itself,
     s3_place,
     task_options,
 )
@@ -112,6 +113,7 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
         places = (s3_place("--source", source),
                   s3_place("--manifest-output", manifest_output
                            or f"s3://{report_bucket.split(':::', 1)[-1]}/mediasync-manifests"))
+        refuse_moving_onto_itself(places[0][0], options)
     context = click.get_current_context()
     # Options left at their defaults are not sent: the stack's own settings apply.
     given = [name for name in option_values

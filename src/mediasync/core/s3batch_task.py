@@ -236,6 +236,9 @@ class TaskRunner:
         # Mapped before any S3 call: a key outside strip_prefix costs no request.
         dest = ObjectRef(options.destination_bucket,
                          destination_key(options.destination_prefix, task.key, options.strip_prefix))
+        if options.move and (task.bucket, task.key) == (dest.bucket, dest.key):
+            raise InvalidTask(f"move would copy {dest.url} onto itself and then delete the only copy: give another "
+                              "destination bucket or prefix")
         s3 = clients.s3()
         if lock_requested(options):
             _refuse_unlockable_destination(s3, options.destination_bucket)
