@@ -30,7 +30,6 @@ from mediasync.core import clients, polling, s3batch_task
 from mediasync.core.awsbatch_worker import batch_retries, run_group
 from mediasync.core.observability import logger, metrics
 from mediasync.core.settings import reset_settings
-from mediasync.local.moto_patches import moto_s3_patches
 from mediasync.local.deployment import (  # noqa: F401 (the runtime's names, as callers import them)
     ACCOUNT_ID,
     BATCH_INVOKE_FUNCTION,
@@ -44,6 +43,7 @@ from mediasync.local.deployment import (  # noqa: F401 (the runtime's names, as 
     project_root,
     substitute,
 )
+from mediasync.local.moto_patches import moto_s3_patches
 
 # batch_invoke's longest pause between DescribeExecution calls while a STANDARD
 # execution runs. AWS's 5 s protects an API quota that an in-process engine does not
