@@ -39,6 +39,8 @@ LOG_RETENTION_DAYS ?= 30
 FAILURE_RATE_ALARM_PERCENT ?= 5
 ALARM_TOPIC_ARN ?=
 BATCH_INVOKE_RESERVED_CONCURRENCY ?= 0
+ALLOW_SOURCE_DELETES ?= false
+OBJECT_LOCK ?= off
 
 SAM ?= sam
 # sam build needs python3.12 on PATH; without it: SAM_BUILD_FLAGS=--use-container (Docker).
@@ -79,7 +81,9 @@ PARAMETER_OVERRIDES = \
 	'LogRetentionDays="$(LOG_RETENTION_DAYS)"' \
 	'FailureRateAlarmPercent="$(FAILURE_RATE_ALARM_PERCENT)"' \
 	'AlarmTopicArn="$(ALARM_TOPIC_ARN)"' \
-	'BatchInvokeReservedConcurrency="$(BATCH_INVOKE_RESERVED_CONCURRENCY)"'
+	'BatchInvokeReservedConcurrency="$(BATCH_INVOKE_RESERVED_CONCURRENCY)"' \
+	'AllowSourceDeletes="$(ALLOW_SOURCE_DELETES)"' \
+	'ObjectLock="$(OBJECT_LOCK)"'
 
 # $(call stack_output,Name): one output of the deployed stack ("None" if absent).
 stack_output = $(AWS) cloudformation describe-stacks $(REGION_ARG) --stack-name $(STACK_NAME) \

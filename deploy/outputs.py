@@ -16,7 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from mediasync.stack.permissions import ROLES, SOURCE_BUCKETS, SOURCE_KEY, SOURCE_OBJECTS
+from mediasync.stack.permissions import (
+    ROLES,
+    SOURCE_BUCKETS,
+    SOURCE_KEY,
+    SOURCE_OBJECT_DELETES,
+    SOURCE_OBJECT_LOCKS,
+    SOURCE_OBJECTS,
+)
 
 CONSOLE_OUTPUTS = (
     ("BatchInvokeFunctionArn", "S3 Batch job, operation 'Invoke AWS Lambda function' (schema 2.0)"),
@@ -35,28 +42,36 @@ def source_actions(resource: str) -> list[str]:
     return sorted({action for role in ROLES.values() for grant in role.grants if grant.on == resource for action in grant.actions})
 
 
-def bucket_policy(bucket: str, role_arns: list[str], partition: str = "aws") -> dict:
-    """Statements for the source bucket's policy, in the account that owns it."""
+def bucket_policy(bucket: str, role_arns: list[str], partition: str = "aws", delete_role_arn: str = "") -> dict:
+    """Statements for the source bucket's policy, in the account that owns it; with
+    ``delete_role_arn`` (a stack that may move), that role may delete its objects too."""
     principal = {"AWS": role_arns}
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "MediaSyncReadObjects",
-                "Effect": "Allow",
-                "Principal": principal,
-                "Action": source_actions(SOURCE_OBJECTS),
-                "Resource": f"arn:{partition}:s3:::{bucket}/*",
-            },
-            {
-                "Sid": "MediaSyncListBucket",
-                "Effect": "Allow",
-                "Principal": principal,
-                "Action": source_actions(SOURCE_BUCKETS),
-                "Resource": f"arn:{partition}:s3:::{bucket}",
-            },
-        ],
-    }
+    statements = [
+        {
+            "Sid": "MediaSyncReadObjects",
+            "Effect": "Allow",
+            "Principal": principal,
+            # Lock status only shows where the stack's own grants let it (ObjectLock, AllowSourceDeletes).
+            "Action": sorted({*source_actions(SOURCE_OBJECTS), *source_actions(SOURCE_OBJECT_LOCKS)}),
+            "Resource": f"arn:{partition}:s3:::{bucket}/*",
+        },
+        {
+            "Sid": "MediaSyncListBucket",
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": source_actions(SOURCE_BUCKETS),
+            "Resource": f"arn:{partition}:s3:::{bucket}",
+        },
+    ]
+    if delete_role_arn:
+        statements.append({
+            "Sid": "MediaSyncMoveObjects",
+            "Effect": "Allow",
+            "Principal": {"AWS": [delete_role_arn]},
+            "Action": source_actions(SOURCE_OBJECT_DELETES),
+            "Resource": f"arn:{partition}:s3:::{bucket}/*",
+        })
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def key_policy_statement(role_arns: list[str]) -> dict:
@@ -82,7 +97,8 @@ def render(outputs: dict[str, str]) -> str:
         partition = roles[0].split(":")[1]
         lines += ["", "Source buckets in another account: add to each one's bucket policy (in that account):"]
         for bucket in buckets or ["SOURCE-BUCKET"]:
-            lines += [f"--- s3://{bucket}", json.dumps(bucket_policy(bucket, roles, partition), indent=2)]
+            policy = bucket_policy(bucket, roles, partition, outputs.get("SourceDeleteRoleArn", ""))
+            lines += [f"--- s3://{bucket}", json.dumps(policy, indent=2)]
         lines += [
             "",
             "SSE-KMS sources in another account: add this statement to the key policy, and deploy with",

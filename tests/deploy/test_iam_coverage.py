@@ -286,6 +286,14 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
             )
 
     runtime.before_invoke = faults
+    # Moved (DeleteObject) and copied with the source's Object Lock into a bucket that has it
+    # (GetObjectLockConfiguration, and the lock on CopyObject and CreateMultipartUpload).
+    s3.create_bucket(Bucket="dst-locked", ObjectLockEnabledForBucket=True)
+    for key in ("moved.txt", "locked.txt"):
+        s3.put_object(Bucket="src", Key=key, Body=b"proxy")
+    put_multipart(s3, "src", "locked.mov", 12 * MiB, 5 * MiB)
+    special = {"moved.txt": {"move": "true"}, "locked.txt": {"destinationBucket": "dst-locked", "legalHold": "on"},
+               "locked.mov": {"destinationBucket": "dst-locked", "legalHold": "on"}}
     expected = {
         "small.txt": "Succeeded",
         "corrupt.txt": "PermanentFailure",
@@ -298,11 +306,14 @@ def _copy_down_every_path(runtime: LocalRuntime) -> None:
         "no-such-bucket/any.mov": "PermanentFailure",
         "src-vanishing/vanishing.mov": "PermanentFailure",
         "ceiling.mov": "TemporaryFailure",
+        "moved.txt": "Succeeded",
+        "locked.txt": "Succeeded",
+        "locked.mov": "Succeeded",
     }
     for task, (key, result_code) in enumerate(expected.items()):
         arguments = {**ARGS, "worker": "batch" if key == "on-batch.mov" else "lambda",
                      # The copy's answer would prove it: read back, to find the object changed since.
-                     "verify": "readback" if key == "corrupt.txt" else "auto"}
+                     "verify": "readback" if key == "corrupt.txt" else "auto", **special.get(key, {})}
         bucket, key = key.split("/", 1) if "/" in key else ("src", key)
         runtime.express_ceiling_seconds = 0.5 if key == "ceiling.mov" else 300.0
         result = runtime.invoke("batch_invoke", batch_event("job-iam", f"t{task}", bucket, key, user_arguments=arguments))

@@ -7,7 +7,13 @@ import json
 import subprocess
 import sys
 
-from mediasync.stack.permissions import SOURCE_BUCKETS, SOURCE_KEY, SOURCE_OBJECTS
+from mediasync.stack.permissions import (
+    SOURCE_BUCKETS,
+    SOURCE_KEY,
+    SOURCE_OBJECT_DELETES,
+    SOURCE_OBJECT_LOCKS,
+    SOURCE_OBJECTS,
+)
 from tests.deploy.conftest import ROOT, as_list, of_type, statements
 
 SCRIPT = ROOT / "deploy" / "outputs.py"
@@ -36,7 +42,8 @@ def test_source_bucket_policy_grants_what_the_roles_use(template, resources):
     policy = outputs.bucket_policy("masters", ["arn:aws:iam::111122223333:role/r"])
     by_sid = {statement["Sid"]: statement for statement in policy["Statement"]}
     readers, object_actions = granted_on(resources, SOURCE_OBJECTS)
-    assert set(by_sid["MediaSyncReadObjects"]["Action"]) == object_actions
+    assert set(by_sid["MediaSyncReadObjects"]["Action"]) == object_actions | granted_on(resources, SOURCE_OBJECT_LOCKS)[1]
+    assert "MediaSyncMoveObjects" not in by_sid, "a stack that may not move is granted no delete"
     assert by_sid["MediaSyncReadObjects"]["Resource"] == "arn:aws:s3:::masters/*"
     assert set(by_sid["MediaSyncListBucket"]["Action"]) == granted_on(resources, SOURCE_BUCKETS)[1]
     assert set(outputs.key_policy_statement(["r"])["Action"]) == granted_on(resources, SOURCE_KEY)[1]
@@ -46,6 +53,17 @@ def test_source_bucket_policy_grants_what_the_roles_use(template, resources):
     listed |= {item["Fn::If"][1]["Fn::GetAtt"][0] for item in template["Outputs"]["SourceReadRoleArns"]["Value"]["Fn::Join"][1]
                if "Fn::If" in item}
     assert listed == readers
+
+
+def test_a_stack_that_moves_is_granted_deletes_for_its_deleting_role_only(template, resources):
+    outputs = load_outputs_module()
+    deleter = "arn:aws:iam::111122223333:role/batch-invoke"
+    policy = outputs.bucket_policy("masters", ["arn:aws:iam::111122223333:role/r", deleter], delete_role_arn=deleter)
+    [move] = [statement for statement in policy["Statement"] if statement["Sid"] == "MediaSyncMoveObjects"]
+    roles, actions = granted_on(resources, SOURCE_OBJECT_DELETES)
+    assert move["Principal"] == {"AWS": [deleter]} and set(move["Action"]) == actions
+    output = template["Outputs"]["SourceDeleteRoleArn"]
+    assert output["Condition"] == "AllowsSourceDeletes" and {output["Value"]["Fn::GetAtt"][0]} == roles
 
 
 def test_outputs_prints_console_values_and_the_cross_account_policy():

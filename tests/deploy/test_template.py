@@ -8,9 +8,10 @@ import re
 import pytest
 
 from mediasync.core.awsbatch_worker import EXIT_FAILED, EXIT_INTERRUPTED, batch_retries
+from mediasync.core.object_lock import KEEP, OFF
 from mediasync.core.settings import ACLS, STORAGE_CLASSES, Settings
 from mediasync.local.runtime import STATE_MACHINES
-from tests.deploy.conftest import ROOT, TEMPLATE, of_type
+from tests.deploy.conftest import ROOT, TEMPLATE, as_list, of_type, statements
 
 
 def test_cfn_lint_finds_no_errors():
@@ -287,3 +288,31 @@ def test_no_arn_of_the_aws_partition_is_built_in_code():
     offenders = [f"{path.relative_to(ROOT)}:{number}" for path in shipped
                  for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "arn:aws:" in line]
     assert not offenders, offenders
+
+
+def test_moving_and_object_lock_are_off_unless_the_stack_turns_them_on(template, resources):
+    """A stack deployed with the defaults can delete no source and set no lock (IAM grants
+    neither), and batch_invoke is told so, to refuse a job asking for them by name."""
+    parameters, conditions = template["Parameters"], template["Conditions"]
+    assert (parameters["AllowSourceDeletes"]["Default"], parameters["AllowSourceDeletes"]["AllowedValues"]) == (
+        "false", ["false", "true"])
+    assert parameters["ObjectLock"]["Default"] == "off"
+    assert parameters["ObjectLock"]["AllowedValues"] == ["off", "allowed", "keep"]
+    assert conditions["AllowsSourceDeletes"] == {"Fn::Equals": [{"Ref": "AllowSourceDeletes"}, "true"]}
+    assert conditions["HasObjectLock"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ObjectLock"}, "off"]}]}
+    variables = resources["BatchInvokeFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["MEDIASYNC_SOURCE_DELETES_ALLOWED"] == {"Ref": "AllowSourceDeletes"}
+    assert variables["MEDIASYNC_OBJECT_LOCK_ALLOWED"] == {"Fn::If": ["HasObjectLock", "true", "false"]}
+    assert variables["MEDIASYNC_OBJECT_LOCK"] == {"Fn::If": ["KeepsObjectLock", KEEP, OFF]}
+    assert conditions["KeepsObjectLock"] == {"Fn::Equals": [{"Ref": "ObjectLock"}, KEEP]}
+    settings = Settings.from_env({"MEDIASYNC_SOURCE_DELETES_ALLOWED": "false", "MEDIASYNC_OBJECT_LOCK_ALLOWED": "false",
+                                  "MEDIASYNC_OBJECT_LOCK": OFF})
+    assert not settings.source_deletes_allowed and not settings.object_lock_allowed
+    granting = {"s3:DeleteObject": "AllowsSourceDeletes", "s3:PutObjectRetention": "HasObjectLock",
+                "s3:PutObjectLegalHold": "HasObjectLock", "s3:GetBucketObjectLockConfiguration": "HasObjectLock"}
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        for condition, statement in statements(role):
+            on_sources = statement["Sid"].startswith("Source")
+            for action in as_list(statement["Action"]):
+                if action in granting and (action != "s3:DeleteObject" or on_sources):
+                    assert condition == granting[action], f"{name}/{statement['Sid']} grants {action} unconditionally"

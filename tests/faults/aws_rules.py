@@ -129,6 +129,25 @@ def batch_container_overrides_limit() -> Iterator[None]:
         yield
 
 
+_LOCK_FIELDS = ("ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus")
+
+
+def lock_status_hidden(client: Any) -> Any:
+    """HeadObject answers without an object's Object Lock, as AWS answers a role not granted
+    s3:GetObjectRetention and s3:GetObjectLegalHold: "If you GET or HEAD an object version
+    but don't have the necessary permissions to view its lock status, the request succeeds.
+    However, it doesn't return information that you don't have permission to view"
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html). moto
+    shows the lock to anyone; a stack deployed with ObjectLock=off grants neither action."""
+
+    def hide(parsed: dict[str, Any], **_: Any) -> None:
+        for name in _LOCK_FIELDS:
+            parsed.pop(name, None)
+
+    client.meta.events.register("after-call.s3.HeadObject", hide)
+    return client
+
+
 def _source_of(params: dict[str, Any]) -> tuple[str, str]:
     source = params["CopySource"]
     if isinstance(source, str):

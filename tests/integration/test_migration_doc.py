@@ -60,6 +60,19 @@ def test_every_example_of_the_migration_page_runs_as_written(tmp_path):
     assert "left out: the listings show the destination already holds them: 2 objects, 3.1 KiB" in said
     assert "left out by --exclude '2019/*' │ 2 (4.9 KiB), not in the report" in said
 
+    for command in ("$BIN/mediasync run --source s3://media/dailies/ --destination-bucket archive --move --endpoint-url $S3 --dry-run",
+                    "$BIN/mediasync run --source s3://media/dailies/ --destination-bucket archive --move --endpoint-url $S3 \\",
+                    "$BIN/mediasync inventory --bucket media --prefix dailies/",
+                    "$BIN/mediasync run --source s3://media/stills/ --destination-bucket archive --legal-hold on",
+                    "$BIN/mediasync run --source s3://vault/stills/", "grep -o 'source kept", "$BIN/python -c 'import boto3, sys; h ="):
+        lines = shown(text, command)
+        assert lines, command
+        for line in lines:
+            assert " ".join(line.split()) in said, line
+    moved = (work / "moved.csv").read_text()
+    assert moved.count(",succeeded,Moved,") == 2 and "source s3://media/dailies/day1.mov deleted" in moved
+    assert not (work / "refused.csv").exists(), "a refused run writes no report"
+
     generated = json.loads((work / "generated-job.json").read_text())
     assert generated["ManifestGenerator"]["S3JobManifestGenerator"]["Filter"] == {
         "KeyNameConstraint": {"MatchAnySuffix": [".mov"], "MatchAnyPrefix": ["masters/"]},

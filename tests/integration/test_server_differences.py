@@ -445,3 +445,50 @@ def test_upload_part_copy_into_an_upload_with_a_checksum(s3_server, s3, bucket, 
     # Both end with the right checksum on the object; only SeaweedFS says so at completion.
     assert head == expected
     assert completed == by_server(s3_server, moto={}, seaweedfs=expected)
+
+
+def _lock_shown(s3: Any, bucket: str, key: str) -> str:
+    head = s3.head_object(Bucket=bucket, Key=key)
+    return f"{head.get('ObjectLockMode') or 'no retention'}, legal hold {head.get('ObjectLockLegalHoldStatus') or 'OFF'}"
+
+
+def test_object_lock_on_copies(s3_server, s3, body):
+    """On AWS a copy's lock is the one its request sets, on CopyObject and on
+    CreateMultipartUpload alike, and none of its source's otherwise
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html), and a
+    bucket without Object Lock refuses a lock. Neither server does all of it; Verify reads
+    every locked copy back (core.steps.verify), so a lock a server drops fails its copy."""
+    import datetime
+
+    bucket, plain = f"locked-{uuid.uuid4().hex[:12]}", f"unlocked-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    s3.create_bucket(Bucket=plain)
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    asked = {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": until, "ObjectLockLegalHoldStatus": "ON"}
+    s3.put_object(Bucket=bucket, Key="unlocked", Body=b"u")
+    s3.put_object(Bucket=bucket, Key="locked", Body=b"l", ContentMD5=base64.b64encode(hashlib.md5(b"l").digest()).decode(),
+                  **asked)
+    # Content-MD5 with the lock: moto asks it of CopyObject too (core/clients.py sends the empty body's).
+    empty_md5 = base64.b64encode(hashlib.md5(b"").digest()).decode()
+
+    def with_md5(params: dict, **_: Any) -> None:
+        params["headers"]["Content-MD5"] = empty_md5
+
+    s3.meta.events.register("before-call.s3.CopyObject", with_md5)
+    s3.copy_object(Bucket=bucket, Key="copy-asked", CopySource={"Bucket": bucket, "Key": "unlocked"}, **asked)
+    s3.copy_object(Bucket=bucket, Key="copy-of-locked", CopySource={"Bucket": bucket, "Key": "locked"})
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="multipart-asked", **asked)["UploadId"]
+    s3.put_object(Bucket=bucket, Key="body", Body=body)
+    parts = [{"PartNumber": 1, "ETag": s3.upload_part_copy(
+        Bucket=bucket, Key="multipart-asked", UploadId=upload, PartNumber=1, CopySource={"Bucket": bucket, "Key": "body"},
+        CopySourceRange=f"bytes=0-{5 * MiB - 1}")["CopyPartResult"]["ETag"]}]
+    s3.complete_multipart_upload(Bucket=bucket, Key="multipart-asked", UploadId=upload, MultipartUpload={"Parts": parts})
+    into_plain = outcome(lambda: s3.copy_object(Bucket=plain, Key="copy", CopySource={"Bucket": bucket, "Key": "unlocked"},
+                                                **asked))
+
+    shown = [_lock_shown(s3, bucket, key) for key in ("copy-asked", "copy-of-locked", "multipart-asked")]
+    lock, none = "GOVERNANCE, legal hold ON", "no retention, legal hold OFF"
+    # AWS: [lock, none, lock] and InvalidRequest into the bucket without Object Lock.
+    assert (shown, into_plain) == by_server(s3_server, moto=([lock, none, none], "InvalidRequest"),
+                                            seaweedfs=([none, lock, lock], "accepted"))

@@ -302,7 +302,9 @@ def test_cross_region_copies_pay_for_every_byte_moved():
 
 
 def test_every_price_and_quota_names_its_source():
-    assert all(price.source.startswith("https://") and price.amount > 0 for price in PRICES.values())
+    # S3 DELETE requests are free (https://aws.amazon.com/s3/pricing/): the one price of 0.
+    assert all(price.source.startswith("https://") and (price.amount > 0 or name == "s3_delete")
+               for name, price in PRICES.items())
     quotas = Quotas()
     for name in QUOTA_NAMES:
         quota = getattr(quotas, name)
@@ -440,3 +442,21 @@ def test_a_generated_manifest_costs_its_listed_objects_and_one_listed_here_its_r
     assert generated.usage.requests == plain.usage.requests
     assert listed_here.usage.requests["ListObjectsV2"] == 3_000 and listed_here.usage.requests["PutObject"] == 1
     assert listed_here.dollars - plain.dollars == pytest.approx(3_001 * PRICES["s3_tier1"].amount)
+
+
+def test_a_move_deletes_each_copied_source_for_free_and_a_lock_reads_every_copy_back():
+    """DELETE requests are free (https://aws.amazon.com/s3/pricing/); a copy asked to carry an
+    Object Lock is read back, since no answer to a copy shows its lock (core.steps.verify);
+    batch_invoke asks GetObjectLockConfiguration once per execution environment."""
+    options = CopyOptions(destination_bucket="archive")
+    workload = tally([ObjectSpec(1 * MiB, count=1000), ObjectSpec(MAX_OBJECT_SIZE + 1)], options)
+    plain = estimate(workload, options)
+    moved = estimate(workload, replace(options, move=True))
+    locked = estimate(workload, replace(options, legal_hold="ON"))
+
+    assert moved.usage.requests - plain.usage.requests == {"DeleteObject": 1000}, "the refused object is not moved"
+    assert moved.dollars == pytest.approx(plain.dollars)
+    extra = locked.usage.requests - plain.usage.requests
+    assert extra["HeadObject"] == 1000
+    assert 1 <= extra["GetObjectLockConfiguration"] <= 1001 and set(extra) == {"HeadObject", "GetObjectLockConfiguration"}
+    assert locked.dollars > plain.dollars

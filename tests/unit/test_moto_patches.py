@@ -14,11 +14,12 @@ import pytest
 from mediasync.core.clients import s3 as process_s3
 from mediasync.core.settings import MiB
 from mediasync.local import moto_patches
-from mediasync.local.moto_patches import FIDELITY, INTERNALS_USED, SPEED, speed_patches_enabled
+from mediasync.local.moto_patches import FIDELITY, INTERNALS_USED, S3_FIDELITY, SPEED, speed_patches_enabled
 from mediasync.local.runtime import LocalRuntime
 from tests.conftest import batch_event, put_multipart
 
-TARGETS = sorted({target for patch in FIDELITY + SPEED for target in patch.targets} | set(INTERNALS_USED))
+TARGETS = sorted({target for patch in FIDELITY + SPEED + S3_FIDELITY for target in patch.targets}
+                 | set(INTERNALS_USED))
 
 
 @pytest.mark.parametrize("target", TARGETS)

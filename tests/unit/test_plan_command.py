@@ -57,6 +57,24 @@ def test_two_reports_give_the_three_manifests_the_time_they_are_true_as_of_and_t
     assert sorted(path.name for path in output.parent.iterdir()) == ["sync.check.csv", "sync.csv", "sync.same.csv"]
 
 
+def test_a_moving_plan_prints_jobs_that_move_and_one_that_moves_what_it_left_out(tmp_path, monkeypatch):
+    source, destination = reports(tmp_path)
+    monkeypatch.chdir(tmp_path)  # short paths: rich does not wrap them
+    output = Path("plan") / "sync.csv"
+
+    result = plan("--source-inventory", str(source), "--destination-inventory", str(destination),
+                  "--strip-prefix", "in/", "--destination-prefix", "out/", "--output", str(output), "--move")
+
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    commands = [f"mediasync submit{command}" for command in text.split("mediasync submit")[1:]]
+    assert [command.split(" --manifest ")[1].split()[0] for command in commands] == [
+        str(output), str(output.parent / "sync.check.csv"), str(output.parent / "sync.same.csv")]
+    assert all(" --move " in command for command in commands)
+    assert " --no-skip-existing " not in commands[2], "the left-out objects' tasks prove them before deleting"
+    assert f"already copied, moved by the last job: {output.parent / 'sync.same.csv'}" in text
+
+
 def test_reports_days_apart_are_warned_of(tmp_path):
     source, destination = reports(tmp_path, destination_created=REPORT_TIME - datetime.timedelta(days=3))
 

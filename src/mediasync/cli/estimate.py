@@ -56,7 +56,7 @@ from mediasync.model.estimate import Estimate, raise_quota
 from mediasync.model.estimate import estimate as model_estimate
 from mediasync.model.rates import RatesFileError, format_rate, load_rates, ranges_markdown, value_at
 from mediasync.model.regions import DEFAULT_REGION, has_high_quotas, quotas_for_region
-from mediasync.model.scale import format_duration, scale_markdown
+from mediasync.model.scale import format_duration, price_text, scale_markdown
 from mediasync.model.usage import SourceListing
 from mediasync.model.wall_time import BATCH_DISPATCH
 from mediasync.model.workload import SIZE_BINS, ObjectSpec, Workload, infer_part_size, prefix_of
@@ -456,7 +456,7 @@ def print_estimate(result: Estimate, sizing: Sizing, *, rates_source: str = "bes
     requests = _table("S3 requests", "API", "calls")
     for name, calls in sorted(used.requests.items()):
         requests.add_row(name, f"{calls:,}")
-    requests.add_row("total", f"{used.tier1_requests + used.tier2_requests:,}")
+    requests.add_row("total", f"{used.tier1_requests + used.tier2_requests + used.free_requests:,}")
     out.print(requests)
 
     compute = _table("Step Functions, Lambda, Fargate", "", "")
@@ -475,7 +475,7 @@ def print_estimate(result: Estimate, sizing: Sizing, *, rates_source: str = "bes
     dollars = _table(f"Cost in US dollars ({PRICES_REGION} list prices read {PRICES_AS_OF})",
                      "item", "quantity", "unit price", "dollars")
     for line in result.cost:
-        dollars.add_row(line.item, f"{line.quantity:,.2f}".rstrip("0").rstrip("."), f"{line.unit_price:.10f}".rstrip("0"),
+        dollars.add_row(line.item, f"{line.quantity:,.2f}".rstrip("0").rstrip("."), price_text(line.unit_price),
                         f"{line.dollars:,.4f}")
     dollars.add_row("[bold]total[/bold]", "", "", f"[bold]{result.dollars:,.2f}[/bold]")
     out.print(dollars)

@@ -115,6 +115,9 @@ def print_summary(summary, report: Path, html: Path | None = None, left_out: Lef
     table.add_row("objects", str(summary.tasks))
     table.add_row("succeeded", str(summary.succeeded))
     table.add_row("failed", str(summary.failed))
+    if summary.moved or summary.kept:
+        table.add_row("moved (source deleted)", str(summary.moved))
+        table.add_row("copied, source kept", f"{summary.kept} (the report says why)")
     table.add_row("bytes copied", format_size(summary.bytes_copied))
     table.add_row("time", f"{summary.seconds:.1f} s")
     rate = summary.tasks / summary.seconds if summary.seconds else 0.0

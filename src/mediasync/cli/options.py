@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from mediasync.core.object_lock import MODES, OBJECT_LOCK_CHOICES, time_text
 from mediasync.core.settings import ACLS, STORAGE_CLASSES, VERIFY_MODES, WORKER_MODES, CopyOptions, parse_size
 
 if TYPE_CHECKING:
@@ -51,6 +52,18 @@ class EndpointParam(click.ParamType):
 
 
 ENDPOINT = EndpointParam()
+
+
+class RetainUntilParam(click.ParamType):
+    """A retain-until time: ISO 8601, no zone meaning UTC, kept as core.object_lock writes it."""
+
+    name = "time"
+
+    def convert(self, value, param, ctx):
+        try:
+            return time_text(value)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
 
 
 def size_text(size: int) -> str:
@@ -105,6 +118,21 @@ def task_options(func):
             click.option("--verify", type=click.Choice(VERIFY_MODES), default=defaults.verify, show_default=True,
                          help="auto: prove each copy by the checksum (or MD5 ETag) in S3's answer to the copy "
                               "where it can, else read the copy back; readback: always read it back."),
+            click.option("--move", is_flag=True, default=defaults.move,
+                         help="Delete each source once its copy is proved by its content (a checksum or MD5 ETags), "
+                              "with DeleteObject If-Match on the ETag copied; a versioned source gets a delete "
+                              "marker. Sources proved only by size, locked, or changed since are kept, and the "
+                              "report says why. On AWS the stack needs AllowSourceDeletes=true."),
+            click.option("--object-lock", type=click.Choice(OBJECT_LOCK_CHOICES), default=None,
+                         help="keep: give each copy its source's Object Lock retention (while it lasts) and legal "
+                              "hold. The destination bucket needs Object Lock enabled [default: off, or the "
+                              "stack's ObjectLock]."),
+            click.option("--object-lock-mode", type=click.Choice(MODES, case_sensitive=False), default=None,
+                         help="Put this retention mode on every copy (with --object-lock-retain-until)."),
+            click.option("--object-lock-retain-until", type=RetainUntilParam(), default=None, metavar="TIME",
+                         help="The retention's end, ISO 8601 (2031-01-31 or 2031-01-31T18:00:00Z; no zone: UTC)."),
+            click.option("--legal-hold", type=click.Choice(("on", "off"), case_sensitive=False), default=None,
+                         help="on: a legal hold on every copy; off: none, not even a kept source's."),
         ]
     ):
         func = option(func)
@@ -130,6 +158,14 @@ def s3_place(flag: str, url: str) -> tuple[str, str]:
         return split_s3_url(url, key_required=False)
     except ValueError:
         raise click.UsageError(f"{flag} {url!r} is not an s3://BUCKET[/PREFIX] URL") from None
+
+
+def refuse_moving_onto_itself(source_bucket: str, options: CopyOptions) -> None:
+    """A usage error when ``--move`` would copy every object onto its own key: the copy
+    keeps the source's ETag, so the conditional delete would remove the only copy."""
+    if options.move and source_bucket == options.destination_bucket and options.destination_prefix == options.strip_prefix:
+        raise click.UsageError(f"--move would copy every object of s3://{source_bucket} onto itself and then delete "
+                               "the only copy: give another --destination-bucket or --destination-prefix")
 
 
 # -- filters: what a listing keeps (manifests.filters) --------------------------------------------

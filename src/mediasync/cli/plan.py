@@ -52,6 +52,10 @@ REPORTS_FAR_APART = datetime.timedelta(hours=24)
                    "With --athena-workgroup: s3://BUCKET/NAME.json, S3 Inventory-style manifests S3 Batch reads.")
 @click.option("--versions", is_flag=True, help="With --source: pin each key's current version (as inventory's).")
 @click.option("--requester-pays", is_flag=True, help="The source is Requester Pays: list it at this account's expense.")
+@click.option("--move", is_flag=True,
+              help="The submit commands printed move: each job deletes its sources once their copies are proved, "
+                   "and one more job over OUTPUT.same.csv proves what the listings show already copied and deletes "
+                   "those sources (docs/migration.md).")
 @click.option("--endpoint-url", default=None, help=ENDPOINT_HELP)
 @click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True, help="Prefixes listed at once.")
 @click.option("--work-dir", default=None, type=click.Path(file_okay=False), metavar="DIR",
@@ -69,7 +73,7 @@ REPORTS_FAR_APART = datetime.timedelta(hours=24)
 @filter_options
 def plan(source: str | None, source_inventory: str | None, source_prefix: str, destination_bucket: str | None,
          destination_inventory: str | None, destination_prefix: str, strip_prefix: str, output: str, versions: bool,
-         requester_pays: bool, endpoint_url: str | None, workers: int, work_dir: str | None, memory_limit: str,
+         requester_pays: bool, move: bool, endpoint_url: str | None, workers: int, work_dir: str | None, memory_limit: str,
          athena_workgroup: str | None, athena_database: str, athena_output: str | None, **filters: object) -> None:
     """Write the sync plan of a source against a destination: which objects to copy,
     which to check object by object, which to leave out.
@@ -115,14 +119,15 @@ def plan(source: str | None, source_inventory: str | None, source_prefix: str, d
     target = Destination(bucket, destination_prefix, strip_prefix)
     if athena_workgroup is not None:
         plan_with_athena(s3, source_side, reported, target, output, source_prefix=prefix, selected=selected,
-                         workgroup=athena_workgroup, database=athena_database, results=athena_output)
+                         workgroup=athena_workgroup, database=athena_database, results=athena_output, move=move)
         return
     from mediasync.manifests.plan_engine import ListedSide
 
     # A destination given by name is listed where the source's keys land.
     destination_side = reported or ListedSide(bucket, target.listing_prefix(prefix))
     plan_into_manifests(s3, source_side, destination_side, target, output, source_prefix=prefix, selected=selected,
-                        workers=workers, requester_pays=requester_pays, work_dir=work_dir, memory_limit=memory_limit)
+                        workers=workers, requester_pays=requester_pays, work_dir=work_dir, memory_limit=memory_limit,
+                        move=move)
 
 
 def _size(value: str) -> str:
@@ -168,7 +173,7 @@ def plan_output(output: str, action: str) -> str:
 def plan_into_manifests(s3: Any, source: PlanSide, destination: PlanSide, target: Destination, output: str, *,
                         source_prefix: str = "", selected: ObjectFilter = NO_FILTER, workers: int = 16,
                         requester_pays: bool = False, work_dir: str | None = None,
-                        memory_limit: str | None = None) -> None:
+                        memory_limit: str | None = None, move: bool = False) -> None:
     """The sync plan of the source objects ``selected`` keeps against ``destination`` as
     three manifests, with the counts, the time it is true as of, and the submit commands
     that run it."""
@@ -204,12 +209,14 @@ def plan_into_manifests(s3: Any, source: PlanSide, destination: PlanSide, target
         fail(f"the inventory data could not be read, no manifest written: {str(err).splitlines()[0]}")
     except OSError as err:
         fail(f"the sync plan could not be written, no manifest written: {err}")
-    report_plan(result, outputs, target, requester_pays=requester_pays)
+    report_plan(result, outputs, target, requester_pays=requester_pays, move=move)
 
 
 def report_plan(result: PlanResult, outputs: dict[str, str], target: Destination, *,
-                requester_pays: bool = False) -> None:
-    """What a written plan says: counts, the time it is true as of, and its submit commands."""
+                requester_pays: bool = False, move: bool = False) -> None:
+    """What a written plan says: counts, the time it is true as of, and its submit commands;
+    with ``move``, commands that move, one more over the objects left out: its tasks prove
+    each by its content and delete its source (a listing's ETags do not prove it)."""
     from mediasync.manifests.sync_plan import CHECK, COPY, SAME
 
     counts = result.counts
@@ -226,19 +233,23 @@ def report_plan(result: PlanResult, outputs: dict[str, str], target: Destination
     where += ["--destination-prefix", target.prefix] if target.prefix else []
     where += ["--strip-prefix", target.strip] if target.strip else []
     where += ["--requester-pays"] if requester_pays else []
+    where += ["--move"] if move else []
     jobs = [(COPY, ["--no-skip-existing"]), (CHECK, [])]
     if not any(counts.total(action) for action, _ in jobs):
         out.print("nothing to copy: the destination holds every object")
-    for action, flags in jobs:
+    for action, flags in jobs + ([(SAME, [])] if move else []):
         if counts.total(action):
             command = ["mediasync", "submit", "--manifest", outputs[action], *where, *flags, "--report-bucket", "BUCKET"]
             out.print(f"  {escape(shlex.join(command))}")
-    out.print(f"left out: {escape(outputs[SAME])}")
+    if move:
+        out.print(f"already copied, moved by the last job: {escape(outputs[SAME])}")
+    else:
+        out.print(f"left out: {escape(outputs[SAME])}")
 
 
 def plan_with_athena(s3: Any, source: Any, destination: Any, target: Destination, output: str, *,
                      source_prefix: str, workgroup: str, database: str, results: str | None,
-                     selected: ObjectFilter = NO_FILTER) -> None:
+                     selected: ObjectFilter = NO_FILTER, move: bool = False) -> None:
     """The plan made in Athena (stack.athena_plan): manifests in S3, counts and cost printed."""
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -275,7 +286,7 @@ def plan_with_athena(s3: Any, source: Any, destination: Any, target: Destination
         fail(f"planning in Athena failed, no manifest written: {message}", code)
     report_plan(PlanResult(made.counts, source.manifest.created, destination.manifest.created,
                            notes=[note for side in (source, destination) for note in missing_comparisons_note(side)],
-                           kinds={"source": "report", "destination": "report"}), outputs, target)
+                           kinds={"source": "report", "destination": "report"}), outputs, target, move=move)
     out.print(f"Athena scanned {format_size(sum(made.scanned))} in {len(made.scanned)} billed queries: "
               f"${athena_dollars(made.scanned):,.4f} at $5 per TB (10 MB at least a query)")
 

@@ -35,6 +35,7 @@ from mediasync.cli.options import (
     filter_options,
     object_filter,
     refuse_filters_with_a_manifest,
+    refuse_moving_onto_itself,
     s3_place,
 )
 from mediasync.cli.paths import check_writable, read_once, refuse_overwriting_inputs
@@ -46,7 +47,7 @@ from mediasync.manifests.inventory_report import is_inventory_manifest
 from mediasync.manifests.locations import is_s3_url
 from mediasync.manifests.reader import probe_manifest, read_manifest
 from mediasync.manifests.s3batch_csv import ManifestError
-from mediasync.manifests.sync_plan import CHECK, COPY, Decision, PlanKey, SyncCounts, plan_key
+from mediasync.manifests.sync_plan import CHECK, COPY, SAME, Decision, PlanKey, SyncCounts, plan_key
 from mediasync.reports.rows import timings_path
 
 # -- run ---------------------------------------------------------------------------------
@@ -107,6 +108,8 @@ def run(manifest: str | None, source: str | None, destination_bucket: str, endpo
     options = options_for(destination_bucket, option_values)
     if processes > 1 and not endpoint_url:
         raise click.UsageError("--processes above 1 needs --endpoint-url: the embedded S3 lives inside one process")
+    if source is not None:
+        refuse_moving_onto_itself(s3_place("--source", source)[0], options)
     if dry_run:  # before anything is checked by writing it
         _dry_run(manifest, source, endpoint_url, options, selected, sync_plan=sync_plan and options.skip_existing)
         return
@@ -134,7 +137,7 @@ def _run(manifest: str | None, source: str | None, endpoint_url: str | None, syn
     plan = None
     left_out = LeftOut()
     if endpoint_url:
-        _check_destination(use_s3_endpoint(endpoint_url), options.destination_bucket, endpoint_url)
+        _check_destination(use_s3_endpoint(endpoint_url), options, endpoint_url)
     if manifest is None:
         manifest, plan, kept, left_out = _manifest_of_source(str(source), str(endpoint_url), report, options,
                                                              selected, sync_plan=sync_plan and options.skip_existing)
@@ -165,7 +168,7 @@ def _run(manifest: str | None, source: str | None, endpoint_url: str | None, syn
             if not endpoint_url:
                 from mediasync.core import clients
 
-                _check_destination(clients.s3(), options.destination_bucket, "the embedded S3")
+                _check_destination(clients.s3(), options, "the embedded S3")
             if in_s3:
                 _probe_or_exit(manifest)
             others = _abort_interrupted_uploads(manifest, options, started, registry)
@@ -252,11 +255,13 @@ def _manifest_of_source(source: str, endpoint_url: str, report: Path, options: C
 class SourcePlan:
     decisions: dict[PlanKey, Decision]
     counts: SyncCounts
+    # A move's job checks what the listings show already copied, to prove it and delete its source.
+    move: bool = False
 
     @property
     def tasks(self) -> int:
         """The objects the plan leaves to the job."""
-        return self.counts.total(COPY) + self.counts.total(CHECK)
+        return self.counts.total(COPY) + self.counts.total(CHECK) + (self.counts.total(SAME) if self.move else 0)
 
     @property
     def has_work(self) -> bool:
@@ -300,7 +305,7 @@ def _plan_source(s3: Any, bucket: str, prefix: str, manifest: str, options: Copy
         raise
     sink.close()
     console.print(describe_plan(counts))
-    return SourcePlan(decisions, counts)
+    return SourcePlan(decisions, counts, options.move)
 
 
 @contextlib.contextmanager
@@ -345,13 +350,17 @@ def _local_runtime(manifest: str, endpoint_url: str | None, processes: int, conc
     sandboxes.__exit__(None, None, None)
 
 
-def _check_destination(s3: Any, bucket: str, where: str) -> None:
-    """Exit 2 before any copy when the destination bucket does not exist or the
-    credentials are refused. ListObjectsV2 rather than HeadBucket: its errors carry a
-    code (HEAD answers a bare 403 to a bad key and to a denied one alike)."""
+def _check_destination(s3: Any, options: CopyOptions, where: str) -> None:
+    """Exit 2 before any copy when the destination bucket does not exist, the
+    credentials are refused, or it cannot hold the Object Lock asked. ListObjectsV2
+    rather than HeadBucket: its errors carry a code (HEAD answers a bare 403 to a bad key
+    and to a denied one alike)."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     from mediasync.core.errors import CREDENTIAL_CODES
+    from mediasync.core.object_lock import lock_bucket_problem, lock_requested
+
+    bucket = options.destination_bucket
 
     try:
         s3.list_objects_v2(Bucket=bucket, MaxKeys=1)
@@ -371,6 +380,15 @@ def _check_destination(s3: Any, bucket: str, where: str) -> None:
         fail(f"{s3_error(err)[0]}; nothing was copied")
     except BotoCoreError as err:
         fail(f"cannot reach {where}: {s3_error(err)[0]}; nothing was copied")
+    if not lock_requested(options):
+        return
+    try:
+        problem = lock_bucket_problem(s3, bucket)
+    except (ClientError, BotoCoreError) as err:
+        message, code = s3_error(err)
+        fail(f"cannot tell whether destination bucket {bucket!r} has Object Lock: {message}; nothing was copied", code)
+    if problem:
+        fail(f"{problem} (--object-lock keep, --object-lock-mode, --legal-hold on); nothing was copied")
 
 
 def _probe_or_exit(manifest: str) -> None:

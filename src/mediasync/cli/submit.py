@@ -18,6 +18,7 @@ from mediasync.cli.options import (
     filter_options,
     object_filter,
     refuse_filters_with_a_manifest,
+    refuse_moving_onto_itself,
     s3_place,
     task_options,
 )
@@ -92,9 +93,11 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
         create_job_request,
         destination_problem,
         locate_manifest,
+        lock_destination_problem,
         manifest_notes,
         resolve_arns,
         stack_outputs,
+        stack_problem,
         submit_job,
     )
 
@@ -110,6 +113,7 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
         places = (s3_place("--source", source),
                   s3_place("--manifest-output", manifest_output
                            or f"s3://{report_bucket.split(':::', 1)[-1]}/mediasync-manifests"))
+        refuse_moving_onto_itself(places[0][0], options)
     context = click.get_current_context()
     # Options left at their defaults are not sent: the stack's own settings apply.
     given = [name for name in option_values
@@ -120,7 +124,9 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
             outputs = stack_outputs(aws_client("cloudformation", region), stack_name)
         function_arn, role_arn = resolve_arns(function_arn, role_arn, outputs)
         account_id = account_id or account_of(function_arn) or caller_account(aws_client("sts", region))
-        problem = destination_problem(aws_client("s3", region), destination_bucket, outputs, options)
+        problem = (stack_problem(outputs, options)
+                   or destination_problem(aws_client("s3", region), destination_bucket, outputs, options)
+                   or lock_destination_problem(aws_client("s3", region), destination_bucket, options))
         if problem:
             raise SubmitError(problem)
         if places is not None:

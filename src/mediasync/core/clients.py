@@ -12,6 +12,8 @@ https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execu
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 from typing import Any
 
@@ -26,6 +28,20 @@ from mediasync.core.settings import get_settings
 MAX_POOL_CONNECTIONS = 64
 # The Step Functions client that only starts synchronous Express executions.
 SYNC_STEPFUNCTIONS = "stepfunctions-sync"
+
+
+def _content_md5_with_lock_headers(params: dict[str, Any], **_: Any) -> None:
+    """S3 asks Content-MD5 (or an SDK checksum) of a write carrying Object Lock headers:
+    "The Content-MD5 or x-amz-sdk-checksum-algorithm header is required for any request
+    to upload an object with a retention period configured using Amazon S3 Object Lock"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html). A CopyObject
+    has no body to hash, and moto asks the header of it too: the MD5 of the empty body it
+    sends is true on any server."""
+    headers = params["headers"]
+    if "Content-MD5" in headers or not any(name.lower().startswith("x-amz-object-lock-") for name in headers):
+        return
+    body = params.get("body") if isinstance(params.get("body"), bytes) else b""
+    headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode("ascii")
 
 
 class Clients:
@@ -104,7 +120,10 @@ class Clients:
             ))
         session = botocore.session.get_session()
         session.register_component("data_loader", self._loader)
-        return boto3.session.Session(botocore_session=session).client(service, config=config, **kwargs)
+        client = boto3.session.Session(botocore_session=session).client(service, config=config, **kwargs)
+        if service == "s3":
+            client.meta.events.register("before-call.s3.CopyObject", _content_md5_with_lock_headers)
+        return client
 
 
 CLIENTS = Clients()

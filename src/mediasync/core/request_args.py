@@ -13,12 +13,15 @@ destination, on the source's storage class), never on the call site.
   class is sent explicitly unless the job overrides it.
 - SSE-KMS: ``SSEKMSKeyId`` is honoured only with ``ServerSideEncryption=aws:kms``;
   ``BucketKeyEnabled`` only with SSE-KMS.
+- Object Lock: a copy keeps none of its source's unless the request sets it
+  (core.object_lock).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mediasync.core.object_lock import NO_LOCK, ObjectLock, lock_asked
 from mediasync.core.settings import CopyOptions
 
 if TYPE_CHECKING:
@@ -61,4 +64,13 @@ def destination_write_args(options: CopyOptions | None, source: SourceObject) ->
             args["BucketKeyEnabled"] = options.bucket_key_enabled
     if options.acl:
         args["ACL"] = options.acl
+    args.update(copy_lock(options, source).request_args())
     return args
+
+
+def copy_lock(options: CopyOptions | None, source: SourceObject) -> ObjectLock:
+    """The Object Lock the copy of ``source`` is written with (none unless asked)."""
+    if options is None:
+        return NO_LOCK
+    # Never None here: the source's own lock is known (inspected).
+    return lock_asked(options, source.lock) or NO_LOCK

@@ -1,15 +1,16 @@
 """Whether a destination object holds what a run asks of a copy, besides the source's bytes.
 
 "Already copied" means the destination holds the source's content **and** what this
-run asks for: its storage class (the job's, else the source's), and with
-``sse_kms_key_id`` SSE-KMS under that key (and the Bucket Key setting asked). An
-object copied by an earlier run with other options is copied again. This is the one
+run asks for: its storage class (the job's, else the source's), with
+``sse_kms_key_id`` SSE-KMS under that key (and the Bucket Key setting asked), and the
+Object Lock asked (core.object_lock). An object copied by an earlier run with other
+options is copied again. This is the one
 decision the task's skip-existing check (``verify.already_copied``, from HeadObject)
 and the sync plan (``manifests.sync_plan``, from a listing) both make.
 
 What a view does not show is *unknown*, never taken as met: a listing shows the
-storage class but not the encryption, so the sync plan leaves such an object to the
-task's check; no view shows an object's ACL (GetObjectAcl would), so the check says
+storage class but not the encryption nor any lock, so the sync plan leaves such an
+object to the task's check; no view shows an object's ACL (GetObjectAcl would), so the check says
 it did not look. User metadata and Content-Type are the source's own and are compared
 with it elsewhere (``verify``).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mediasync.core.object_lock import ObjectLock, lock_asked, lock_problems, lock_requested
 from mediasync.core.request_args import class_asked
 from mediasync.core.settings import CopyOptions
 
@@ -35,12 +37,14 @@ class Seen:
     encryption: str | None = None
     kms_key_id: str | None = None
     bucket_key_enabled: bool | None = None
+    # None where the view shows no lock (a listing); HeadObject shows it to a role granted it.
+    lock: ObjectLock | None = None
 
     @classmethod
     def from_head(cls, head: dict[str, Any]) -> "Seen":
         # HeadObject names the class only when it is not STANDARD.
         return cls(head.get("StorageClass") or "STANDARD", True, head.get("ServerSideEncryption"),
-                   head.get("SSEKMSKeyId"), bool(head.get("BucketKeyEnabled")))
+                   head.get("SSEKMSKeyId"), bool(head.get("BucketKeyEnabled")), ObjectLock.from_head(head))
 
     @classmethod
     def from_listing(cls, listed_storage_class: str | None) -> "Seen":
@@ -63,9 +67,10 @@ def same_kms_key(held: str | None, asked: str) -> bool | None:
     return bool(held) and (held == asked or str(held).endswith(f":key/{asked}"))
 
 
-def unmet_requests(options: CopyOptions, source_storage_class: str | None, seen: Seen) -> Unmet:
+def unmet_requests(options: CopyOptions, source_storage_class: str | None, seen: Seen,
+                   source_lock: ObjectLock | None = None) -> Unmet:
     """What ``seen`` (a destination object) lacks of what ``options`` ask of a copy of a
-    source in ``source_storage_class``."""
+    source in ``source_storage_class``, locked as ``source_lock`` (None: not known)."""
     differs: list[str] = []
     unknown: list[str] = []
     wanted = class_asked(options, source_storage_class)
@@ -88,5 +93,11 @@ def unmet_requests(options: CopyOptions, source_storage_class: str | None, seen:
                                f"{'on' if options.bucket_key_enabled else 'off'}")
     if options.acl:
         unknown.append(ACL_NOT_SHOWN)
+    if lock_requested(options):
+        asked = lock_asked(options, source_lock)
+        if asked is None or seen.lock is None:
+            unknown.append("its Object Lock")
+        else:
+            differs += lock_problems(asked, seen.lock)
     return Unmet(tuple(differs), tuple(unknown))
 

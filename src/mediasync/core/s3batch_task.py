@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import time
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -29,7 +30,10 @@ from mediasync.core.errors import (
     from_sdk_error,
     http_status_for,
     is_retryable,
+    s3_errors,
 )
+from mediasync.core.move import MOVED, move_source
+from mediasync.core.object_lock import lock_bucket_problem, lock_requested
 from mediasync.core.plan import Plan, copy_state
 from mediasync.core.polling import poll_delays
 from mediasync.core.settings import CopyOptions, Settings
@@ -37,6 +41,7 @@ from mediasync.core.source import (
     DELETE_MARKER_VERSION,
     OBJECT_VERSION,
     ObjectRef,
+    SourceObject,
     current_version,
     inspect_source,
     version_kind,
@@ -70,10 +75,14 @@ class BatchTask:
 @dataclass(frozen=True)
 class TaskOutcome:
     result_code: str
-    code: str  # "Copied", an error name, or "InProgress"
+    code: str  # "Copied", "AlreadyCopied", "Moved", an error name, or "InProgress"
     message: str
     http_status: int
     bytes_copied: int = 0
+    # A success's proof (verify.Verification.method) and the source ETag the copy was
+    # made from: what a move needs to delete the source (core.move).
+    verified_by: str = ""
+    source_etag: str = ""
 
     @property
     def result_string(self) -> str:
@@ -182,7 +191,8 @@ def outcome_of_execution(description: dict[str, Any]) -> TaskOutcome:
             f"s3://{dest.get('bucket')}/{dest.get('key')} ETag {copy.get('etag')}, "
             f"{output.get('size', 0)} bytes; verified by {verification.get('method')}: {verification.get('message')}"
         )
-        return TaskOutcome(SUCCEEDED, "Copied", message, 200, int(output.get("size") or 0))
+        return TaskOutcome(SUCCEEDED, "Copied", message, 200, int(output.get("size") or 0),
+                           str(verification.get("method") or ""), str(output.get("source_etag") or ""))
     if status == "RUNNING":
         return still_running(description.get("executionArn", ""))
     error = description.get("error") or _STATUS_ERRORS.get(status, f"States.{status}")
@@ -213,6 +223,7 @@ class TaskRunner:
             raise InvalidTask(f"bad job arguments: {err}") from err
         if not options.destination_bucket:
             raise InvalidTask("no destination bucket: set destinationBucket in the job's user arguments")
+        self._refuse_what_the_stack_may_not_do(options)
         allowed = self.settings.allowed_destination_buckets
         if allowed and options.destination_bucket not in allowed:
             # IAM would deny the copy's first write deep inside the state machine:
@@ -225,7 +236,12 @@ class TaskRunner:
         # Mapped before any S3 call: a key outside strip_prefix costs no request.
         dest = ObjectRef(options.destination_bucket,
                          destination_key(options.destination_prefix, task.key, options.strip_prefix))
+        if options.move and (task.bucket, task.key) == (dest.bucket, dest.key):
+            raise InvalidTask(f"move would copy {dest.url} onto itself and then delete the only copy: give another "
+                              "destination bucket or prefix")
         s3 = clients.s3()
+        if lock_requested(options):
+            _refuse_unlockable_destination(s3, options.destination_bucket)
         pinned = ObjectRef(task.bucket, task.key, task.version_id)
         if pinned.version_id:
             skipped = _pinned_version_skipped(s3, pinned, options)
@@ -234,18 +250,40 @@ class TaskRunner:
         source = inspect_source(s3, pinned, options)
         proof = already_copied(s3, source, dest, options) if options.skip_existing else None
         if proof is not None:
-            return TaskOutcome(
+            outcome = TaskOutcome(
                 SUCCEEDED,
                 "AlreadyCopied",
                 f"{dest.url} already holds this object ({source.size} bytes, same metadata, as this run asks); "
                 f"verified by {proof.method}: {proof.message}; not copied again",
-                200,
+                200, verified_by=proof.method, source_etag=source.etag,
             )
-        state = copy_state(source, {"bucket": dest.bucket, "key": dest.key}, options)
-        plan = Plan.from_state(state["plan"])
-        if plan.machine == "express":
-            return self._run_express(task, state)
-        return self._run_standard(task, state, expected_execution_seconds(shape_of(plan), options), remaining_ms)
+        else:
+            state = copy_state(source, {"bucket": dest.bucket, "key": dest.key}, options)
+            plan = Plan.from_state(state["plan"])
+            if plan.machine == "express":
+                outcome = self._run_express(task, state)
+            else:
+                outcome = self._run_standard(task, state, expected_execution_seconds(shape_of(plan), options),
+                                             remaining_ms)
+        return _moved(s3, outcome, source, options) if options.move else outcome
+
+    def _refuse_what_the_stack_may_not_do(self, options: CopyOptions) -> None:
+        """A job asking what the stack's IAM does not grant fails here, naming the parameter
+        that grants it, before any copy: a move would copy and then fail to delete, and a
+        lock asked would be copied without one (HeadObject shows no lock to a role not
+        granted s3:GetObjectRetention, core.object_lock)."""
+        if options.move and not self.settings.source_deletes_allowed:
+            raise InvalidTask(
+                "move deletes each source once its copy is proved, and this stack may not delete sources: deploy it "
+                "with AllowSourceDeletes=true (ALLOW_SOURCE_DELETES=true in deploy/config.env, then make install), "
+                "or run the job without move"
+            )
+        if lock_requested(options) and not self.settings.object_lock_allowed:
+            raise InvalidTask(
+                "the job asks Object Lock on its copies (objectLock, objectLockMode or legalHold), and this stack may "
+                "not set or read locks: deploy it with ObjectLock=allowed or keep (OBJECT_LOCK in "
+                "deploy/config.env, then make install), or run the job without them"
+            )
 
     def _run_express(self, task: BatchTask, state: dict[str, Any]) -> TaskOutcome:
         started = datetime.datetime.now(datetime.timezone.utc)
@@ -345,6 +383,36 @@ class TaskRunner:
             if outcome is not None:
                 return outcome
         return still_running(arn)
+
+
+def _moved(s3: Any, outcome: TaskOutcome, source: SourceObject, options: CopyOptions) -> TaskOutcome:
+    """A proved copy's outcome with its source moved (core.move): Moved, or the copy's own
+    outcome saying why the source was kept. Anything else is left as it is."""
+    if outcome.result_code != SUCCEEDED or outcome.code not in ("Copied", "AlreadyCopied"):
+        return outcome
+    result = move_source(s3, ObjectRef(source.bucket, source.key), outcome.source_etag, outcome.verified_by,
+                         source.lock, options)
+    message = f"{outcome.message}; {result.note}"
+    return replace(outcome, code=MOVED, message=message) if result.moved else replace(outcome, message=message)
+
+
+# Buckets each S3 client (one a process, core.clients) has seen with Object Lock enabled:
+# S3 never turns it off again.
+_LOCKABLE_BUCKETS: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _refuse_unlockable_destination(s3: Any, bucket: str) -> None:
+    """InvalidTask when ``bucket`` cannot hold the locks asked (core.object_lock), asked of
+    S3 once per bucket and client."""
+    seen = _LOCKABLE_BUCKETS.setdefault(s3, set())
+    if bucket in seen:
+        return
+    with s3_errors("destination", ObjectRef(bucket, "")):
+        problem = lock_bucket_problem(s3, bucket)
+    if problem:
+        raise InvalidTask(f"{problem} (the job's objectLock, objectLockMode and legalHold arguments, or the stack's "
+                          "ObjectLock=keep)")
+    seen.add(bucket)
 
 
 def _after_express_ceiling(outcome: TaskOutcome, state: dict[str, Any], started: datetime.datetime) -> TaskOutcome:

@@ -7,12 +7,14 @@ per-job options (destination, sizes, worker mode) task by task.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from dataclasses import dataclass, field, replace
 from typing import Collection, Mapping
 
 from mediasync.core.bucket_names import bucket_name_problem
+from mediasync.core.object_lock import LEGAL_HOLDS, MODES, OBJECT_LOCK_CHOICES, OFF, parse_time, time_text
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -117,6 +119,16 @@ class CopyOptions:
     # copies the version the manifest names (restoring one version per key).
     skip_noncurrent: bool = True
     verify: str = "auto"
+    # Delete each source once its copy is proved by its content (core.move); the stack
+    # must allow it (AllowSourceDeletes).
+    move: bool = False
+    # Object Lock on the copies (core.object_lock): "keep" copies each source's retention
+    # and legal hold; a mode with its retain-until date, or a legal hold, set them instead.
+    object_lock: str = OFF
+    object_lock_mode: str = ""
+    object_lock_retain_until: str = ""
+    # "ON" puts a legal hold on every copy, "OFF" keeps none (not even the source's); empty: as object_lock says.
+    legal_hold: str = ""
 
     def to_event(self) -> dict:
         return {
@@ -140,6 +152,11 @@ class CopyOptions:
             "skip_existing": self.skip_existing,
             "skip_noncurrent": self.skip_noncurrent,
             "verify": self.verify,
+            "move": self.move,
+            "object_lock": self.object_lock,
+            "object_lock_mode": self.object_lock_mode,
+            "object_lock_retain_until": self.object_lock_retain_until,
+            "legal_hold": self.legal_hold,
         }
 
     @classmethod
@@ -161,19 +178,11 @@ class CopyOptions:
                                  f"{', '.join(camel_case(option) for option in self.to_event())}")
             if value is None or value == "":
                 continue
-            if name in ("skip_existing", "skip_noncurrent", "bucket_key_enabled", "requester_pays"):
-                changes[name] = _parse_bool(value)
-            elif name in ("destination_bucket", "destination_prefix", "strip_prefix", "sse_kms_key_id", "worker",
-                          "verify"):
-                changes[name] = str(value)
-            elif name == "storage_class":
-                changes[name] = str(value).strip().upper()
-            elif name == "acl":
-                changes[name] = str(value).strip().lower()
-            elif name in ("multipart_threshold", "part_size", "group_byte_budget", "batch_threshold"):
-                changes[name] = parse_size(value)
-            else:
-                changes[name] = int(value)
+            try:
+                changes[name] = _option_value(name, value)
+            except ValueError as err:
+                # A value that is not even of its kind: say which argument it was.
+                raise ValueError(f"{name}: {err}") from None
         options = replace(self, **changes)
         options.validate()
         return options
@@ -206,10 +215,45 @@ class CopyOptions:
             )
         if self.acl and self.acl not in ACLS:
             raise ValueError(f"acl must be {' or '.join(ACLS)} (or empty for none), not {self.acl!r}")
+        self._validate_object_lock()
         if self.bucket_key_enabled is not None and not self.sse_kms_key_id:
             # S3 Bucket Keys exist only for SSE-KMS; without a key to encrypt with
             # the setting would be about nothing we send.
             raise ValueError("bucket_key_enabled needs sse_kms_key_id (the KMS key the copies are encrypted with)")
+
+
+    def _validate_object_lock(self) -> None:
+        if self.object_lock not in OBJECT_LOCK_CHOICES:
+            raise ValueError(f"object_lock must be {' or '.join(OBJECT_LOCK_CHOICES)}, not {self.object_lock!r}")
+        if self.object_lock_mode and self.object_lock_mode not in MODES:
+            raise ValueError(f"object_lock_mode must be {' or '.join(MODES)}, not {self.object_lock_mode!r}")
+        if self.legal_hold and self.legal_hold not in LEGAL_HOLDS:
+            raise ValueError(f"legal_hold must be on or off, not {self.legal_hold!r}")
+        if bool(self.object_lock_mode) != bool(self.object_lock_retain_until):
+            # S3 sets a retention as both or neither.
+            raise ValueError("object_lock_mode and object_lock_retain_until go together: a retention is a mode and "
+                             "the time it lasts until")
+        if self.object_lock_retain_until and parse_time(self.object_lock_retain_until) <= datetime.datetime.now(
+                datetime.timezone.utc):
+            raise ValueError(f"object_lock_retain_until {self.object_lock_retain_until} is not in the future: a "
+                             "retention must last beyond the copy")
+
+
+def _option_value(name: str, value: object) -> object:
+    """A user argument's (or a variable's) text as the option ``name`` holds it."""
+    if name in ("skip_existing", "skip_noncurrent", "bucket_key_enabled", "requester_pays", "move"):
+        return _parse_bool(value)
+    if name in ("destination_bucket", "destination_prefix", "strip_prefix", "sse_kms_key_id", "worker", "verify"):
+        return str(value)
+    if name in ("storage_class", "object_lock_mode", "legal_hold"):
+        return str(value).strip().upper()
+    if name in ("object_lock", "acl"):
+        return str(value).strip().lower()
+    if name == "object_lock_retain_until":
+        return time_text(str(value))
+    if name in ("multipart_threshold", "part_size", "group_byte_budget", "batch_threshold"):
+        return parse_size(value)
+    return int(value)
 
 
 def _parse_bool(value: object) -> bool:
@@ -243,6 +287,12 @@ class Settings:
     # exactly these (DestinationBucket + AllowedDestinationBuckets). Empty: any
     # (the local runtime, where no IAM says no).
     allowed_destination_buckets: tuple[str, ...] = ()
+    # Whether the stack may delete sources (its AllowSourceDeletes parameter) and set Object
+    # Lock on copies (its ObjectLock parameter): IAM grants the actions only then, and
+    # batch_invoke refuses a job asking for them otherwise. Absent: yes (the local runtime,
+    # where no IAM says no).
+    source_deletes_allowed: bool = True
+    object_lock_allowed: bool = True
     # Seconds batch_invoke keeps in reserve before its own Lambda timeout: its last
     # DescribeExecution must end within them (states_call_seconds), or Lambda kills it and
     # S3 Batch records a function error with no execution ARN to follow.
@@ -289,6 +339,8 @@ class Settings:
                 bucket.strip() for bucket in env.get("MEDIASYNC_ALLOWED_DESTINATION_BUCKETS", "").split(",")
                 if bucket.strip()
             ),
+            source_deletes_allowed=_parse_bool(env.get("MEDIASYNC_SOURCE_DELETES_ALLOWED") or "true"),
+            object_lock_allowed=_parse_bool(env.get("MEDIASYNC_OBJECT_LOCK_ALLOWED") or "true"),
             invoke_time_margin=float(env.get("MEDIASYNC_INVOKE_TIME_MARGIN", "15")),
             max_execution_attempts=int(env.get("MEDIASYNC_MAX_EXECUTION_ATTEMPTS", "3")),
             s3_max_attempts=int(env.get("MEDIASYNC_S3_MAX_ATTEMPTS", "10")),
@@ -317,7 +369,8 @@ def reset_settings() -> None:
 # Copy options a job sends only when they differ from the defaults: S3 Batch takes
 # at most 10 user arguments, and the ones above already fill 9.
 OPTIONAL_ARGUMENTS = ("strip_prefix", "storage_class", "sse_kms_key_id", "bucket_key_enabled", "acl", "requester_pays",
-                      "verify", "skip_noncurrent")
+                      "verify", "skip_noncurrent", "move", "object_lock", "object_lock_mode", "object_lock_retain_until",
+                      "legal_hold")
 
 
 def argument_text(value: object) -> str:

@@ -18,6 +18,7 @@ from mediasync.core.errors import (
     from_client_error,
     s3_errors,
 )
+from mediasync.core.object_lock import ObjectLock
 from mediasync.core.plan import layout_fits, part_runs
 from mediasync.core.request_args import source_request_args
 from mediasync.core.settings import CopyOptions
@@ -142,6 +143,11 @@ class SourceObject:
     kms_key_id: str | None = None
     # Not carried by CopyObject's COPY directive: sent explicitly, compared by Verify.
     website_redirect_location: str | None = None
+    # Its Object Lock, as HeadObject shows it to a role granted s3:GetObjectRetention and
+    # s3:GetObjectLegalHold (core.object_lock); (mode, retain-until, legal hold).
+    lock_mode: str | None = None
+    lock_retain_until: str | None = None
+    legal_hold: bool = False
 
     @property
     def ref(self) -> ObjectRef:
@@ -160,6 +166,10 @@ class SourceObject:
     @property
     def etag_is_md5(self) -> bool:
         return self.encryption not in OPAQUE_ETAG_ENCRYPTIONS
+
+    @property
+    def lock(self) -> ObjectLock:
+        return ObjectLock(self.lock_mode, self.lock_retain_until, bool(self.legal_hold))
 
     def plan_args(self) -> dict[str, Any]:
         """What ``plan.plan_copy`` needs to know of this source, besides its size."""
@@ -296,6 +306,7 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
         raise SourceArchived(archived)
     etag = quoted_etag(head["ETag"])
     size = head["ContentLength"]
+    lock = ObjectLock.from_head(head)
     checksum = Checksum.from_response(head)
     part_checksums = False
     part_count = etag_part_count(etag)
@@ -339,6 +350,9 @@ def inspect_source(s3: Any, ref: ObjectRef, options: CopyOptions | None = None) 
         encryption=head.get("ServerSideEncryption"),
         kms_key_id=head.get("SSEKMSKeyId"),
         website_redirect_location=head.get("WebsiteRedirectLocation"),
+        lock_mode=lock.mode,
+        lock_retain_until=lock.retain_until,
+        legal_hold=lock.legal_hold,
     )
 
 

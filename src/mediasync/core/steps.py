@@ -18,6 +18,7 @@ from mediasync.core import clients
 from mediasync.core.copy import CopyResult, abort_upload, complete_upload, copy_part_group, copy_single, create_upload
 from mediasync.core.errors import (
     ERRORS,
+    AccessDenied,
     InvalidTask,
     MediaSyncError,
     SourceChanged,
@@ -27,6 +28,7 @@ from mediasync.core.errors import (
     s3_errors,
 )
 from mediasync.core.plan import Plan, copy_state
+from mediasync.core.request_args import copy_lock
 from mediasync.core.settings import CopyOptions
 from mediasync.core.source import ObjectRef, SourceObject, inspect_source
 from mediasync.core.verify import check_copy, discard, proof_from_response
@@ -142,16 +144,25 @@ def complete_multipart_upload(state: dict[str, Any]) -> dict[str, Any]:
 def verify(state: dict[str, Any]) -> dict[str, Any]:
     copied = state["copy"]
     dest = _destination(state, pinned=True)
-    source, plan = _source(state), Plan.from_state(state["plan"])
+    source, plan, options = _source(state), Plan.from_state(state["plan"]), _options(state)
+    # No answer to a copy shows its lock: a copy asked to carry one is read back.
+    lock = copy_lock(options, source)
     s3 = clients.s3()
     try:
         result = None
-        if _options(state).verify == "auto":
+        if options.verify == "auto" and lock.empty:
             result = proof_from_response(source, plan, copied)
         if result is None:
-            result = check_copy(s3, source, dest, plan, etag=copied["etag"], expected_etag=copied.get("expected_etag"))
+            result = check_copy(s3, source, dest, plan, etag=copied["etag"], expected_etag=copied.get("expected_etag"),
+                                lock=lock)
     except VerificationFailed as failure:
-        if discard(s3, dest, copied["etag"]):
+        try:
+            deleted = discard(s3, dest, copied["etag"])
+        except AccessDenied as refused:
+            # A copy S3 did lock (COMPLIANCE, or GOVERNANCE without a bypass) cannot be deleted.
+            raise VerificationFailed(f"{failure}; the copy could not be deleted ({refused}): a version under Object "
+                                     "Lock retention or a legal hold stays until it ends") from failure
+        if deleted:
             raise VerificationFailed(f"{failure}; the destination object was deleted") from failure
         raise VerificationFailed(f"{failure}; the destination is no longer the copy (another writer replaced it): "
                                  "left as it is") from failure

@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mediasync.core.errors import AccessDenied, VerificationFailed, from_client_error, s3_errors
+from mediasync.core.object_lock import NO_LOCK, ObjectLock, lock_problems
 from mediasync.core.plan import Plan
 from mediasync.core.requested import Seen, unmet_requests
 from mediasync.core.settings import CopyOptions
@@ -22,6 +23,14 @@ class Verification:
 
     def to_state(self) -> dict[str, str]:
         return {"method": self.method, "message": self.message}
+
+
+def proves_content(method: str) -> bool:
+    """Whether a verification ``method`` proves the copy holds the source's bytes: an S3
+    checksum equal on both sides, or MD5 ETags equal. A composite ETag only shows the
+    copy is made of the parts that were copied, and size and layout show no bytes at all:
+    enough to report a copy, not to delete its source (core.move)."""
+    return method == "etag" or method.startswith("checksum-")
 
 
 def _head(s3: Any, dest: ObjectRef, **extra: Any) -> dict[str, Any]:
@@ -65,8 +74,10 @@ def check_copy(
     *,
     etag: str,
     expected_etag: str | None,
+    lock: ObjectLock = NO_LOCK,
 ) -> Verification:
-    """Prove the destination holds the source's content; raise VerificationFailed on any difference.
+    """Prove the destination holds the source's content, and the Object Lock asked
+    (``lock``); raise VerificationFailed on any difference.
 
     The strongest proof available names the method: a checksum S3 computed on both
     sides; else ETag equality where both ETags are MD5s (no SSE-KMS, DSSE-KMS or
@@ -76,7 +87,7 @@ def check_copy(
     """
     head = _head(s3, dest, ChecksumMode="ENABLED")
     head["ETag"] = quoted_etag(head.get("ETag"))
-    problems = _same_attributes(head, source)
+    problems = _same_attributes(head, source) + lock_problems(lock, ObjectLock.from_head(head))
     if head["ETag"] != etag:
         problems.append(f"ETag {head['ETag']} != the one the copy returned, {etag}")
     proof, mismatch = _checksum_proof(Checksum.from_response(head), source)
@@ -203,7 +214,7 @@ def already_copied(s3: Any, source: SourceObject, dest: ObjectRef, options: Copy
         raise from_client_error(err, side="destination", bucket=dest.bucket, key=dest.key) from err
     if _same_attributes(head, source):
         return None
-    unmet = unmet_requests(options or CopyOptions(), source.storage_class, Seen.from_head(head))
+    unmet = unmet_requests(options or CopyOptions(), source.storage_class, Seen.from_head(head), source.lock)
     if unmet.differs:
         return None
     proof, mismatch = _checksum_proof(Checksum.from_response(head), source)

@@ -1,6 +1,7 @@
 """Every change moto's engine (``MEDIASYNC_LOCAL_ENGINE=moto``, local/moto_engine.py)
-makes to moto's internals, in two labelled lists. The default engine (local/asl)
-patches nothing in moto.
+makes to moto's internals, in two labelled lists; and ``S3_FIDELITY``, the one change to
+moto's in-process S3 the runtime makes under either engine (the default engine, local/asl,
+patches nothing else in moto).
 
 ``FIDELITY`` makes moto behave as AWS does where MediaSync depends on it (or runs
 our code where AWS would): Lambda invocations reach our handlers, an ended
@@ -189,6 +190,47 @@ def batch_task_with_api_names(runtime: LocalRuntime) -> list[Any]:
     return [mock.patch.object(StateTaskServiceBatch, "_eval_service_task", eval_service_task)]
 
 
+_LOCK_HEADERS = ("x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold")
+
+
+def multipart_uploads_keep_object_lock(runtime: LocalRuntime) -> list[Any]:
+    """CreateMultipartUpload takes ObjectLockMode, ObjectLockRetainUntilDate and
+    ObjectLockLegalHoldStatus for the object it completes into, as CopyObject does
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html);
+    moto's ignores them, and the completed object has no lock. Here the upload keeps them
+    and its completed object carries them."""
+    import re
+
+    from moto.s3.models import S3Backend
+    from moto.s3.responses import S3Response
+
+    post = S3Response._key_response_post
+    complete = S3Backend.complete_multipart_upload
+
+    def key_response_post(response: Any, request: Any, body: bytes, bucket_name: str, query: dict, key_name: str) -> Any:
+        answer = post(response, request, body, bucket_name, query, key_name)
+        lock = {header: request.headers.get(header) for header in _LOCK_HEADERS if request.headers.get(header)}
+        if body == b"" and "uploads" in query and lock:
+            text = answer[2].decode() if isinstance(answer[2], bytes) else str(answer[2])
+            upload_id = re.search(r"<UploadId>([^<]+)</UploadId>", text)
+            if upload_id:
+                response.backend.get_bucket(bucket_name).multiparts[upload_id.group(1)].object_lock = lock
+        return answer
+
+    def complete_multipart_upload(backend: Any, bucket_name: str, multipart_id: str, body: Any) -> Any:
+        multipart = backend.get_bucket(bucket_name).multiparts.get(multipart_id)
+        lock = getattr(multipart, "object_lock", {})
+        key = complete(backend, bucket_name, multipart_id, body)
+        if key is not None and lock:
+            key.lock_mode = lock.get("x-amz-object-lock-mode")
+            key.lock_until = lock.get("x-amz-object-lock-retain-until-date")
+            key.lock_legal_status = lock.get("x-amz-object-lock-legal-hold")
+        return key
+
+    return [mock.patch.object(S3Response, "_key_response_post", key_response_post),
+            mock.patch.object(S3Backend, "complete_multipart_upload", complete_multipart_upload)]
+
+
 def interpreter_caches(runtime: LocalRuntime) -> list[Any]:
     """moto re-parses the whole ASL definition (ANTLR) for every execution and every
     JSONPath (a fresh yacc parser) for every evaluation, though both are fixed for a
@@ -269,6 +311,13 @@ FIDELITY: tuple[MotoPatch, ...] = (
               (f"{_BATCH_TASK}:StateTaskServiceBatch._eval_service_task",), batch_task_with_api_names),
 )
 
+# moto's in-process S3, under either engine: where it differs from AWS in what a copy keeps.
+S3_FIDELITY: tuple[MotoPatch, ...] = (
+    MotoPatch("a multipart upload's Object Lock reaches the completed object",
+              ("moto.s3.responses:S3Response._key_response_post",
+               "moto.s3.models:S3Backend.complete_multipart_upload"), multipart_uploads_keep_object_lock),
+)
+
 SPEED: tuple[MotoPatch, ...] = (
     MotoPatch("Lambda integration calls the handler directly",
               (f"{_PARSER}.asl.component.state.exec.state_task.lambda_eval_utils:_invoke_lambda_function",
@@ -339,3 +388,8 @@ def moto_patches(runtime: LocalRuntime, *, speed: bool | None = None) -> list[An
         defer_moto_batch_models()
     chosen = FIDELITY + (SPEED if speed_patches_enabled(speed) else ())
     return [patch for item in chosen for patch in item.make(runtime)]
+
+
+def moto_s3_patches(runtime: LocalRuntime) -> list[Any]:
+    """The S3 fidelity patches, for a runtime on moto's in-process S3; none started."""
+    return [patch for item in S3_FIDELITY for patch in item.make(runtime)]

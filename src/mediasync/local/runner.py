@@ -37,7 +37,10 @@ def run_job(
     rows to copy go to a job that does not look at the destination first (one
     HeadObject fewer each), rows to check go through the skip-existing check, and rows
     the listings prove already copied are reported so with no request at all (and
-    without ``runtime``, when that is all there is). The report has a row for every row.
+    without ``runtime``, when that is all there is). With ``move``, those go through the
+    check as well: its task proves each by its content and deletes the source (a
+    listing's ETags do not show an SSE-KMS copy's content). The report has a row for
+    every row.
     """
     request.report_path.parent.mkdir(parents=True, exist_ok=True)
     options = request.options
@@ -49,7 +52,7 @@ def run_job(
     def rows_to_copy() -> Iterator[ManifestRow]:
         for row in rows:
             decision = plan.get(plan_key(row.bucket, row.key, row.version_id))
-            if decision is None or decision.action == CHECK:
+            if decision is None or decision.action == CHECK or (decision.action == SAME and options.move):
                 to_check.append(row)
             elif decision.action == SAME:
                 now = time.time()

@@ -43,6 +43,7 @@ from mediasync.local.deployment import (  # noqa: F401 (the runtime's names, as 
     project_root,
     substitute,
 )
+from mediasync.local.moto_patches import moto_s3_patches
 
 # batch_invoke's longest pause between DescribeExecution calls while a STANDARD
 # execution runs. AWS's 5 s protects an API quota that an in-process engine does not
@@ -175,6 +176,8 @@ class LocalRuntime:
                 )
                 self._mock.start()
             self._patches = [
+                # moto's S3 keeps what AWS keeps on a copy (local/moto_patches.py).
+                *(moto_s3_patches(self) if self._mock is not None else []),
                 # Local timing: no API quota to spare, and the copy is as fast as the disk.
                 mock.patch.object(polling, "MAX_POLL_DELAY", LOCAL_MAX_POLL_DELAY),
                 mock.patch.object(s3batch_task, "expected_execution_seconds", lambda *_: LOCAL_EXPECTED_SECONDS),

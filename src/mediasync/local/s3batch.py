@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, TextIO
 
 from mediasync.core.errors import http_status_for
+from mediasync.core.move import MOVED, SOURCE_KEPT
 from mediasync.core.s3batch_task import (
     PERMANENT_FAILURE,
     SUCCEEDED,
@@ -56,6 +57,9 @@ class JobSummary:
     started: float = field(default_factory=time.time)
     finished: float = 0.0
     failures_by_code: dict[str, int] = field(default_factory=dict)
+    # Of the succeeded, with move: sources deleted, and sources kept (the row says why).
+    moved: int = 0
+    kept: int = 0
 
     @property
     def seconds(self) -> float:
@@ -68,13 +72,15 @@ class JobSummary:
             codes[code] = codes.get(code, 0) + count
         return JobSummary(self.job_id, self.tasks + later.tasks, self.succeeded + later.succeeded,
                           self.failed + later.failed, self.bytes_copied + later.bytes_copied, self.started,
-                          later.finished, codes)
+                          later.finished, codes, self.moved + later.moved, self.kept + later.kept)
 
     def add(self, row: ReportRow) -> None:
         self.tasks += 1
         if row.status == "succeeded":
             self.succeeded += 1
             self.bytes_copied += row.bytes
+            self.moved += row.code == MOVED
+            self.kept += SOURCE_KEPT in row.message
         else:
             self.failed += 1
             self.failures_by_code[row.code] = self.failures_by_code.get(row.code, 0) + 1
@@ -209,7 +215,10 @@ class S3BatchJob:
             finished = time.time()
             if result_code == SUCCEEDED:
                 size = copied_bytes(message)
-                return ReportRow(row.bucket, row.raw_key, version, "succeeded", "", "200", message, size, started, finished, attempts)
+                # A success's code stays out of the report, as S3 Batch leaves it in the message; but
+                # a moved object's row says so where a reader looks first.
+                return ReportRow(row.bucket, row.raw_key, version, "succeeded", MOVED if code == MOVED else "", "200",
+                                 message, size, started, finished, attempts)
             return ReportRow(
                 row.bucket, row.raw_key, version, "failed", code or result_code, str(http_status_for(code)), message,
                 0, started, finished, attempts,

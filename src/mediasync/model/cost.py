@@ -27,6 +27,8 @@ PRICES: dict[str, Price] = {
                       "https://aws.amazon.com/s3/pricing/"),
     "s3_tier2": Price(0.0004 / 1000, "S3 GET and other request (HeadObject, GetObjectTagging)",
                       "https://aws.amazon.com/s3/pricing/"),
+    "s3_delete": Price(0.0, "S3 DELETE request (DeleteObject of a moved source: free)",
+                       "https://aws.amazon.com/s3/pricing/ (Requests & data retrievals)"),
     "batch_job": Price(0.25, "S3 Batch Operations job", "https://aws.amazon.com/s3/pricing/ (Management & insights)"),
     "batch_object": Price(1.00 / 1_000_000, "S3 Batch Operations object processed",
                           "https://aws.amazon.com/s3/pricing/ (Management & insights)"),
@@ -90,6 +92,7 @@ def cost(usage_: Usage, prices: dict[str, Price] = PRICES, *, jobs: int = 1) -> 
     quantities = [
         ("s3_tier1", usage_.tier1_requests),
         ("s3_tier2", usage_.tier2_requests),
+        ("s3_delete", usage_.free_requests),
         ("batch_job", jobs if usage_.s3_batch_tasks else 0),
         ("batch_object", usage_.s3_batch_tasks),
         ("batch_manifest_object", usage_.generated_manifest_objects),

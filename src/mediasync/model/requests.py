@@ -13,6 +13,9 @@ from mediasync.core.timing import EXPRESS_COPY_STATES, LIST_PARTS_PAGE, Rates, R
 
 TIER1_REQUESTS = ("CopyObject", "UploadPartCopy", "CreateMultipartUpload", "CompleteMultipartUpload", "ListParts",
                   "ListObjectsV2", "PutObject")
+# "DELETE and CANCEL requests are free" (https://aws.amazon.com/s3/pricing/, Requests & data
+# retrievals): a move's DeleteObject of each source.
+FREE_REQUESTS = ("DeleteObject",)
 
 
 # -- per-object request counts and timings ----------------------------------------------------

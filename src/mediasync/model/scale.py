@@ -136,7 +136,7 @@ def reference_markdown() -> str:
     lines += ["", f"Prices ({PRICES_REGION} list prices, read {PRICES_AS_OF}):", "",
               "| item | US dollars | source |", "|---|---|---|"]
     for price in PRICES.values():
-        lines.append(f"| {price.unit} | {price.amount:.10f}".rstrip("0") + f" | {price.source} |")
+        lines.append(f"| {price.unit} | {price_text(price.amount)} | {price.source} |")
     rates = Rates()
     lines += ["", "Rates (the best-supported defaults; their ranges and sources are in the table above):", "",
               "| rate | value |", "|---|---|"]
@@ -183,3 +183,8 @@ def scale_markdown() -> str:
 if __name__ == "__main__":
     # docs/performance.md: the block between the scale-model markers.
     print(scale_markdown(), end="")
+
+
+def price_text(amount: float) -> str:
+    """A unit price in as many decimals as it needs: 0.0000004, 0.25, 0 (a free request)."""
+    return f"{amount:.10f}".rstrip("0").rstrip(".") or "0"

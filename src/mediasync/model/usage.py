@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from mediasync.core.object_lock import lock_requested
 from mediasync.core.settings import CopyOptions, MiB
 from mediasync.core.timing import (
     COPY_OBJECT,
@@ -25,6 +26,7 @@ from mediasync.core.timing import (
     multipart_timing,
 )
 from mediasync.model.requests import (
+    FREE_REQUESTS,
     TIER1_REQUESTS,
     copy_object_requests,
     copy_object_seconds,
@@ -69,7 +71,11 @@ class Usage:
 
     @property
     def tier2_requests(self) -> int:
-        return sum(count for name, count in self.requests.items() if name not in TIER1_REQUESTS)
+        return sum(count for name, count in self.requests.items() if name not in TIER1_REQUESTS + FREE_REQUESTS)
+
+    @property
+    def free_requests(self) -> int:
+        return sum(self.requests[name] for name in FREE_REQUESTS)
 
     @property
     def lambda_gb_seconds_total(self) -> float:
@@ -88,8 +94,11 @@ def usage(
 ) -> Usage:
     """``copy_answers_prove``: whether S3's answers to the copies carry checksums that
     prove them (AWS for objects with checksums; not moto's CompleteMultipartUpload),
-    so Verify reads nothing back."""
+    so Verify reads nothing back. A copy asked to carry an Object Lock is always read back
+    (no answer to a copy shows its lock); a move deletes each source copied (DeleteObject)."""
     result = Usage()
+    locks = lock_requested(options)
+    copy_answers_prove = copy_answers_prove and not locks
     result.s3_batch_tasks = workload.objects
     mp = workload.multipart_sources_by_path
 
@@ -178,6 +187,12 @@ def usage(
     if too_large:  # inspected, then refused
         lambda_use("batch_invoke", too_large, inspect(too_large, mp[TOO_LARGE]), resources.batch_invoke_mb)
     add_cold_starts(result, rates, resources, quotas)
+    if options.move:
+        result.requests["DeleteObject"] += workload.objects - too_large
+    if locks:
+        # batch_invoke asks once per execution environment whether the destination has Object Lock.
+        result.requests["GetObjectLockConfiguration"] += int(min(result.lambda_invocations["batch_invoke"],
+                                                                 quotas.lambda_concurrency.value))
     if cross_region:
         result.transfer_bytes = workload.bytes - workload.paths[TOO_LARGE].bytes
     return result

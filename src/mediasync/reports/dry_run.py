@@ -4,8 +4,9 @@ Objects are sorted into what the run would do with each, a :class:`Category` api
 in the order a user reads them: copied, checked at the destination first, left out
 (already there, or by a filter). Each keeps its count, its bytes and its first rows;
 nothing else is held, so a dry run of millions of objects takes the memory of a few
-rows. A later action (moving: the source deleted once its copy is proved) is one more
-category, added where the run decides it.
+rows. With ``--move``, every object the run copies or checks (those the listings show
+already there included: their tasks prove them and delete the source) is counted once
+more, under "moved": what the run then does with its source.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mediasync.manifests.s3batch_csv import ManifestRow
 from mediasync.manifests.sync_plan import CHECK, COPY, SAME, Decision, Destination, DestinationNotListed, plan_sync
 
 INVALID = "invalid"  # a manifest row no task can use
+MOVED = "moved"  # with --move: the sources deleted once their copies are proved
 SHOWN = 5  # rows shown of each category
 
 
@@ -49,7 +51,13 @@ def _categories() -> dict[str, Category]:
         SAME: Category("left out: the listings show the destination already holds them"),
         FILTERED: Category("left out by the filters"),
         INVALID: Category("would fail: the manifest row cannot be read"),
+        MOVED: Category("then moved: each source deleted once its copy is proved by its content (kept, and the "
+                        "report says why, when only its size proves it, when it is locked or changed since)"),
     }
+
+
+# What the SAME category says with --move: those objects are not left out, their tasks prove them.
+SAME_MOVED = "at the destination already, the listings show: checked there, and the source moved once proved"
 
 
 @dataclass
@@ -67,7 +75,18 @@ class DryRun:
 
     @property
     def objects(self) -> int:
-        return sum(category.objects for category in self.categories.values())
+        """The objects looked at (moved ones are counted already, as copied or checked)."""
+        return sum(category.objects for name, category in self.categories.items() if name != MOVED)
+
+    def moving(self) -> None:
+        """The run moves: what the listings show already copied is checked and moved, not left out."""
+        self.categories[SAME].label = SAME_MOVED
+
+    def add_decided(self, category: str, name: str, size: int | None, why: str, *, move: bool) -> None:
+        """An object the run copies, checks or leaves out; with ``move``, moved after."""
+        self.add(category, name, size, why)
+        if move and category in (COPY, CHECK, SAME):
+            self.add(MOVED, name, size)
 
     def lines(self) -> list[str]:
         lines = [f"note: {note}" for note in self.notes]
@@ -97,11 +116,13 @@ def preview_source(s3: Any, bucket: str, prefix: str, options: CopyOptions, sele
     it (with ``sync_plan``, the destination too, and each object decided as the run
     decides it); nothing is written."""
     preview = DryRun()
+    if options.move:
+        preview.moving()
     # Without a plan a task decides at the destination: checked first unless --no-skip-existing.
     each = CHECK if options.skip_existing else COPY
 
     def decided(item: Listed, decision: Decision) -> None:
-        preview.add(decision.action, _name(item), item.size, decision.reason)
+        preview.add_decided(decision.action, _name(item), item.size, decision.reason, move=options.move)
 
     def left_out(item: Listed, flag: str) -> None:
         preview.add(FILTERED, _name(item), item.size, flag)
@@ -115,7 +136,8 @@ def preview_source(s3: Any, bucket: str, prefix: str, options: CopyOptions, sele
         except DestinationNotListed as err:
             preview.notes.append(f"could not list the destination, so each object would be checked there before "
                                  f"its copy: {err}")
-    list_bucket(s3, bucket, prefix, emit=lambda item: preview.add(each, _name(item), item.size),
+    list_bucket(s3, bucket, prefix, emit=lambda item: preview.add_decided(each, _name(item), item.size, "",
+                                                                          move=options.move),
                 requester_pays=options.requester_pays, selected=selected, on_left_out=left_out)
     return preview
 
@@ -125,5 +147,6 @@ def preview_manifest(rows: Iterable[ManifestRow], options: CopyOptions) -> DryRu
     preview = DryRun()
     each = CHECK if options.skip_existing else COPY
     for row in rows:
-        preview.add(INVALID if row.error else each, f"s3://{row.bucket}/{row.key}", None, row.error or "")
+        preview.add_decided(INVALID if row.error else each, f"s3://{row.bucket}/{row.key}", None, row.error or "",
+                            move=options.move)
     return preview

@@ -167,6 +167,8 @@ def render_html(summary: ReportSummary, *, title: str = "MediaSync completion re
         ("failed", f"{summary.failed:,}", summary.failed > 0),
         ("bytes copied", format_size(summary.bytes), False),
     ]
+    if summary.moved or summary.kept:
+        cards[2:2] = [("moved", f"{summary.moved:,}", False), ("sources kept", f"{summary.kept:,}", False)]
     if summary.seconds:
         cards += [("time", f"{summary.seconds:,.1f} s", False),
                   ("throughput", f"{format_size(int(summary.bytes / summary.seconds))}/s", False),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from mediasync.core.move import MOVED, SOURCE_KEPT
 from mediasync.manifests.filters import LeftOut
 from mediasync.manifests.locations import is_s3_url
 from mediasync.manifests.reader import read_manifest
@@ -64,6 +65,7 @@ class ReportSummary:
     samples: dict[str, list[str]] = field(default_factory=dict)  # failure code -> a few messages
     by_method: Counter = field(default_factory=Counter)  # verification method -> succeeded objects
     left_out: int = 0  # of the succeeded: left out of the jobs by their sync plan
+    kept: int = 0  # of the succeeded, with move: copies whose source was kept (the row says why)
     filtered: LeftOut = field(default_factory=LeftOut)  # not in the report: what the filters of a listing left out
     sizes: list[int] = field(default_factory=lambda: [0] * len(SIZE_BINS))  # succeeded objects by size bin
     size_bytes: list[int] = field(default_factory=lambda: [0] * len(SIZE_BINS))  # their bytes, by the same bins
@@ -85,6 +87,7 @@ class ReportSummary:
             self.sizes[size_bin(result.bytes)] += 1
             self.size_bytes[size_bin(result.bytes)] += result.bytes
             self.by_method[verification_method(result.message)] += 1
+            self.kept += SOURCE_KEPT in result.message
         else:
             code = result.code or "Unknown"
             self.by_code[code] += 1
@@ -114,6 +117,11 @@ class ReportSummary:
             heapq.heappush(self.slowest_heap, entry)
         elif entry[0] > self.slowest_heap[0][0]:
             heapq.heapreplace(self.slowest_heap, entry)
+
+    @property
+    def moved(self) -> int:
+        """Succeeded objects whose source was deleted (core.move)."""
+        return self.by_code[MOVED]
 
     @property
     def seconds(self) -> float:

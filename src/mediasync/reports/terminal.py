@@ -38,6 +38,9 @@ def summary_tables(summary: ReportSummary, source: str = "") -> Any:
     totals.add_row("succeeded", f"{summary.succeeded:,}")
     if summary.left_out:
         totals.add_row("of which left out by the sync plan", f"{summary.left_out:,}")
+    if summary.moved or summary.kept:
+        totals.add_row("of which moved (source deleted)", f"{summary.moved:,}")
+        totals.add_row("of which copied, source kept", f"{summary.kept:,} (each row says why)")
     totals.add_row("failed", f"[red]{summary.failed:,}[/red]" if summary.failed else "0")
     for flag, count in summary.filtered.objects.items():
         totals.add_row(f"left out by {shown(flag)}",

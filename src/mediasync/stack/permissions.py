@@ -26,6 +26,17 @@ A write that sets an ACL needs s3:PutObjectAcl as well as s3:PutObject
 held by the s3:x-amz-acl condition key to the one canned ACL MediaSync sends.
 Requester Pays sources need no action of their own: the requester's s3:GetObject
 and s3:ListBucket, with RequestPayer on the request.
+
+Moving and Object Lock (core.move, core.object_lock) are off unless the stack turns them
+on, and so are their grants. A conditional delete (DeleteObject If-Match) "require[s]
+both s3:DeleteObject and s3:GetObject"
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-delete-enforce.html);
+a delete without a version ID needs no s3:DeleteObjectVersion. HeadObject shows an
+object's retention only with s3:GetObjectRetention and its legal hold only with
+s3:GetObjectLegalHold, and answers without them rather than refusing; writing them on a
+copy takes s3:PutObjectRetention and s3:PutObjectLegalHold; GetObjectLockConfiguration is
+s3:GetBucketObjectLockConfiguration
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html).
 """
 
 from __future__ import annotations
@@ -36,10 +47,15 @@ from dataclasses import dataclass
 SOURCE_OBJECTS = "SourceObjects"
 SOURCE_BUCKETS = "SourceBuckets"
 SOURCE_KEY = "SourceKmsKey"
+SOURCE_OBJECT_LOCKS = "SourceObjectLocks"
+SOURCE_OBJECT_DELETES = "SourceObjectDeletes"
 DESTINATION_OBJECTS = "DestinationObjects"
 DESTINATION_OBJECT_ACL = "DestinationObjectAcl"
 DESTINATION_BUCKET = "DestinationBucket"
 DESTINATION_KEY = "DestinationKmsKey"
+DESTINATION_OBJECT_LOCKS = "DestinationObjectLocks"
+DESTINATION_OBJECT_LOCK_STATUS = "DestinationObjectLockStatus"
+DESTINATION_BUCKET_OBJECT_LOCK = "DestinationBucketObjectLock"
 EXPRESS_MACHINE = "CopySmallStateMachine"
 STANDARD_MACHINE = "CopyLargeStateMachine"
 STANDARD_EXECUTIONS = "CopyLargeExecutions"
@@ -72,10 +88,15 @@ SCOPED_BY: dict[str, str | tuple[str, ...] | None] = {
     SOURCE_OBJECTS: "SourceBuckets",
     SOURCE_BUCKETS: "SourceBuckets",
     SOURCE_KEY: "SourceKmsKeyArns",
+    SOURCE_OBJECT_LOCKS: "SourceBuckets",
+    SOURCE_OBJECT_DELETES: "SourceBuckets",
     DESTINATION_OBJECTS: DESTINATION_SCOPE,
     DESTINATION_OBJECT_ACL: DESTINATION_SCOPE,
     DESTINATION_BUCKET: DESTINATION_SCOPE,
     DESTINATION_KEY: "DestinationKmsKeyArn",
+    DESTINATION_OBJECT_LOCKS: DESTINATION_SCOPE,
+    DESTINATION_OBJECT_LOCK_STATUS: DESTINATION_SCOPE,
+    DESTINATION_BUCKET_OBJECT_LOCK: DESTINATION_SCOPE,
     EXPRESS_MACHINE: "CopySmallStateMachine",
     STANDARD_MACHINE: "AWS::StackName",
     STANDARD_EXECUTIONS: "AWS::StackName",
@@ -96,10 +117,16 @@ SCOPED_BY: dict[str, str | tuple[str, ...] | None] = {
     ECR_AUTHORIZATION: None,
 }
 
-# Template conditions that switch statements on: KMS keys given, Batch deployed.
+# Template conditions that switch statements on: KMS keys given, Batch deployed, source
+# deletes allowed (AllowSourceDeletes), Object Lock on the copies (ObjectLock).
 CONDITIONS = {
     SOURCE_KEY: "HasSourceKmsKey",
     DESTINATION_KEY: "HasDestinationKmsKey",
+    SOURCE_OBJECT_DELETES: "AllowsSourceDeletes",
+    SOURCE_OBJECT_LOCKS: "HasObjectLock",
+    DESTINATION_OBJECT_LOCKS: "HasObjectLock",
+    DESTINATION_OBJECT_LOCK_STATUS: "HasObjectLock",
+    DESTINATION_BUCKET_OBJECT_LOCK: "HasObjectLock",
     WORKER_QUEUE_AND_DEFINITION: "DeployBatch",
     WORKER_JOBS: "DeployBatch",
     BATCH_JOB_STATUS: "DeployBatch",
@@ -171,6 +198,17 @@ _INSPECT_BECAUSE = "HeadObject with its checksum, the part layout (GetObjectAttr
 _DESTINATION_LISTING = Grant(
     DESTINATION_BUCKET, ("s3:ListBucket",), "HeadObject answers 404, not 403, for a destination not yet copied"
 )
+_LOCK_STATUS = ("s3:GetObjectRetention", "s3:GetObjectLegalHold")
+_SOURCE_LOCKS = Grant(SOURCE_OBJECT_LOCKS, _LOCK_STATUS,
+                      "HeadObject shows the source's Object Lock, which --object-lock keep copies")
+_DESTINATION_LOCK_STATUS = Grant(DESTINATION_OBJECT_LOCK_STATUS, _LOCK_STATUS,
+                                 "HeadObject shows the copy's Object Lock, which Verify and the skip-existing check "
+                                 "compare with the lock asked")
+
+
+def _lock_copies(because: str) -> Grant:
+    return Grant(DESTINATION_OBJECT_LOCKS, ("s3:PutObjectRetention", "s3:PutObjectLegalHold"),
+                 f"{because} with ObjectLockMode, ObjectLockRetainUntilDate, ObjectLockLegalHoldStatus")
 
 
 def _logs() -> Grant:
@@ -217,7 +255,7 @@ FUNCTION_ROLES: dict[str, Role] = {
     "batch_invoke": _function(
         "BatchInvokeFunctionRole",
         (*_INSPECT_CALLS, "states:StartSyncExecution", "states:StartExecution", "states:DescribeExecution",
-         "s3:ListMultipartUploads", "s3:AbortMultipartUpload"),
+         "s3:ListMultipartUploads", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObjectLockConfiguration"),
         *_read_source(_INSPECT_BECAUSE, data=True, parts=True),
         _SOURCE_LISTING,
         Grant(DESTINATION_OBJECTS, ("s3:GetObject", "s3:AbortMultipartUpload"),
@@ -227,6 +265,13 @@ FUNCTION_ROLES: dict[str, Role] = {
               "HeadObject answers 404, not 403, for a destination not yet copied; find the uploads an EXPRESS "
               "execution ended at its ceiling left open"),
         _DESTINATION_CHECKSUM,
+        Grant(SOURCE_OBJECT_DELETES, ("s3:DeleteObject", *_LOCK_STATUS),
+              "move: DeleteObject If-Match of a source whose copy is proved (with s3:GetObject, granted above); "
+              "HeadObject shows the source's lock, and a locked source is kept"),
+        _SOURCE_LOCKS,
+        _DESTINATION_LOCK_STATUS,
+        Grant(DESTINATION_BUCKET_OBJECT_LOCK, ("s3:GetBucketObjectLockConfiguration",),
+              "GetObjectLockConfiguration: a destination without Object Lock is refused before any copy"),
         Grant(EXPRESS_MACHINE, ("states:StartSyncExecution",), "small objects"),
         Grant(STANDARD_MACHINE, ("states:StartExecution",), "large objects"),
         Grant(STANDARD_EXECUTIONS, ("states:DescribeExecution",), "wait for or re-attach to a large copy"),
@@ -236,6 +281,7 @@ FUNCTION_ROLES: dict[str, Role] = {
         _INSPECT_CALLS,
         *_read_source(_INSPECT_BECAUSE, data=True, parts=True),
         _SOURCE_LISTING,
+        _SOURCE_LOCKS,
     ),
     "copy_object": _function(
         "CopyObjectFunctionRole",
@@ -244,6 +290,7 @@ FUNCTION_ROLES: dict[str, Role] = {
         _SOURCE_LISTING,
         Grant(DESTINATION_OBJECTS, ("s3:PutObject", "s3:PutObjectTagging"), "CopyObject with TaggingDirective=COPY"),
         _object_acl("CopyObject"),
+        _lock_copies("CopyObject"),
         Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"),
               "CopyObject into an SSE-KMS destination, with a checksum"),
     ),
@@ -264,6 +311,7 @@ FUNCTION_ROLES: dict[str, Role] = {
             "find the upload a retried CreateMultipartUpload created but never heard of",
         ),
         _object_acl("CreateMultipartUpload"),
+        _lock_copies("CreateMultipartUpload"),
         Grant(DESTINATION_KEY, ("kms:GenerateDataKey", "kms:Decrypt"),
               "CreateMultipartUpload into an SSE-KMS destination, with a checksum"),
     ),
@@ -290,6 +338,7 @@ FUNCTION_ROLES: dict[str, Role] = {
         ),
         _DESTINATION_LISTING,
         _DESTINATION_CHECKSUM,
+        _DESTINATION_LOCK_STATUS,
     ),
     "abort_upload": _function(
         "AbortUploadFunctionRole",

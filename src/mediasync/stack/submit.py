@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Collection
 
+from mediasync.core.object_lock import lock_bucket_problem, lock_requested
 from mediasync.core.settings import CopyOptions, camel_case
 from mediasync.core.settings import user_arguments as job_arguments
 from mediasync.manifests.inventory_report import is_inventory_manifest, parse_inventory_manifest
@@ -26,6 +27,10 @@ STACK_OUTPUT_FUNCTION = "BatchInvokeFunctionArn"
 STACK_OUTPUT_ROLE = "BatchOperationsRoleArn"
 # Present only when the stack was given a destination KMS key.
 STACK_OUTPUT_KMS_KEY = "DestinationKmsKeyArn"
+# Present only when the stack may delete sources (AllowSourceDeletes=true).
+STACK_OUTPUT_DELETE_ROLE = "SourceDeleteRoleArn"
+# The stack's ObjectLock parameter: off, allowed or keep.
+STACK_OUTPUT_OBJECT_LOCK = "ObjectLock"
 CSV_FORMAT = "S3BatchOperations_CSV_20180820"
 INVENTORY_FORMAT = "S3InventoryReport_CSV_20161130"
 GENERATED_FORMAT = "S3InventoryReport_CSV_20211130"
@@ -183,6 +188,34 @@ def destination_problem(s3: Any, bucket: str, outputs: dict[str, str] | None, op
     if outputs is None or options.sse_kms_key_id:
         return None
     return default_key_problem(bucket, bucket_encryption(s3, bucket), outputs.get(STACK_OUTPUT_KMS_KEY, ""))
+
+
+def stack_problem(outputs: dict[str, str] | None, options: CopyOptions) -> str | None:
+    """Why every task would fail InvalidTask on this stack (it may not delete, or may not
+    lock, and the job asks it), read from its outputs; None when the outputs were not read."""
+    if outputs is None:
+        return None
+    if options.move and not outputs.get(STACK_OUTPUT_DELETE_ROLE):
+        return ("--move deletes each source once its copy is proved, and this stack may not delete sources: deploy "
+                "it with ALLOW_SOURCE_DELETES=true (make install), or submit without --move")
+    if lock_requested(options) and outputs.get(STACK_OUTPUT_OBJECT_LOCK, "off") == "off":
+        return ("the job asks Object Lock on its copies, and this stack may not set or read locks (ObjectLock=off): "
+                "deploy it with OBJECT_LOCK=allowed or keep (make install), or submit without --object-lock, "
+                "--object-lock-mode and --legal-hold")
+    return None
+
+
+def lock_destination_problem(s3: Any, bucket: str, options: CopyOptions) -> str | None:
+    """Why no copy into ``bucket`` can carry the lock ``options`` ask (core.object_lock), or
+    None; None too when it cannot be read with these credentials (each task checks again)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if not lock_requested(options):
+        return None
+    try:
+        return lock_bucket_problem(s3, bucket)
+    except (ClientError, BotoCoreError):
+        return None
 
 
 def manifest_notes(manifest: ManifestLocation, options: CopyOptions) -> list[str]:
