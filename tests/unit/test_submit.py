@@ -188,3 +188,37 @@ def test_submit_source_asks_s3_batch_to_generate_the_manifest_into_the_report_bu
         "Filter": {"KeyNameConstraint": {"MatchAnySuffix": [".mov"], "MatchAnyPrefix": ["masters/"]},
                    "CreatedAfter": "2026-01-31T17:00:00Z"}}}
     assert request["Operation"]["LambdaInvoke"]["UserArguments"] == {"destinationBucket": "archive"}
+
+
+def test_submit_source_refuses_a_bucket_the_stack_may_not_read(monkeypatch):
+    """Every task of such a job would fail AccessDenied on AWS's side: said before the job
+    exists, from the stack's SourceBucketNames output."""
+    from moto import mock_aws
+
+    cloudformation = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x",
+                                           region_name="eu-west-1").client("cloudformation")
+    stub = Stubber(cloudformation)
+    outputs = {"BatchInvokeFunctionArn": FUNCTION, "BatchOperationsRoleArn": ROLE, "SourceBucketNames": "media,promos"}
+    for _ in range(2):
+        stub.add_response("describe_stacks", {"Stacks": [{
+            "StackName": "mediasync", "CreationTime": "2026-12-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE",
+            "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in outputs.items()]}]})
+    stub.activate()
+
+    def submit(source: str):
+        return CliRunner().invoke(main, ["submit", "--source", source, "--destination-bucket", "archive",
+                                         "--report-bucket", "jobs", "--dry-run"])
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="archive")
+        clients = {"cloudformation": cloudformation, "s3": s3}
+        monkeypatch.setattr("mediasync.stack.submit.aws_client", lambda service, region=None: clients[service])
+        refused = submit("s3://archive-old/masters/")
+        allowed = submit("s3://promos/trailers/")
+
+    assert refused.exit_code == 2, refused.output
+    assert ("source bucket 'archive-old' is not one the stack may read (SourceBuckets: media, promos)"
+            in " ".join(refused.output.split()))
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.stdout)["ManifestGenerator"]["S3JobManifestGenerator"]["SourceBucket"] == "arn:aws:s3:::promos"

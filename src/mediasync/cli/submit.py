@@ -96,6 +96,7 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
         lock_destination_problem,
         manifest_notes,
         resolve_arns,
+        source_bucket_problem,
         stack_outputs,
         stack_problem,
         submit_job,
@@ -125,6 +126,7 @@ def submit(manifest: str | None, source: str | None, manifest_output: str | None
         function_arn, role_arn = resolve_arns(function_arn, role_arn, outputs)
         account_id = account_id or account_of(function_arn) or caller_account(aws_client("sts", region))
         problem = (stack_problem(outputs, options)
+                   or (places and source_bucket_problem(outputs, places[0][0]))
                    or destination_problem(aws_client("s3", region), destination_bucket, outputs, options)
                    or lock_destination_problem(aws_client("s3", region), destination_bucket, options))
         if problem:

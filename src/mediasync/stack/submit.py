@@ -31,6 +31,7 @@ STACK_OUTPUT_KMS_KEY = "DestinationKmsKeyArn"
 STACK_OUTPUT_DELETE_ROLE = "SourceDeleteRoleArn"
 # The stack's ObjectLock parameter: off, allowed or keep.
 STACK_OUTPUT_OBJECT_LOCK = "ObjectLock"
+STACK_OUTPUT_SOURCE_BUCKETS = "SourceBucketNames"
 CSV_FORMAT = "S3BatchOperations_CSV_20180820"
 INVENTORY_FORMAT = "S3InventoryReport_CSV_20161130"
 GENERATED_FORMAT = "S3InventoryReport_CSV_20211130"
@@ -203,6 +204,18 @@ def stack_problem(outputs: dict[str, str] | None, options: CopyOptions) -> str |
                 "deploy it with OBJECT_LOCK=allowed or keep (make install), or submit without --object-lock, "
                 "--object-lock-mode and --legal-hold")
     return None
+
+
+def source_bucket_problem(outputs: dict[str, str] | None, bucket: str) -> str | None:
+    """Why a job listing ``bucket`` would fail every task (the stack's roles may not read
+    it: SourceBuckets), read from its outputs; None when they may, or were not read."""
+    if outputs is None or STACK_OUTPUT_SOURCE_BUCKETS not in outputs:
+        return None
+    allowed = [name.strip() for name in outputs[STACK_OUTPUT_SOURCE_BUCKETS].split(",") if name.strip()]
+    if bucket in allowed or "*" in allowed:
+        return None
+    return (f"source bucket {bucket!r} is not one the stack may read (SourceBuckets: {', '.join(allowed) or 'none'}): "
+            "add it to SOURCE_BUCKETS and deploy again (make install), or copy from one of those")
 
 
 def lock_destination_problem(s3: Any, bucket: str, options: CopyOptions) -> str | None:
