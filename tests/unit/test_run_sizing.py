@@ -26,6 +26,7 @@ def test_sandboxes_follow_the_objects_left_to_the_job(monkeypatch, tmp_path, tas
                         lambda count, **_: _Started(started, count))
     monkeypatch.setattr("mediasync.local.runtime.LocalRuntime", lambda **_: _Started(started, 1))
     monkeypatch.setattr(run_command.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr("mediasync.cli.common.refuse_unreachable", lambda endpoint_url: None)  # no server here
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     manifest = tmp_path / "manifest.csv"
