@@ -24,6 +24,8 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mediasync.core.times import iso_text, iso_time
+
 if TYPE_CHECKING:
     from mediasync.core.settings import CopyOptions
 
@@ -37,24 +39,17 @@ LEGAL_HOLDS = ("ON", "OFF")
 def parse_time(text: str | datetime.datetime) -> datetime.datetime:
     """ISO 8601 (a date, or a date and time; without a zone, UTC), or a datetime."""
     if isinstance(text, datetime.datetime):
-        when = text
-    else:
-        value = str(text).strip()
-        try:
-            when = datetime.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
-        except ValueError:
-            raise ValueError(f"not a time: {text!r} (give ISO 8601, e.g. 2031-01-31 or 2031-01-31T18:00:00Z; "
-                             "no zone: UTC)") from None
-    return when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
+        return text if text.tzinfo else text.replace(tzinfo=datetime.timezone.utc)
+    try:
+        return iso_time(str(text))
+    except ValueError:
+        raise ValueError(f"not a time: {text!r} (give ISO 8601, e.g. 2031-01-31 or 2031-01-31T18:00:00Z; "
+                         "no zone: UTC)") from None
 
 
 def time_text(when: str | datetime.datetime) -> str:
     """A time as this module keeps it: ISO 8601 in UTC, ``Z``, milliseconds only when there are some."""
-    moment = parse_time(when).astimezone(datetime.timezone.utc)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond // 1000:03d}"
-    return text + "Z"
+    return iso_text(parse_time(when))
 
 
 def _same_second(first: str | None, second: str | None) -> bool:

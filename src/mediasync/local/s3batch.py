@@ -43,6 +43,7 @@ from mediasync.core.s3batch_task import (
     copied_bytes,
     parse_result_string,
 )
+from mediasync.core.times import iso_time
 from mediasync.manifests.s3batch_csv import ManifestRow
 from mediasync.reports.rows import ReportRow
 
@@ -305,9 +306,7 @@ def _created(value: Any) -> datetime.datetime:
     """A CreatedAfter/CreatedBefore value: a datetime, or ISO 8601 text (a request read back from JSON)."""
     if isinstance(value, datetime.datetime):
         return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    text = str(value)
-    parsed = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+    return iso_time(str(value))
 
 
 def generator_admits(item: Any, conditions: Mapping[str, Any]) -> bool:

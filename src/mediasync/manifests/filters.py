@@ -37,6 +37,8 @@ import shlex
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from mediasync.core.times import iso_text, iso_time
+
 INCLUDE, EXCLUDE = "include", "exclude"
 # The decision a sync plan records for an object a filter left out (its reason: the flag).
 FILTERED = "filtered"
@@ -240,11 +242,6 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _timestamp(when: datetime.datetime) -> str:
-    text = when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    return text + (f".{when.microsecond // 1000:03d}" if when.microsecond else "") + "Z"
-
-
 def _reason_sql(flag: str, keeps: str) -> str:
     """The flag when ``keeps`` is false; NULL when it holds or is unknown (NULL)."""
     return f"CASE WHEN NOT ({keeps}) THEN {literal(flag)} END"
@@ -303,7 +300,7 @@ class _Compare:
         return None if _COMPARISONS[self.operator](value, self.bound) else self.flag
 
     def sql(self) -> str:
-        bound = (f"from_iso8601_timestamp({literal(_timestamp(self.bound))})"
+        bound = (f"from_iso8601_timestamp({literal(iso_text(self.bound))})"
                  if isinstance(self.bound, datetime.datetime) else str(int(self.bound)))
         return _reason_sql(self.flag, f'"{self.column}" {self.operator} {bound}')
 
@@ -339,8 +336,8 @@ class ObjectFilter:
             raise FilterError(f"--min-size {self.min_size} is above --max-size {self.max_size}: nothing would be "
                               "kept; give --min-size at most --max-size")
         if self.modified_after and self.modified_before and self.modified_after >= self.modified_before:
-            raise FilterError(f"--modified-after {_timestamp(self.modified_after)} is not before --modified-before "
-                              f"{_timestamp(self.modified_before)}: nothing would be kept")
+            raise FilterError(f"--modified-after {iso_text(self.modified_after)} is not before --modified-before "
+                              f"{iso_text(self.modified_before)}: nothing would be kept")
 
     def under(self, prefix: str) -> "ObjectFilter":
         return replace(self, root=filter_root(prefix))
@@ -361,10 +358,10 @@ class ObjectFilter:
         if self.max_size is not None:
             gates.append(_Compare(f"--max-size {self.max_size}", "size", "<=", self.max_size))
         if self.modified_after is not None:
-            gates.append(_Compare(f"--modified-after {_timestamp(self.modified_after)}", "last_modified", ">",
+            gates.append(_Compare(f"--modified-after {iso_text(self.modified_after)}", "last_modified", ">",
                                   self.modified_after))
         if self.modified_before is not None:
-            gates.append(_Compare(f"--modified-before {_timestamp(self.modified_before)}", "last_modified", "<",
+            gates.append(_Compare(f"--modified-before {iso_text(self.modified_before)}", "last_modified", "<",
                                   self.modified_before))
         if self.storage_classes:
             gates.append(_StorageClasses(" ".join(f"--match-storage-class {name}" for name in self.storage_classes),
@@ -421,15 +418,14 @@ def parse_pattern(kind: str, text: str) -> Pattern:
 
 def parse_time(flag: str, text: str) -> datetime.datetime:
     """ISO 8601, a date or a date and time; without a zone, UTC; at most milliseconds."""
-    value = text.strip()
     try:
-        when = datetime.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+        when = iso_time(text)
     except ValueError:
         raise FilterError(f"{flag} {text!r} is not a time: give ISO 8601, e.g. 2026-01-31 or "
                           "2026-01-31T18:00:00Z (no zone: UTC)") from None
     if when.microsecond % 1000:
         raise FilterError(f"{flag} {text!r}: S3 keeps times to the millisecond; give at most three decimals")
-    return when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
+    return when
 
 
 # -- S3 Batch Operations' manifest generator ------------------------------------------------------
